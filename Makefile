@@ -1,0 +1,111 @@
+# ise: a suite of small filters that synthesise OS-agent training data.
+# Plain make; see README.md.  V=1 shows commands, SANITIZE=address,undefined
+# builds with sanitizers (into a separate tree, so switching does not mix objects).
+
+VERSION  = 0.1.0
+PREFIX  ?= /usr/local
+BINDIR   = $(PREFIX)/bin
+DATADIR  = $(PREFIX)/share/ise
+MANDIR   = $(PREFIX)/share/man
+
+CC      ?= cc
+PKGS     = libcjson libcurl gsl
+WARN     = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wvla -Wwrite-strings
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ilib -I$(OUT) \
+           -DISE_VERSION='"$(VERSION)"'
+# GSL's pkg-config names the reference CBLAS; link OpenBLAS instead.
+LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-lgslcblas/-lopenblas/') -lm -lpthread
+
+ifdef SANITIZE
+OUT         = build/san
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
+LDFLAGS    += -fsanitize=$(SANITIZE)
+else
+OUT         = build/std
+endif
+ifdef DEVELOPER
+ALL_CFLAGS += -Werror
+endif
+ifndef V
+Q = @
+endif
+
+PROGS   = ise-persona ise-sample
+LIBSRC  = $(wildcard lib/*.c)
+LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
+EMBED   = share/ise/catalog.json share/ise/personas.json
+BINS    = $(PROGS:%=bin/%)
+MAN1    = $(PROGS:%=man/man1/%.1)
+MAN7    = man/man7/ise.7
+
+all: $(BINS)
+
+# The binaries in bin/ always come from the last build flavour asked for.
+bin/%: $(OUT)/src/%.o $(OUT)/libise.a
+	@mkdir -p bin
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(OUT)/libise.a $(LIBS)
+
+lib/libise.a: $(OUT)/libise.a
+	$(Q)cp $< $@
+
+$(OUT)/libise.a: $(LIBOBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUT)/%.o: %.c $(OUT)/flags
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# Data built into the binaries as defaults (a file given with an option overrides).
+$(OUT)/embedded.c: $(EMBED) build-aux/embed.sh
+	@mkdir -p $(@D)
+	$(Q)sh build-aux/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
+$(OUT)/embedded.o: $(OUT)/embedded.c
+	$(Q)$(CC) -std=c11 -c -o $@ $<
+
+# Rebuild everything when the flags change (git's GIT-CFLAGS idea).
+$(OUT)/flags: FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(LIBS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS) $(LIBS)' > $@
+
+-include $(LIBOBJ:.o=.d) $(PROGS:%=$(OUT)/src/%.d)
+
+check: all
+	@tests/run
+
+demo: all
+	@sh examples/demo.sh
+
+bench: all
+	@sh bench/run.sh
+
+lint:
+	clang-format --dry-run -Werror lib/*.c lib/*.h src/*.c
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
+	@! grep -nE '\b(sprintf|strcpy|strcat|gets|strtok|atoi|rand|system)\(' lib/*.c src/*.c || \
+	  { echo 'lint: banned function used (see above)'; exit 1; }
+
+deps:
+	@sh build-aux/deps.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	cp $(BINS) $(DESTDIR)$(BINDIR)/
+	cp $(EMBED) $(DESTDIR)$(DATADIR)/
+	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(BINDIR)/%) $(MAN1:man/%=$(DESTDIR)$(MANDIR)/%) \
+	  $(DESTDIR)$(MANDIR)/man7/ise.7
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build bin lib/libise.a demo-out
+
+.PHONY: all check demo bench lint deps install uninstall clean FORCE
+.SECONDARY:

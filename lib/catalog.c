@@ -1,0 +1,260 @@
+#include "catalog.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "embedded.h"
+#include "jsondoc.h"
+#include "xalloc.h"
+
+static const char *slot_types[] = {"int", "number", "enum", "name", "date", "time"};
+
+static _Noreturn ISE_PRINTF(3, 4) void refuse(const struct ise_catalog *c, const char *what,
+					     const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ise_die(ISE_EXIT_USAGE, "%s: %s: %s", c->source, what, msg);
+}
+
+static const char *need_string(const struct ise_catalog *c, const char *what,
+			       const cJSON *obj, const char *key)
+{
+	const char *s = ise_json_string(obj, key);
+
+	if (!s || !*s)
+		refuse(c, what, "missing string '%s'", key);
+	return s;
+}
+
+static size_t find_name(const char **names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return n;
+}
+
+static int valid_date(const char *s)
+{
+	int y, m, d, n = 0;
+
+	return sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) == 3 && n == 10 && m >= 1 && m <= 12 &&
+	       d >= 1 && d <= 31;
+}
+
+static int valid_time(const char *s)
+{
+	int h, m, n = 0;
+
+	return sscanf(s, "%2d:%2d%n", &h, &m, &n) == 2 && n == 5 && h >= 0 && h < 24 && m >= 0 &&
+	       m < 60;
+}
+
+static void check_slot(const struct ise_catalog *c, const char *what, const cJSON *slot)
+{
+	const char *type = ise_json_string(slot, "type");
+	size_t t = 0, ntypes = sizeof slot_types / sizeof *slot_types;
+
+	if (!type || (t = find_name(slot_types, ntypes, type)) == ntypes)
+		refuse(c, what, "slot '%s' has no known type (int, number, enum, name, date, time)",
+		       slot->string);
+	const cJSON *lo = cJSON_GetObjectItemCaseSensitive(slot, t <= 1 ? "min" : "from");
+	const cJSON *hi = cJSON_GetObjectItemCaseSensitive(slot, t <= 1 ? "max" : "to");
+	if (t <= 1 && (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) || lo->valuedouble > hi->valuedouble))
+		refuse(c, what, "slot '%s' needs numbers min <= max", slot->string);
+	if (t == 2) {
+		const cJSON *values = ise_json_array(slot, "values"), *v;
+		if (!cJSON_GetArraySize(values))
+			refuse(c, what, "slot '%s' needs a non-empty array 'values'", slot->string);
+		cJSON_ArrayForEach(v, values) if (!cJSON_IsString(v) || !*v->valuestring)
+			refuse(c, what, "slot '%s' has a value that is not a string", slot->string);
+	}
+	if (t >= 4) {
+		int (*valid)(const char *) = t == 4 ? valid_date : valid_time;
+		if (!cJSON_IsString(lo) || !cJSON_IsString(hi) || !valid(lo->valuestring) ||
+		    !valid(hi->valuestring) || strcmp(lo->valuestring, hi->valuestring) > 0)
+			refuse(c, what, "slot '%s' needs from <= to as %s", slot->string,
+			       t == 4 ? "YYYY-MM-DD" : "HH:MM");
+	}
+}
+
+/* Every {{name}} in the strings under node must be a declared slot. */
+static void check_placeholders(const struct ise_catalog *c, const char *what,
+			       const cJSON *node, const cJSON *slots)
+{
+	if (cJSON_IsString(node)) {
+		for (const char *p = node->valuestring; (p = strstr(p, "{{")); p += 2) {
+			const char *end = strstr(p + 2, "}}");
+			char name[64];
+			size_t n = end ? (size_t)(end - p - 2) : sizeof name;
+			if (n >= sizeof name)
+				refuse(c, what, "unterminated or overlong placeholder in '%.40s'", p);
+			memcpy(name, p + 2, n);
+			name[n] = '\0';
+			if (!cJSON_GetObjectItemCaseSensitive(slots, name))
+				refuse(c, what, "placeholder '{{%s}}' names no slot", name);
+		}
+	}
+	const cJSON *child;
+	cJSON_ArrayForEach(child, node) check_placeholders(c, what, child, slots);
+}
+
+static void load_tools(struct ise_catalog *c)
+{
+	const cJSON *tools = ise_json_array(c->root, "tools"), *spec;
+
+	if (!cJSON_GetArraySize(tools))
+		refuse(c, "tools", "missing or empty array");
+	c->ntools = 0;
+	c->tools = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *c->tools);
+	c->tool_names = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *c->tool_names);
+	cJSON_ArrayForEach(spec, tools)
+	{
+		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(spec, "function");
+		char what[64];
+		snprintf(what, sizeof what, "tools[%zu]", c->ntools);
+		const char *name = need_string(c, what, fn, "name");
+		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(fn, "parameters")))
+			refuse(c, what, "tool '%s' has no 'parameters' object", name);
+		if (find_name(c->tool_names, c->ntools, name) < c->ntools)
+			refuse(c, what, "duplicate tool '%s'", name);
+		c->tools[c->ntools] = spec;
+		c->tool_names[c->ntools++] = name;
+	}
+}
+
+static void load_domains(struct ise_catalog *c)
+{
+	const cJSON *domains = ise_json_array(c->root, "domains"), *d;
+
+	if (!cJSON_GetArraySize(domains))
+		refuse(c, "domains", "missing or empty array");
+	c->domains = ise_xcalloc((size_t)cJSON_GetArraySize(domains), sizeof *c->domains);
+	cJSON_ArrayForEach(d, domains)
+	{
+		struct ise_domain *dom = &c->domains[c->ndomains];
+		char what[64];
+		snprintf(what, sizeof what, "domains[%zu]", c->ndomains);
+		dom->id = need_string(c, what, d, "id");
+		dom->name = need_string(c, what, d, "name");
+		dom->description = need_string(c, what, d, "description");
+		if (ise_catalog_domain(c, dom->id))
+			refuse(c, what, "duplicate domain id '%s'", dom->id);
+		c->ndomains++;
+	}
+}
+
+static void load_task(struct ise_catalog *c, const cJSON *t, const char *what)
+{
+	struct ise_task *task = &c->tasks[c->ntasks];
+	const cJSON *tools, *tool, *slots, *slot, *plan, *step;
+
+	task->json = t;
+	task->id = need_string(c, what, t, "id");
+	task->name = need_string(c, what, t, "name");
+	task->description = need_string(c, what, t, "description");
+	need_string(c, what, t, "request");
+	if (ise_catalog_task(c, task->id))
+		refuse(c, what, "duplicate task id '%s'", task->id);
+	const char *domain = need_string(c, what, t, "domain");
+	const struct ise_domain *dom = ise_catalog_domain(c, domain);
+	if (!dom)
+		refuse(c, what, "task '%s' is in unknown domain '%s'", task->id, domain);
+	task->domain = (size_t)(dom - c->domains);
+	if (!cJSON_GetArraySize(tools = ise_json_array(t, "tools")))
+		refuse(c, what, "task '%s' names no tools", task->id);
+	task->tools = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *task->tools);
+	cJSON_ArrayForEach(tool, tools)
+	{
+		if (!cJSON_IsString(tool) || find_name(c->tool_names, c->ntools, tool->valuestring) == c->ntools)
+			refuse(c, what, "task '%s' names unknown tool '%s'", task->id,
+			       cJSON_IsString(tool) ? tool->valuestring : "(not a string)");
+		if (find_name(task->tools, task->ntools, tool->valuestring) < task->ntools)
+			refuse(c, what, "task '%s' names tool '%s' twice", task->id, tool->valuestring);
+		task->tools[task->ntools++] = tool->valuestring;
+	}
+	slots = cJSON_GetObjectItemCaseSensitive(t, "slots");
+	if (slots && !cJSON_IsObject(slots))
+		refuse(c, what, "task '%s': 'slots' is not an object", task->id);
+	cJSON_ArrayForEach(slot, slots) check_slot(c, what, slot);
+	plan = cJSON_GetObjectItemCaseSensitive(t, "plan");
+	if (!cJSON_GetArraySize(plan) || !cJSON_IsArray(plan))
+		refuse(c, what, "task '%s' has no plan", task->id);
+	cJSON_ArrayForEach(step, plan)
+	{
+		const char *name = ise_json_string(step, "tool");
+		if (!name || find_name(task->tools, task->ntools, name) == task->ntools)
+			refuse(c, what, "task '%s': plan step uses tool '%s' the task does not name",
+			       task->id, name ? name : "(none)");
+		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(step, "args")))
+			refuse(c, what, "task '%s': plan step has no 'args' object", task->id);
+	}
+	check_placeholders(c, what, t, slots);
+	c->ntasks++;
+}
+
+void ise_catalog_load(struct ise_catalog *c, const char *path)
+{
+	const cJSON *tasks, *t;
+
+	memset(c, 0, sizeof *c);
+	c->source = path ? path : "built-in catalog";
+	c->root = ise_jsondoc_load(path, ise_data_catalog, ise_data_catalog_len, c->source);
+	load_tools(c);
+	load_domains(c);
+	if (!cJSON_GetArraySize(tasks = ise_json_array(c->root, "tasks")))
+		refuse(c, "tasks", "missing or empty array");
+	c->tasks = ise_xcalloc((size_t)cJSON_GetArraySize(tasks), sizeof *c->tasks);
+	cJSON_ArrayForEach(t, tasks)
+	{
+		char what[64];
+		snprintf(what, sizeof what, "tasks[%zu]", c->ntasks);
+		load_task(c, t, what);
+	}
+	for (size_t i = 0; i < c->ntasks; i++) {
+		struct ise_domain *d = &c->domains[c->tasks[i].domain];
+		d->tasks = ise_xrealloc(d->tasks, (d->ntasks + 1) * sizeof *d->tasks);
+		d->tasks[d->ntasks++] = i;
+	}
+	for (size_t i = 0; i < c->ndomains; i++)
+		if (!c->domains[i].ntasks)
+			refuse(c, "domains", "domain '%s' has no tasks", c->domains[i].id);
+}
+
+void ise_catalog_release(struct ise_catalog *c)
+{
+	for (size_t i = 0; i < c->ndomains; i++)
+		free(c->domains[i].tasks);
+	for (size_t i = 0; i < c->ntasks; i++)
+		free(c->tasks[i].tools);
+	free(c->domains);
+	free(c->tasks);
+	free(c->tools);
+	free(c->tool_names);
+	cJSON_Delete(c->root);
+	memset(c, 0, sizeof *c);
+}
+
+const struct ise_task *ise_catalog_task(const struct ise_catalog *c, const char *id)
+{
+	for (size_t i = 0; i < c->ntasks; i++)
+		if (!strcmp(c->tasks[i].id, id))
+			return &c->tasks[i];
+	return NULL;
+}
+
+const struct ise_domain *ise_catalog_domain(const struct ise_catalog *c, const char *id)
+{
+	for (size_t i = 0; i < c->ndomains; i++)
+		if (!strcmp(c->domains[i].id, id))
+			return &c->domains[i];
+	return NULL;
+}

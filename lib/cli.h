@@ -1,0 +1,59 @@
+/*
+ * cli: the command line every ise program shares.
+ *
+ * A program describes its own options; ise_cli_parse adds the common ones it
+ * asks for (-o, --resume, --strict, --max-line, --seed, --jobs, --unordered,
+ * --progress), handles --help and --version, and turns every mistake into a
+ * usage error (one line, "Try ... --help", exit 2).  Number parsers here are
+ * the only ones programs use, so every option rejects junk the same way.
+ */
+#ifndef ISE_CLI_H
+#define ISE_CLI_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum ise_common_options {
+	ISE_OPT_INPUT = 1 << 0,    /* --strict, --max-line */
+	ISE_OPT_OUTPUT = 1 << 1,   /* -o, --resume */
+	ISE_OPT_SEED = 1 << 2,     /* -s, --seed */
+	ISE_OPT_JOBS = 1 << 3,     /* -j, --jobs, --unordered */
+	ISE_OPT_PROGRESS = 1 << 4, /* --progress */
+};
+
+struct ise_cli {
+	const char *synopsis;      /* e.g. "[options] [FILE...]" */
+	const char *about;         /* one line on what the program does */
+	const char *help;          /* the program's own options, one per line */
+	const struct option *options; /* its own long options, {0}-terminated */
+	const char *shortopts;     /* its own short options */
+	int common;                /* enum ise_common_options */
+};
+
+struct ise_options {
+	const char *output;
+	uint64_t seed;
+	unsigned jobs;
+	int resume, strict, progress, unordered;
+	size_t max_line;
+	char **files; /* the operands */
+	size_t nfiles;
+};
+
+/* Called for each option that is the program's own; returns nothing, calls
+ * ise_usage_error on a bad value. */
+typedef void (*ise_option_handler)(int opt, const char *arg, void *ctx);
+
+void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv,
+		   struct ise_options *o, ise_option_handler handle, void *ctx);
+
+/* Checked conversions; a bad value is a usage error naming the option. */
+uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t max);
+/* "A-B" or "A", with min <= A <= B <= max. */
+void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max,
+		     unsigned *lo, unsigned *hi);
+/* A byte count with an optional K, M or G suffix. */
+size_t ise_parse_size(const char *opt, const char *arg);
+
+#endif

@@ -1,0 +1,75 @@
+#include "jsondoc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "xalloc.h"
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t cap = 0, n = 0, got;
+
+	if (!f)
+		ise_die(ISE_EXIT_USAGE, "cannot open '%s': %s", path, strerror(errno));
+	do {
+		ise_xgrow((void **)&buf, &cap, n + 65536, 1);
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+	} while (got);
+	if (ferror(f))
+		ise_fatal("cannot read '%s': %s", path, strerror(errno));
+	fclose(f);
+	*len = n;
+	return buf;
+}
+
+cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len,
+			const char *builtin_name)
+{
+	char *owned = path ? slurp(path, &len) : NULL;
+	const char *text = owned ? owned : builtin, *end = NULL;
+	const char *name = path ? path : builtin_name;
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+
+	if (!doc || !cJSON_IsObject(doc)) {
+		unsigned long line = 1, col = 1;
+		for (const char *p = text; end && p < end && p < text + len; p++)
+			if (*p == '\n')
+				line++, col = 1;
+			else
+				col++;
+		free(owned);
+		if (!doc)
+			ise_die(ISE_EXIT_USAGE, "%s:%lu:%lu: invalid JSON", name, line, col);
+		cJSON_Delete(doc);
+		ise_die(ISE_EXIT_USAGE, "%s: expected a JSON object", name);
+	}
+	free(owned);
+	return doc;
+}
+
+const char *ise_json_string(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+const char *ise_json_string_or(const cJSON *obj, const char *key, const char *fallback)
+{
+	const char *s = ise_json_string(obj, key);
+
+	return s ? s : fallback;
+}
+
+const cJSON *ise_json_array(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsArray(v) ? v : NULL;
+}

@@ -1,0 +1,23 @@
+/*
+ * jsondoc: whole JSON documents (the catalog, the persona pools), read from a
+ * file named by an option or from the copy built into the binary.  A syntax
+ * error is reported with FILE:LINE:COL and ends the program (exit 2: the
+ * file was named on the command line).  The caller owns the tree returned.
+ */
+#ifndef ISE_JSONDOC_H
+#define ISE_JSONDOC_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+/* path NULL loads builtin[0..len) and names it builtin_name. */
+cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len,
+			const char *builtin_name);
+
+/* Small typed getters used by the validators; NULL/0 when absent or of another type. */
+const char *ise_json_string(const cJSON *obj, const char *key);
+/* The string member key of obj, or fallback. */
+const char *ise_json_string_or(const cJSON *obj, const char *key, const char *fallback);
+const cJSON *ise_json_array(const cJSON *obj, const char *key);
+
+#endif

@@ -1,0 +1,325 @@
+#include "jsonl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+
+#define READ_CHUNK ((size_t)64 << 10)
+#define WRITE_CHUNK ((size_t)64 << 10)
+
+void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles,
+		     size_t max_line, int flags)
+{
+	static char *stdin_only[] = {(char *)"-"};
+
+	memset(r, 0, sizeof *r);
+	r->files = nfiles ? files : stdin_only;
+	r->nfiles = nfiles ? nfiles : 1;
+	r->fd = -1;
+	r->max_line = max_line ? max_line : ISE_MAX_LINE_DEFAULT;
+	r->flags = flags;
+	r->buf = ise_xmalloc(READ_CHUNK);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		struct stat st;
+		if (strcmp(r->files[i], "-") && !stat(r->files[i], &st) && S_ISREG(st.st_mode))
+			r->bytes_total += (unsigned long long)st.st_size;
+		else if (!strcmp(r->files[i], "-") && !fstat(0, &st) && S_ISREG(st.st_mode))
+			r->bytes_total += (unsigned long long)st.st_size;
+	}
+}
+
+void ise_reader_release(struct ise_reader *r)
+{
+	if (r->fd > 0)
+		close(r->fd);
+	free(r->buf);
+	free(r->rec);
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+}
+
+static int open_next_file(struct ise_reader *r)
+{
+	if (r->fd > 0)
+		close(r->fd);
+	r->fd = -1;
+	if (r->next_file == r->nfiles)
+		return 0;
+	const char *path = r->files[r->next_file++];
+	if (!strcmp(path, "-")) {
+		r->fd = 0;
+		r->name = "<stdin>";
+	} else {
+		r->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->fd < 0)
+			ise_fatal("cannot open '%s': %s", path, strerror(errno));
+		r->name = path;
+	}
+	r->line = 0;
+	r->eof = 0;
+	r->buf_len = r->buf_pos = 0;
+	return 1;
+}
+
+/* Fill r->buf; 0 at the end of the current file. */
+static size_t fill(struct ise_reader *r)
+{
+	ssize_t n;
+
+	do
+		n = read(r->fd, r->buf, READ_CHUNK);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		ise_fatal("cannot read '%s': %s", r->name, strerror(errno));
+	r->buf_len = (size_t)n;
+	r->buf_pos = 0;
+	r->bytes_read += (unsigned long long)n;
+	return (size_t)n;
+}
+
+/*
+ * Read one line into r->rec without its end of line.  Returns 0 at the end of
+ * all input, 1 for a line, -1 for a line longer than max_line (skipped).
+ */
+static int read_line(struct ise_reader *r)
+{
+	int too_long = 0, got = 0;
+
+	r->rec_len = 0;
+	for (;;) {
+		if (r->fd < 0 && !open_next_file(r))
+			return 0;
+		if (r->buf_pos == r->buf_len && (r->eof || !fill(r))) {
+			r->eof = 1;
+			if (got)
+				break; /* last line without a newline */
+			if (!open_next_file(r))
+				return 0;
+			continue;
+		}
+		char *start = r->buf + r->buf_pos;
+		size_t avail = r->buf_len - r->buf_pos;
+		char *nl = memchr(start, '\n', avail);
+		size_t take = nl ? (size_t)(nl - start) : avail;
+		got = 1;
+		if (!too_long && r->rec_len + take > r->max_line)
+			too_long = 1;
+		if (!too_long) {
+			ise_xgrow((void **)&r->rec, &r->rec_cap, r->rec_len + take + 1, 1);
+			memcpy(r->rec + r->rec_len, start, take);
+			r->rec_len += take;
+		}
+		r->buf_pos += take + (nl != NULL);
+		if (nl)
+			break;
+	}
+	r->line++;
+	if (too_long)
+		return -1;
+	if (r->rec_len && r->rec[r->rec_len - 1] == '\r')
+		r->rec_len--;
+	r->rec[r->rec_len] = '\0';
+	return 1;
+}
+
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+cJSON *ise_reader_next(struct ise_reader *r)
+{
+	int got;
+
+	while (!r->stopped && (got = read_line(r))) {
+		if (got < 0) {
+			ise_reader_error(r, "line longer than %zu bytes (raise it with --max-line)",
+					 r->max_line);
+			continue;
+		}
+		char *text = r->rec;
+		size_t len = r->rec_len;
+		if (r->line == 1 && len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+			text += 3, len -= 3;
+		if (blank(text, len))
+			continue;
+		const char *end = NULL;
+		cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+		if (json && end && !blank(end, len - (size_t)(end - text))) {
+			cJSON_Delete(json);
+			json = NULL;
+		}
+		if (!json) {
+			size_t col = end && end >= text ? (size_t)(end - text) + 1 : 0;
+			ise_record_error(r->name, r->line, col, "invalid JSON");
+			if (r->flags & ISE_READ_STRICT)
+				r->stopped = 1;
+			continue;
+		}
+		if (!cJSON_IsObject(json)) {
+			cJSON_Delete(json);
+			ise_reader_error(r, "expected a JSON object");
+			continue;
+		}
+		if (text != r->rec) /* keep the text without its byte order mark */
+			memmove(r->rec, text, len + 1), r->rec_len = len;
+		return json;
+	}
+	return NULL;
+}
+
+const char *ise_reader_text(const struct ise_reader *r, size_t *len)
+{
+	*len = r->rec_len;
+	return r->rec;
+}
+
+void ise_reader_error(struct ise_reader *r, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	ise_record_error(r->name, r->line, 0, "%s", msg);
+	if (r->flags & ISE_READ_STRICT)
+		r->stopped = 1;
+}
+
+/* The writer that ise_fatal flushes before exiting. */
+static struct ise_writer *fatal_writer;
+
+static void flush_on_fatal(void)
+{
+	if (fatal_writer)
+		ise_writer_flush(fatal_writer);
+}
+
+void ise_writer_open(struct ise_writer *w, const char *path, int flags)
+{
+	memset(w, 0, sizeof *w);
+	w->flags = flags;
+	if (!path || !strcmp(path, "-")) {
+		w->fd = STDOUT_FILENO;
+		w->name = "standard output";
+	} else {
+		int mode = O_WRONLY | O_CREAT | O_CLOEXEC;
+		mode |= flags & ISE_WRITE_APPEND ? O_APPEND : O_TRUNC;
+		w->fd = open(path, mode, 0666);
+		if (w->fd < 0)
+			ise_fatal("cannot open '%s' for writing: %s", path, strerror(errno));
+		w->name = path;
+	}
+	fatal_writer = w;
+	ise_on_fatal(flush_on_fatal);
+}
+
+void ise_writer_flush(struct ise_writer *w)
+{
+	size_t done = 0;
+
+	while (done < w->len) {
+		ssize_t n = write(w->fd, w->buf + done, w->len - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			w->len = 0; /* nothing more can go out */
+			ise_fatal("write error on %s: %s", w->name,
+				  n < 0 ? strerror(errno) : "no progress");
+		}
+		done += (size_t)n;
+	}
+	w->len = 0;
+}
+
+static void append(struct ise_writer *w, const char *s, size_t n)
+{
+	ise_xgrow((void **)&w->buf, &w->cap, w->len + n, 1);
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void end_record(struct ise_writer *w)
+{
+	append(w, "\n", 1);
+	w->records++;
+	if ((w->flags & ISE_WRITE_UNBUFFERED) || w->len >= WRITE_CHUNK)
+		ise_writer_flush(w);
+}
+
+void ise_writer_put(struct ise_writer *w, const cJSON *record)
+{
+	char *text = cJSON_PrintUnformatted(record);
+
+	if (!text)
+		ise_fatal("out of memory");
+	append(w, text, strlen(text));
+	cJSON_free(text);
+	end_record(w);
+}
+
+void ise_writer_put_extended(struct ise_writer *w, const char *text, size_t len,
+			     const cJSON *record, const cJSON *added)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, added) if (cJSON_GetObjectItemCaseSensitive(record, item->string))
+	{
+		cJSON *merged = cJSON_Duplicate(record, 1);
+		cJSON_ArrayForEach(item, added)
+		{
+			cJSON_DeleteItemFromObjectCaseSensitive(merged, item->string);
+			cJSON_AddItemToObject(merged, item->string, cJSON_Duplicate(item, 1));
+		}
+		ise_writer_put(w, merged);
+		cJSON_Delete(merged);
+		return;
+	}
+	while (len && text[len - 1] != '}')
+		len--; /* the reader guarantees an object, so a '}' is there */
+	append(w, text, len - 1);
+	int first = record->child == NULL;
+	cJSON_ArrayForEach(item, added)
+	{
+		cJSON *name = cJSON_CreateString(item->string);
+		char *key = name ? cJSON_PrintUnformatted(name) : NULL;
+		char *value = cJSON_PrintUnformatted(item);
+		cJSON_Delete(name);
+		if (!key || !value)
+			ise_fatal("out of memory");
+		if (!first)
+			append(w, ",", 1);
+		first = 0;
+		append(w, key, strlen(key));
+		append(w, ":", 1);
+		append(w, value, strlen(value));
+		cJSON_free(key);
+		cJSON_free(value);
+	}
+	append(w, "}", 1);
+	end_record(w);
+}
+
+void ise_writer_close(struct ise_writer *w)
+{
+	ise_writer_flush(w);
+	/* close reports a deferred error, such as ENOSPC on NFS */
+	if (close(w->fd) < 0 && errno != EINTR)
+		ise_fatal("write error on %s: %s", w->name, strerror(errno));
+	if (fatal_writer == w)
+		fatal_writer = NULL;
+	free(w->buf);
+	w->buf = NULL;
+	w->fd = -1;
+}

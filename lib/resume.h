@@ -1,0 +1,19 @@
+/*
+ * resume: open the output for a run that may be a rerun.  Without --resume
+ * the output file is truncated.  With it, the ids of the records the file
+ * already holds are loaded into a set (the program skips those records) and
+ * new records are appended; a torn last line, which only a crash in the
+ * middle of a write could leave, is cut off first.
+ */
+#ifndef ISE_RESUME_H
+#define ISE_RESUME_H
+
+#include "cli.h"
+#include "idset.h"
+#include "jsonl.h"
+
+/* Opens w (ISE_WRITE_* flags besides APPEND) and fills done. */
+void ise_output_open(const struct ise_options *o, struct ise_writer *w, int flags,
+		     struct ise_idset *done);
+
+#endif

@@ -1,0 +1,38 @@
+/*
+ * rng: reproducible randomness that does not depend on record order.
+ *
+ * Every record gets its own GSL generator (mt19937) seeded from (seed, key),
+ * so record K is the same whether it is made alone (--start K), in a shard
+ * on another machine, or after K-1 others.  For an index key the 32-bit
+ * generator seed comes from a keyed bijection, so no two records of one run
+ * share a stream; a string key is hashed (documented, rare collisions).
+ * ise_perm is the same bijection over any range [0, n): it turns an index
+ * into a distinct pseudo-random element, which gives ids without collisions.
+ */
+#ifndef ISE_RNG_H
+#define ISE_RNG_H
+
+#include <gsl/gsl_rng.h>
+#include <stdint.h>
+
+uint64_t ise_mix64(uint64_t x);
+uint64_t ise_hash_str(const char *s, uint64_t seed);
+
+/* A keyed pseudo-random permutation of [0, n), n >= 1. */
+struct ise_perm {
+	uint64_t n, keys[4];
+	unsigned half_bits;
+};
+
+void ise_perm_init(struct ise_perm *p, uint64_t n, uint64_t seed, uint64_t domain);
+uint64_t ise_perm_apply(const struct ise_perm *p, uint64_t i);
+
+/* A new mt19937 generator; fatal when out of memory. */
+gsl_rng *ise_rng_new(void);
+void ise_rng_seed_index(gsl_rng *r, uint64_t seed, uint64_t index);
+void ise_rng_seed_key(gsl_rng *r, uint64_t seed, const char *key);
+
+/* Parse a seed: decimal or 0x hex, up to 2^64-1.  0 on success. */
+int ise_parse_seed(const char *s, uint64_t *seed);
+
+#endif

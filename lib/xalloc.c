@@ -1,0 +1,49 @@
+#include "xalloc.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+static void *check(void *p)
+{
+	if (!p)
+		ise_fatal("out of memory");
+	return p;
+}
+
+void *ise_xmalloc(size_t n)
+{
+	return check(malloc(n ? n : 1));
+}
+
+void *ise_xcalloc(size_t count, size_t size)
+{
+	return check(calloc(count ? count : 1, size ? size : 1));
+}
+
+void *ise_xrealloc(void *p, size_t n)
+{
+	return check(realloc(p, n ? n : 1));
+}
+
+char *ise_xstrdup(const char *s)
+{
+	return check(strdup(s));
+}
+
+void ise_xgrow(void **p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 8;
+
+	if (need <= *cap)
+		return;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / size)
+			ise_fatal("out of memory");
+		n *= 2;
+	}
+	*p = ise_xrealloc(*p, n * size);
+	*cap = n;
+}

@@ -1,0 +1,172 @@
+/*
+ * ise-persona: make a frozen pool of distinct professional personas with the
+ * offline engine, or check, complete and deduplicate an existing pool.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "diag.h"
+#include "idset.h"
+#include "jsondoc.h"
+#include "jsonl.h"
+#include "persona.h"
+#include "progress.h"
+#include "resume.h"
+#include "rng.h"
+
+enum { OPT_POOLS = 0x200 };
+
+struct config {
+	uint64_t count;
+	int count_given;
+	const char *pools;
+};
+
+static const struct option options[] = {
+	{"count", required_argument, NULL, 'n'},
+	{"pools", required_argument, NULL, OPT_POOLS},
+	{0},
+};
+
+static const struct ise_cli cli = {
+	.synopsis = "[-n N] [--pools FILE] [-s N] [-o FILE [--resume]] [--progress]\n"
+		    "   or: ise-persona [--strict] [--max-line SIZE] [-o FILE [--resume]] FILE...",
+	.about = "Write N distinct personas (offline engine), or check, complete and\n"
+		 "deduplicate the persona pool in FILE... (\"-\" is standard input).",
+	.help = "  -n, --count=N       personas to make (default 1000)\n"
+		"      --pools=FILE    name, role and industry pools (default: built in)\n",
+	.options = options,
+	.shortopts = "n:",
+	.common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
+};
+
+static void handle(int opt, const char *arg, void *ctx)
+{
+	struct config *cf = ctx;
+
+	if (opt == 'n') {
+		cf->count = ise_parse_uint("--count", arg, 0, UINT64_MAX);
+		cf->count_given = 1;
+	} else if (opt == OPT_POOLS) {
+		cf->pools = arg;
+	}
+}
+
+static void generate(const struct config *cf, const struct ise_options *o)
+{
+	struct ise_pools pools;
+	struct ise_persona_engine engine;
+	struct ise_writer out;
+	struct ise_idset done;
+	struct ise_progress progress;
+
+	ise_pools_load(&pools, cf->pools);
+	if (cf->count > pools.capacity)
+		ise_die(ISE_EXIT_USAGE,
+			"cannot make %llu distinct personas: the pools give at most %llu distinct "
+			"(name, role, industry) triples",
+			(unsigned long long)cf->count, (unsigned long long)pools.capacity);
+	ise_persona_engine_init(&engine, &pools, o->seed);
+	ise_output_open(o, &out, 0, &done);
+	ise_progress_init(&progress, o->progress, cf->count);
+	for (uint64_t i = 0; i < cf->count; i++) {
+		cJSON *p = ise_persona_make(&engine, i);
+		if (!ise_idset_has(&done, cJSON_GetObjectItemCaseSensitive(p, "id")->valuestring))
+			ise_writer_put(&out, p);
+		cJSON_Delete(p);
+		ise_progress_update(&progress, i + 1, 0, -1);
+	}
+	ise_progress_end(&progress, cf->count, 0);
+	ise_writer_close(&out);
+	ise_idset_release(&done);
+	ise_persona_engine_release(&engine);
+	ise_pools_release(&pools);
+}
+
+/* The identity a pool is deduplicated on: name, role, industry, case-folded. */
+static void identity(const cJSON *p, char *buf, size_t size)
+{
+	const char *keys[] = {"name", "role", "industry"};
+	size_t n = 0;
+
+	for (size_t k = 0; k < 3; k++) {
+		for (const char *s = cJSON_GetObjectItemCaseSensitive(p, keys[k])->valuestring;
+		     *s && n + 2 < size; s++)
+			buf[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+		buf[n++] = '\x1f';
+	}
+	buf[n ? n - 1 : 0] = '\0';
+}
+
+static void check(const struct ise_options *o)
+{
+	struct ise_reader in;
+	struct ise_writer out;
+	struct ise_idset done, seen;
+	struct ise_progress progress;
+	unsigned long long count = 0, dropped = 0;
+	cJSON *p;
+
+	ise_output_open(o, &out, 0, &done);
+	ise_idset_init(&seen);
+	ise_reader_init(&in, o->files, o->nfiles, o->max_line, o->strict ? ISE_READ_STRICT : 0);
+	ise_progress_init(&progress, o->progress, 0);
+	while ((p = ise_reader_next(&in))) {
+		const char *why = ise_persona_check(p);
+		char key[1024], id[32];
+		if (why) {
+			ise_reader_error(&in, "%s", why);
+			cJSON_Delete(p);
+			continue;
+		}
+		identity(p, key, sizeof key);
+		const char *have = ise_json_string_or(p, "id", ise_json_string_or(p, "persona_id", NULL));
+		cJSON *added = cJSON_CreateObject();
+		if (!have) { /* stable across runs: derived from the identity */
+			snprintf(id, sizeof id, "persona_%016llx",
+				 (unsigned long long)ise_hash_str(key, 0));
+			cJSON_AddStringToObject(added, "id", have = id);
+		} else if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(p, "id"))) {
+			cJSON_AddStringToObject(added, "id", have);
+		}
+		if (!ise_idset_add(&seen, key)) {
+			ise_warn("%s:%lu: duplicate persona '%s, %s, %s' dropped", in.name, in.line,
+				 ise_json_string_or(p, "name", ""), ise_json_string_or(p, "role", ""),
+				 ise_json_string_or(p, "industry", ""));
+			dropped++;
+		} else if (!ise_idset_has(&done, have)) {
+			size_t len;
+			const char *text = ise_reader_text(&in, &len);
+			ise_writer_put_extended(&out, text, len, p, added);
+		}
+		cJSON_Delete(added);
+		cJSON_Delete(p);
+		ise_progress_update(&progress, ++count, dropped,
+				    in.bytes_total ? (double)in.bytes_read / (double)in.bytes_total : -1);
+	}
+	ise_progress_end(&progress, count, dropped);
+	if (dropped)
+		ise_warn("%llu duplicate personas dropped", dropped);
+	ise_reader_release(&in);
+	ise_writer_close(&out);
+	ise_idset_release(&seen);
+	ise_idset_release(&done);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cf = {.count = 1000};
+	struct ise_options o;
+
+	ise_diag_init(argv[0]);
+	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
+	if (o.nfiles && (cf.count_given || cf.pools))
+		ise_usage_error("-n and --pools make personas; they do not go with input files");
+	if (o.nfiles)
+		check(&o);
+	else
+		generate(&cf, &o);
+	return ise_status();
+}
