@@ -124,6 +124,9 @@ void ise_usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	report(NULL, fmt, ap);
 	va_end(ap);
-	ise_warn("Try '%s --help' for more information.", progname);
+	char try[256];
+	int n = snprintf(try, sizeof try, "Try '%s --help' for more information.\n", progname);
+	if (n > 0 && (size_t)n < sizeof try)
+		(void)!write(STDERR_FILENO, try, (size_t)n);
 	exit(ISE_EXIT_USAGE);
 }

@@ -185,27 +185,45 @@ static void pick_distinct(gsl_rng *r, const cJSON *array, size_t k, cJSON *out)
 	}
 }
 
+/*
+ * An experience level that fits the title.  With the paper's six levels
+ * (Junior, Mid-level, Senior, Lead, Expert, Executive) a title word bounds the
+ * range and a prior spreads people inside it; other level lists are uniform.
+ */
 static const char *level_for(gsl_rng *r, const struct ise_pools *p, const struct ise_role *role)
 {
-	int nlevels = cJSON_GetArraySize(p->levels);
-	/* Junior, Mid-level, Senior, Lead, Expert, Executive when the pools keep the
-	 * paper's six; the top level belongs to executive roles, leadership titles
-	 * start at Lead, everyone else spreads over the lower levels */
-	static const double weights[] = {18, 28, 28, 14, 12};
-	const char *t = role->title;
+	static const double prior[] = {18, 28, 28, 14, 12, 8};
+	static const struct {
+		const char *word;
+		int lo, hi;
+	} bounds[] = {
+		{"Chief ", 5, 5},     {"President", 5, 5}, {"Head of", 3, 5},   {"Director", 3, 5},
+		{"VP ", 4, 5},        {"Principal", 2, 4}, {"Senior", 2, 4},    {"Lead", 2, 4},
+		{"Manager", 1, 4},    {"Junior", 0, 1},    {"Assistant", 0, 1}, {"Associate", 0, 1},
+		{"Intern", 0, 0},     {"Trainee", 0, 0},   {"Apprentice", 0, 0},
+	};
+	int lo = 0, hi = 4;
 
-	if (nlevels != 6)
+	if (cJSON_GetArraySize(p->levels) != 6)
 		return pick(r, p->levels);
-	if (!strcmp(role->family_name, "executive") || !strncmp(t, "Chief ", 6) ||
-	    strstr(t, "President"))
-		return cJSON_GetArrayItem(p->levels, 5)->valuestring;
-	if (!strncmp(t, "Head of", 7) || strstr(t, "Director"))
-		return cJSON_GetArrayItem(p->levels, 3 + (int)gsl_rng_uniform_int(r, 3))->valuestring;
-	double u = gsl_rng_uniform(r) * 100, acc = 0;
-	for (int i = 0; i < 5; i++)
-		if (u < (acc += weights[i]))
-			return cJSON_GetArrayItem(p->levels, i)->valuestring;
-	return cJSON_GetArrayItem(p->levels, 4)->valuestring;
+	if (!strcmp(role->family_name, "executive"))
+		lo = 4, hi = 5;
+	for (size_t i = 0; i < sizeof bounds / sizeof *bounds; i++)
+		if (strstr(role->title, bounds[i].word)) {
+			lo = bounds[i].lo, hi = bounds[i].hi;
+			break;
+		}
+	double total = 0, acc = 0;
+	for (int i = lo; i <= hi; i++)
+		total += prior[i];
+	double u = gsl_rng_uniform(r) * total;
+	int level = hi;
+	for (int i = lo; i <= hi; i++)
+		if (u < (acc += prior[i])) {
+			level = i;
+			break;
+		}
+	return cJSON_GetArrayItem(p->levels, level)->valuestring;
 }
 
 static const char *article(const char *word)

@@ -148,7 +148,7 @@ static void check(const struct ise_options *o)
 	}
 	ise_progress_end(&progress, count, dropped);
 	if (dropped)
-		ise_warn("%llu duplicate personas dropped", dropped);
+		ise_warn("duplicates dropped: %llu", dropped);
 	ise_reader_release(&in);
 	ise_writer_close(&out);
 	ise_idset_release(&seen);

@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# The conventions of DESIGN.md, checked for every program in bin/.
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+@test "every program has a filter entry in helper.bash and a man page" {
+	for p in $(programs); do
+		filter_args "$p" >/dev/null || fail "$p: no filter_args entry in tests/helper.bash"
+		[ -f "$ROOT/man/man1/$p.1" ] || fail "$p: no man page"
+	done
+}
+
+@test "--help prints usage to stdout, nothing on stderr, exit 0" {
+	for p in $(programs); do
+		run -0 --separate-stderr "$p" --help
+		assert_line --index 0 --regexp "^usage: $p "
+		assert_output --partial "--version"
+		[ -z "$stderr" ] || fail "$p --help wrote to stderr: $stderr"
+		run -0 --separate-stderr "$p" -h
+		assert_line --index 0 --regexp "^usage: $p "
+	done
+}
+
+@test "--version prints 'NAME (ise) X.Y.Z'" {
+	for p in $(programs); do
+		run -0 "$p" --version
+		assert_output --regexp "^$p \(ise\) [0-9]+\.[0-9]+\.[0-9]+$"
+	done
+}
+
+@test "an unknown option is a usage error: one line, a hint, exit 2, no output" {
+	for p in $(programs); do
+		run -2 --separate-stderr "$p" --no-such-option
+		assert_output ""
+		assert_equal "${stderr_lines[0]}" "$p: unknown option '--no-such-option'"
+		assert_equal "${stderr_lines[1]}" "Try '$p --help' for more information."
+		run -2 --separate-stderr "$p" -Q
+		assert_equal "${stderr_lines[0]}" "$p: unknown option '-Q'"
+	done
+}
+
+@test "a bad value for a common option is a usage error naming it" {
+	for p in $(programs); do
+		run -2 --separate-stderr "$p" --seed banana
+		[[ $stderr == *"invalid value for --seed: 'banana'"* ]] || fail "$p: $stderr"
+		run -2 --separate-stderr "$p" --resume
+		[[ $stderr == *"--resume needs --output=FILE"* ]] || fail "$p: $stderr"
+	done
+}
+
+@test "a bad line is reported with file and line, skipped, the good records kept, exit 1" {
+	for p in $(programs); do
+		filter_input "$p" >in.jsonl
+		{ head -n 1 in.jsonl; echo '{"broken": '; tail -n +2 in.jsonl; } >bad.jsonl
+		run -0 --separate-stderr "$p" $(filter_args "$p") <in.jsonl
+		good=$output
+		run -1 --separate-stderr "$p" $(filter_args "$p") <bad.jsonl
+		[[ $stderr == "$p: <stdin>:2:"*"invalid JSON"* ]] || fail "$p: stderr was: $stderr"
+		assert_equal "$output" "$good"
+		# named files are reported by name
+		run -1 --separate-stderr "$p" $(filter_args "$p" | sed 's/ *-$//') bad.jsonl
+		[[ $stderr == "$p: bad.jsonl:2:"* ]] || fail "$p: stderr was: $stderr"
+	done
+}
+
+@test "a record that is JSON but not an object is a bad record" {
+	for p in $(programs); do
+		{ filter_input "$p" | head -n 3; echo '[1,2]'; echo '"text"'; filter_input "$p" | tail -n +4; } >in.jsonl
+		run -1 --separate-stderr "$p" $(filter_args "$p") <in.jsonl
+		assert_equal "${stderr_lines[0]}" "$p: <stdin>:4: expected a JSON object"
+		assert_equal "${stderr_lines[1]}" "$p: <stdin>:5: expected a JSON object"
+	done
+}
+
+@test "--strict stops at the first bad line with exit 1" {
+	for p in $(programs); do
+		filter_input "$p" >in.jsonl
+		{ head -n 3 in.jsonl; echo 'nope'; tail -n +4 in.jsonl; echo 'nope again'; } >bad.jsonl
+		run -1 --separate-stderr "$p" --strict $(filter_args "$p") <bad.jsonl
+		assert_equal "${#stderr_lines[@]}" 1
+		[[ $stderr == "$p: <stdin>:4:"* ]] || fail "$p: $stderr"
+	done
+}
+
+@test "CRLF, blank lines, a byte order mark and a missing final newline are accepted" {
+	for p in $(programs); do
+		filter_input "$p" >in.jsonl
+		run -0 "$p" $(filter_args "$p") <in.jsonl
+		want=$output
+		{ printf '\xef\xbb\xbf'; sed 's/$/\r/' in.jsonl | sed '3i\
+   
+'; } | head -c -2 >odd.jsonl
+		run -0 --separate-stderr "$p" $(filter_args "$p") <odd.jsonl
+		assert_equal "$output" "$want"
+		assert_equal "$stderr" ""
+	done
+}
+
+@test "a line over --max-line is a bad record and the stream goes on" {
+	for p in $(programs); do
+		filter_input "$p" >in.jsonl
+		run -0 "$p" $(filter_args "$p") <in.jsonl
+		want=$output
+		{ head -n 2 in.jsonl; printf '{"pad":"%*s"}\n' 5000 x; tail -n +3 in.jsonl; } >long.jsonl
+		run -1 --separate-stderr "$p" --max-line 4K $(filter_args "$p") <long.jsonl
+		assert_equal "$stderr" "$p: <stdin>:3: line longer than 4096 bytes (raise it with --max-line)"
+		assert_equal "$output" "$want"
+		run -2 "$p" --max-line 0 $(filter_args "$p") <in.jsonl
+	done
+}
+
+@test "a missing input file is fatal: exit 3 with its name" {
+	for p in $(programs); do
+		run -3 --separate-stderr "$p" $(filter_args "$p" | sed 's/ *-$//') no-such-file.jsonl
+		[[ $stderr == *"cannot open 'no-such-file.jsonl': No such file or directory"* ]] || fail "$p: $stderr"
+	done
+}
+
+@test "a write error is fatal: exit 3 with a message (/dev/full, closed stdout)" {
+	for p in $(programs); do
+		filter_input "$p" >in.jsonl
+		run -3 --separate-stderr bash -c "$p $(filter_args "$p") <in.jsonl >/dev/full"
+		[[ $stderr == *"write error on standard output: No space left on device"* ]] || fail "$p: $stderr"
+		run -3 --separate-stderr "$p" -o /dev/full $(filter_args "$p") <in.jsonl
+		[[ $stderr == *"write error on /dev/full"* ]] || fail "$p: $stderr"
+		run -3 --separate-stderr bash -c "$p $(filter_args "$p") <in.jsonl >&-"
+		[[ $stderr == *"write error on standard output: Bad file descriptor"* ]] || fail "$p: $stderr"
+	done
+}
+
+@test "'| head -1' ends quietly" {
+	for p in $(programs); do
+		filter_input "$p" 5000 >big.jsonl
+		run -0 --separate-stderr bash -c "$p $(filter_args "$p" | sed 's/-n 5/-n 100000/') <big.jsonl | head -n 1"
+		assert_equal "${#lines[@]}" 1
+		assert_equal "$stderr" ""
+	done
+}
+
+@test "control characters in messages are replaced, so input cannot drive the terminal" {
+	for p in $(programs); do
+		name=$'evil\e[31m.jsonl'
+		run -3 --separate-stderr "$p" $(filter_args "$p" | sed 's/ *-$//') "$name"
+		[[ $stderr != *$'\e'* ]] || fail "$p: escape reached stderr"
+		[[ $stderr == *"evil?[31m.jsonl"* ]] || fail "$p: $stderr"
+	done
+}
+
+@test "-o writes the file, and --resume after a crash completes it without duplicates" {
+	for p in $(programs); do
+		filter_input "$p" >in.jsonl
+		run -0 "$p" $(filter_args "$p") -o full.jsonl <in.jsonl
+		assert_output ""
+		n=$(wc -l <full.jsonl)
+		[ "$n" -ge 3 ] || fail "$p: only $n records"
+		# a crash: two whole records and a torn third
+		{ head -n 2 full.jsonl; sed -n 3p full.jsonl | head -c 17; } >part.jsonl
+		run -0 --separate-stderr "$p" $(filter_args "$p") -o part.jsonl --resume <in.jsonl
+		[[ $stderr == *"cutting a torn last line"* ]] || fail "$p: $stderr"
+		assert_same_json <(sort part.jsonl) <(sort full.jsonl)
+		# a second resume adds nothing
+		run -0 "$p" $(filter_args "$p") -o part.jsonl --resume <in.jsonl
+		assert_equal "$(wc -l <part.jsonl)" "$n"
+	done
+}
+
+@test "the same seed gives the same bytes" {
+	for p in $(programs); do
+		filter_input "$p" >in.jsonl
+		run -0 "$p" -s 7 $(filter_args "$p") <in.jsonl
+		a=$output
+		run -0 "$p" --seed 0x7 $(filter_args "$p") <in.jsonl
+		assert_equal "$output" "$a"
+	done
+}
+
+@test "the usage text and the man page SYNOPSIS list the same options" {
+	for p in $(programs); do
+		from_help=$("$p" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u)
+		from_man=$(sed -n '/^\.Sh SYNOPSIS/,/^\.Sh /p' "$ROOT/man/man1/$p.1" |
+			grep -oE 'Fl \\-[a-z][a-z-]*' | sed 's/Fl \\-/--/' | sort -u)
+		assert_equal "$from_man" "$from_help"
+	done
+}
