@@ -13,7 +13,7 @@
 static const char *slot_types[] = {"int", "number", "enum", "name", "date", "time"};
 
 static _Noreturn ISE_PRINTF(3, 4) void refuse(const struct ise_catalog *c, const char *what,
-					     const char *fmt, ...)
+					      const char *fmt, ...)
 {
 	char msg[1024];
 	va_list ap;
@@ -24,8 +24,8 @@ static _Noreturn ISE_PRINTF(3, 4) void refuse(const struct ise_catalog *c, const
 	ise_die(ISE_EXIT_USAGE, "%s: %s: %s", c->source, what, msg);
 }
 
-static const char *need_string(const struct ise_catalog *c, const char *what,
-			       const cJSON *obj, const char *key)
+static const char *need_string(const struct ise_catalog *c, const char *what, const cJSON *obj,
+			       const char *key)
 {
 	const char *s = ise_json_string(obj, key);
 
@@ -68,14 +68,17 @@ static void check_slot(const struct ise_catalog *c, const char *what, const cJSO
 		       slot->string);
 	const cJSON *lo = cJSON_GetObjectItemCaseSensitive(slot, t <= 1 ? "min" : "from");
 	const cJSON *hi = cJSON_GetObjectItemCaseSensitive(slot, t <= 1 ? "max" : "to");
-	if (t <= 1 && (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) || lo->valuedouble > hi->valuedouble))
+	if (t <= 1 &&
+	    (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) || lo->valuedouble > hi->valuedouble))
 		refuse(c, what, "slot '%s' needs numbers min <= max", slot->string);
 	if (t == 2) {
 		const cJSON *values = ise_json_array(slot, "values"), *v;
 		if (!cJSON_GetArraySize(values))
 			refuse(c, what, "slot '%s' needs a non-empty array 'values'", slot->string);
-		cJSON_ArrayForEach(v, values) if (!cJSON_IsString(v) || !*v->valuestring)
-			refuse(c, what, "slot '%s' has a value that is not a string", slot->string);
+		cJSON_ArrayForEach(v, values)
+			if (!cJSON_IsString(v) || !*v->valuestring)
+				refuse(c, what, "slot '%s' has a value that is not a string",
+				       slot->string);
 	}
 	if (t >= 4) {
 		int (*valid)(const char *) = t == 4 ? valid_date : valid_time;
@@ -87,8 +90,8 @@ static void check_slot(const struct ise_catalog *c, const char *what, const cJSO
 }
 
 /* Every {{name}} in the strings under node must be a declared slot. */
-static void check_placeholders(const struct ise_catalog *c, const char *what,
-			       const cJSON *node, const cJSON *slots)
+static void check_placeholders(const struct ise_catalog *c, const char *what, const cJSON *node,
+			       const cJSON *slots)
 {
 	if (cJSON_IsString(node)) {
 		for (const char *p = node->valuestring; (p = strstr(p, "{{")); p += 2) {
@@ -96,7 +99,8 @@ static void check_placeholders(const struct ise_catalog *c, const char *what,
 			char name[64];
 			size_t n = end ? (size_t)(end - p - 2) : sizeof name;
 			if (n >= sizeof name)
-				refuse(c, what, "unterminated or overlong placeholder in '%.40s'", p);
+				refuse(c, what, "unterminated or overlong placeholder in '%.40s'",
+				       p);
 			memcpy(name, p + 2, n);
 			name[n] = '\0';
 			if (!cJSON_GetObjectItemCaseSensitive(slots, name))
@@ -104,7 +108,8 @@ static void check_placeholders(const struct ise_catalog *c, const char *what,
 		}
 	}
 	const cJSON *child;
-	cJSON_ArrayForEach(child, node) check_placeholders(c, what, child, slots);
+	cJSON_ArrayForEach(child, node)
+		check_placeholders(c, what, child, slots);
 }
 
 static void load_tools(struct ise_catalog *c)
@@ -116,8 +121,7 @@ static void load_tools(struct ise_catalog *c)
 	c->ntools = 0;
 	c->tools = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *c->tools);
 	c->tool_names = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *c->tool_names);
-	cJSON_ArrayForEach(spec, tools)
-	{
+	cJSON_ArrayForEach(spec, tools) {
 		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(spec, "function");
 		char what[64];
 		snprintf(what, sizeof what, "tools[%zu]", c->ntools);
@@ -138,8 +142,7 @@ static void load_domains(struct ise_catalog *c)
 	if (!cJSON_GetArraySize(domains))
 		refuse(c, "domains", "missing or empty array");
 	c->domains = ise_xcalloc((size_t)cJSON_GetArraySize(domains), sizeof *c->domains);
-	cJSON_ArrayForEach(d, domains)
-	{
+	cJSON_ArrayForEach(d, domains) {
 		struct ise_domain *dom = &c->domains[c->ndomains];
 		char what[64];
 		snprintf(what, sizeof what, "domains[%zu]", c->ndomains);
@@ -172,27 +175,29 @@ static void load_task(struct ise_catalog *c, const cJSON *t, const char *what)
 	if (!cJSON_GetArraySize(tools = ise_json_array(t, "tools")))
 		refuse(c, what, "task '%s' names no tools", task->id);
 	task->tools = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *task->tools);
-	cJSON_ArrayForEach(tool, tools)
-	{
-		if (!cJSON_IsString(tool) || find_name(c->tool_names, c->ntools, tool->valuestring) == c->ntools)
+	cJSON_ArrayForEach(tool, tools) {
+		if (!cJSON_IsString(tool) ||
+		    find_name(c->tool_names, c->ntools, tool->valuestring) == c->ntools)
 			refuse(c, what, "task '%s' names unknown tool '%s'", task->id,
 			       cJSON_IsString(tool) ? tool->valuestring : "(not a string)");
 		if (find_name(task->tools, task->ntools, tool->valuestring) < task->ntools)
-			refuse(c, what, "task '%s' names tool '%s' twice", task->id, tool->valuestring);
+			refuse(c, what, "task '%s' names tool '%s' twice", task->id,
+			       tool->valuestring);
 		task->tools[task->ntools++] = tool->valuestring;
 	}
 	slots = cJSON_GetObjectItemCaseSensitive(t, "slots");
 	if (slots && !cJSON_IsObject(slots))
 		refuse(c, what, "task '%s': 'slots' is not an object", task->id);
-	cJSON_ArrayForEach(slot, slots) check_slot(c, what, slot);
+	cJSON_ArrayForEach(slot, slots)
+		check_slot(c, what, slot);
 	plan = cJSON_GetObjectItemCaseSensitive(t, "plan");
 	if (!cJSON_GetArraySize(plan) || !cJSON_IsArray(plan))
 		refuse(c, what, "task '%s' has no plan", task->id);
-	cJSON_ArrayForEach(step, plan)
-	{
+	cJSON_ArrayForEach(step, plan) {
 		const char *name = ise_json_string(step, "tool");
 		if (!name || find_name(task->tools, task->ntools, name) == task->ntools)
-			refuse(c, what, "task '%s': plan step uses tool '%s' the task does not name",
+			refuse(c, what,
+			       "task '%s': plan step uses tool '%s' the task does not name",
 			       task->id, name ? name : "(none)");
 		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(step, "args")))
 			refuse(c, what, "task '%s': plan step has no 'args' object", task->id);
@@ -213,8 +218,7 @@ void ise_catalog_load(struct ise_catalog *c, const char *path)
 	if (!cJSON_GetArraySize(tasks = ise_json_array(c->root, "tasks")))
 		refuse(c, "tasks", "missing or empty array");
 	c->tasks = ise_xcalloc((size_t)cJSON_GetArraySize(tasks), sizeof *c->tasks);
-	cJSON_ArrayForEach(t, tasks)
-	{
+	cJSON_ArrayForEach(t, tasks) {
 		char what[64];
 		snprintf(what, sizeof what, "tasks[%zu]", c->ntasks);
 		load_task(c, t, what);

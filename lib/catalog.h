@@ -23,20 +23,20 @@ struct ise_domain {
 
 struct ise_task {
 	const char *id, *name, *description;
-	size_t domain;          /* index into catalog.domains */
-	const char **tools;     /* tool names, in the task's order */
+	size_t domain;      /* index into catalog.domains */
+	const char **tools; /* tool names, in the task's order */
 	size_t ntools;
-	const cJSON *json;      /* the whole task: slots, request, verify, plan */
+	const cJSON *json; /* the whole task: slots, request, verify, plan */
 };
 
 struct ise_catalog {
-	const char *source;     /* file name, or "built-in catalog" */
+	const char *source; /* file name, or "built-in catalog" */
 	cJSON *root;
 	struct ise_domain *domains;
 	size_t ndomains;
 	struct ise_task *tasks;
 	size_t ntasks;
-	const cJSON **tools;    /* OpenAI function specs */
+	const cJSON **tools; /* OpenAI function specs */
 	const char **tool_names;
 	size_t ntools;
 };

@@ -30,25 +30,34 @@ struct common_option {
 };
 
 static const struct common_option common[] = {
-	{ISE_OPT_OUTPUT, {"output", required_argument, NULL, OPT_OUTPUT},
-	 "  -o, --output=FILE   write to FILE instead of standard output"},
-	{ISE_OPT_OUTPUT, {"resume", no_argument, NULL, OPT_RESUME},
-	 "      --resume        keep the records already in FILE, skip their ids, append"},
-	{ISE_OPT_INPUT, {"strict", no_argument, NULL, OPT_STRICT},
-	 "      --strict        stop at the first bad input record"},
-	{ISE_OPT_INPUT, {"max-line", required_argument, NULL, OPT_MAX_LINE},
-	 "      --max-line=SIZE longest input line accepted (default 64M)"},
-	{ISE_OPT_SEED, {"seed", required_argument, NULL, OPT_SEED},
-	 "  -s, --seed=N        seed of every random choice (default 1)"},
-	{ISE_OPT_JOBS, {"jobs", required_argument, NULL, OPT_JOBS},
-	 "  -j, --jobs=N        records worked on at once (default 1)"},
-	{ISE_OPT_JOBS, {"unordered", no_argument, NULL, OPT_UNORDERED},
-	 "      --unordered     write records as they finish, not in input order"},
-	{ISE_OPT_PROGRESS, {"progress", no_argument, NULL, OPT_PROGRESS},
-	 "      --progress      show a progress line on standard error"},
-	{0, {"help", no_argument, NULL, OPT_HELP}, "  -h, --help          show this help and exit"},
-	{0, {"version", no_argument, NULL, OPT_VERSION},
-	 "      --version       show the version and exit"},
+    {ISE_OPT_OUTPUT,
+     {"output", required_argument, NULL, OPT_OUTPUT},
+     "  -o, --output=FILE   write to FILE instead of standard output"},
+    {ISE_OPT_OUTPUT,
+     {"resume", no_argument, NULL, OPT_RESUME},
+     "      --resume        keep the records already in FILE, skip their ids, append"},
+    {ISE_OPT_INPUT,
+     {"strict", no_argument, NULL, OPT_STRICT},
+     "      --strict        stop at the first bad input record"},
+    {ISE_OPT_INPUT,
+     {"max-line", required_argument, NULL, OPT_MAX_LINE},
+     "      --max-line=SIZE longest input line accepted (default 64M)"},
+    {ISE_OPT_SEED,
+     {"seed", required_argument, NULL, OPT_SEED},
+     "  -s, --seed=N        seed of every random choice (default 1)"},
+    {ISE_OPT_JOBS,
+     {"jobs", required_argument, NULL, OPT_JOBS},
+     "  -j, --jobs=N        records worked on at once (default 1)"},
+    {ISE_OPT_JOBS,
+     {"unordered", no_argument, NULL, OPT_UNORDERED},
+     "      --unordered     write records as they finish, not in input order"},
+    {ISE_OPT_PROGRESS,
+     {"progress", no_argument, NULL, OPT_PROGRESS},
+     "      --progress      show a progress line on standard error"},
+    {0, {"help", no_argument, NULL, OPT_HELP}, "  -h, --help          show this help and exit"},
+    {0,
+     {"version", no_argument, NULL, OPT_VERSION},
+     "      --version       show the version and exit"},
 };
 
 #define NCOMMON (sizeof common / sizeof common[0])
@@ -63,8 +72,8 @@ static void help(const struct ise_cli *cli)
 	printf("\nSee %s(1) and ise(7).\n", ise_progname());
 }
 
-void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv,
-		   struct ise_options *o, ise_option_handler handle, void *ctx)
+void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_options *o,
+		   ise_option_handler handle, void *ctx)
 {
 	size_t nown = 0, n = 0, ns = 1;
 	char shortopts[128] = ":";
@@ -120,7 +129,8 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv,
 			break;
 		case OPT_SEED:
 			if (ise_parse_seed(optarg, &o->seed))
-				ise_usage_error("invalid value for --seed: '%s' (an integer, decimal or 0x hex)",
+				ise_usage_error("invalid value for --seed: '%s' (an integer, "
+						"decimal or 0x hex)",
 						optarg);
 			break;
 		case OPT_JOBS:
@@ -157,13 +167,13 @@ uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t
 	unsigned long long v = strtoull(arg, &end, 10);
 	if (!*arg || *arg == '-' || *arg == '+' || *arg == ' ' || errno || *end || v < min ||
 	    v > max)
-		ise_usage_error("invalid value for %s: '%s' (an integer from %llu to %llu)", opt, arg,
-				(unsigned long long)min, (unsigned long long)max);
+		ise_usage_error("invalid value for %s: '%s' (an integer from %llu to %llu)", opt,
+				arg, (unsigned long long)min, (unsigned long long)max);
 	return v;
 }
 
-void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max,
-		     unsigned *lo, unsigned *hi)
+void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *lo,
+		     unsigned *hi)
 {
 	const char *dash = strchr(arg, '-');
 	char first[32];
@@ -196,7 +206,7 @@ size_t ise_parse_size(const char *opt, const char *arg)
 	else if (*end == 'G' || *end == 'g')
 		shift = 30, end++;
 	if (!*arg || *arg == '-' || errno || *end || !v || v > (SIZE_MAX >> 1 >> shift))
-		ise_usage_error("invalid value for %s: '%s' (a size such as 65536, 64K or 64M)", opt,
-				arg);
+		ise_usage_error("invalid value for %s: '%s' (a size such as 65536, 64K or 64M)",
+				opt, arg);
 	return (size_t)(v << shift);
 }

@@ -23,12 +23,12 @@ enum ise_common_options {
 };
 
 struct ise_cli {
-	const char *synopsis;      /* e.g. "[options] [FILE...]" */
-	const char *about;         /* one line on what the program does */
-	const char *help;          /* the program's own options, one per line */
+	const char *synopsis;         /* e.g. "[options] [FILE...]" */
+	const char *about;            /* one line on what the program does */
+	const char *help;             /* the program's own options, one per line */
 	const struct option *options; /* its own long options, {0}-terminated */
-	const char *shortopts;     /* its own short options */
-	int common;                /* enum ise_common_options */
+	const char *shortopts;        /* its own short options */
+	int common;                   /* enum ise_common_options */
 };
 
 struct ise_options {
@@ -45,14 +45,14 @@ struct ise_options {
  * ise_usage_error on a bad value. */
 typedef void (*ise_option_handler)(int opt, const char *arg, void *ctx);
 
-void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv,
-		   struct ise_options *o, ise_option_handler handle, void *ctx);
+void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_options *o,
+		   ise_option_handler handle, void *ctx);
 
 /* Checked conversions; a bad value is a usage error naming the option. */
 uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t max);
 /* "A-B" or "A", with min <= A <= B <= max. */
-void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max,
-		     unsigned *lo, unsigned *hi);
+void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *lo,
+		     unsigned *hi);
 /* A byte count with an optional K, M or G suffix. */
 size_t ise_parse_size(const char *opt, const char *arg);
 

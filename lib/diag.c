@@ -44,8 +44,8 @@ void ise_on_fatal(void (*hook)(void))
 static void report(const char *where, const char *fmt, va_list ap)
 {
 	char msg[4096];
-	int n = snprintf(msg, sizeof msg, "%s: %s%s", progname, where ? where : "",
-			 where ? ": " : "");
+	int n =
+	    snprintf(msg, sizeof msg, "%s: %s%s", progname, where ? where : "", where ? ": " : "");
 	int saved = errno;
 
 	if (n < 0 || (size_t)n >= sizeof msg)
@@ -72,8 +72,7 @@ void ise_warn(const char *fmt, ...)
 	va_end(ap);
 }
 
-void ise_record_error(const char *file, unsigned long line, unsigned long col,
-		      const char *fmt, ...)
+void ise_record_error(const char *file, unsigned long line, unsigned long col, const char *fmt, ...)
 {
 	char where[1024];
 	va_list ap;

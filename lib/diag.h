@@ -28,8 +28,8 @@ const char *ise_progname(void);
 void ise_warn(const char *fmt, ...) ISE_PRINTF(1, 2);
 /* "prog: FILE:LINE[:COL]: message" and the status becomes at least 1;
  * line 0 leaves out the line, col 0 the column. */
-void ise_record_error(const char *file, unsigned long line, unsigned long col,
-		      const char *fmt, ...) ISE_PRINTF(4, 5);
+void ise_record_error(const char *file, unsigned long line, unsigned long col, const char *fmt, ...)
+    ISE_PRINTF(4, 5);
 /* "prog: message", runs the fatal hook (flush finished records), exits 3. */
 _Noreturn void ise_fatal(const char *fmt, ...) ISE_PRINTF(1, 2);
 /* "prog: message", runs the fatal hook, exits with status. */

@@ -28,8 +28,7 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len,
-			const char *builtin_name)
+cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len, const char *builtin_name)
 {
 	char *owned = path ? slurp(path, &len) : NULL;
 	const char *text = owned ? owned : builtin, *end = NULL;

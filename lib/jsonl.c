@@ -11,11 +11,10 @@
 
 #include "xalloc.h"
 
-#define READ_CHUNK ((size_t)64 << 10)
+#define READ_CHUNK  ((size_t)64 << 10)
 #define WRITE_CHUNK ((size_t)64 << 10)
 
-void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles,
-		     size_t max_line, int flags)
+void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles, size_t max_line, int flags)
 {
 	static char *stdin_only[] = {(char *)"-"};
 
@@ -269,16 +268,24 @@ void ise_writer_put(struct ise_writer *w, const cJSON *record)
 	end_record(w);
 }
 
+static int shares_a_key(const cJSON *record, const cJSON *added)
+{
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, added)
+		if (cJSON_GetObjectItemCaseSensitive(record, item->string))
+			return 1;
+	return 0;
+}
+
 void ise_writer_put_extended(struct ise_writer *w, const char *text, size_t len,
 			     const cJSON *record, const cJSON *added)
 {
 	const cJSON *item;
 
-	cJSON_ArrayForEach(item, added) if (cJSON_GetObjectItemCaseSensitive(record, item->string))
-	{
+	if (shares_a_key(record, added)) { /* replace: the text cannot be kept */
 		cJSON *merged = cJSON_Duplicate(record, 1);
-		cJSON_ArrayForEach(item, added)
-		{
+		cJSON_ArrayForEach(item, added) {
 			cJSON_DeleteItemFromObjectCaseSensitive(merged, item->string);
 			cJSON_AddItemToObject(merged, item->string, cJSON_Duplicate(item, 1));
 		}
@@ -290,8 +297,7 @@ void ise_writer_put_extended(struct ise_writer *w, const char *text, size_t len,
 		len--; /* the reader guarantees an object, so a '}' is there */
 	append(w, text, len - 1);
 	int first = record->child == NULL;
-	cJSON_ArrayForEach(item, added)
-	{
+	cJSON_ArrayForEach(item, added) {
 		cJSON *name = cJSON_CreateString(item->string);
 		char *key = name ? cJSON_PrintUnformatted(name) : NULL;
 		char *value = cJSON_PrintUnformatted(item);

@@ -31,18 +31,17 @@ struct ise_reader {
 	char **files;
 	size_t nfiles, next_file;
 	int fd;
-	const char *name;      /* file being read, "<stdin>" for stdin */
-	unsigned long line;    /* 1-based line of the last record returned */
-	char *buf;             /* read buffer */
+	const char *name;   /* file being read, "<stdin>" for stdin */
+	unsigned long line; /* 1-based line of the last record returned */
+	char *buf;          /* read buffer */
 	size_t buf_len, buf_pos;
-	char *rec;             /* the current line */
+	char *rec; /* the current line */
 	size_t rec_len, rec_cap, max_line;
 	unsigned long long bytes_read, bytes_total; /* total 0 when unknown */
 	int flags, stopped, eof;
 };
 
-void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles,
-		     size_t max_line, int flags);
+void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles, size_t max_line, int flags);
 /* The next JSON object, or NULL at the end (or after a bad record if strict). */
 cJSON *ise_reader_next(struct ise_reader *r);
 /* The text of the record last returned, valid until the next call. */
@@ -52,7 +51,7 @@ void ise_reader_error(struct ise_reader *r, const char *fmt, ...) ISE_PRINTF(2, 
 void ise_reader_release(struct ise_reader *r);
 
 enum ise_write_flags {
-	ISE_WRITE_APPEND = 1 << 0,   /* --resume: keep what the file holds */
+	ISE_WRITE_APPEND = 1 << 0,     /* --resume: keep what the file holds */
 	ISE_WRITE_UNBUFFERED = 1 << 1, /* hand every record to write(2) at once */
 };
 

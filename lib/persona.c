@@ -13,7 +13,7 @@
 #include "xalloc.h"
 
 #define DOMAIN_TRIPLES 0x545249504cULL
-#define DOMAIN_IDS 0x504944ULL
+#define DOMAIN_IDS     0x504944ULL
 
 static _Noreturn ISE_PRINTF(2, 3) void refuse(const struct ise_pools *p, const char *fmt, ...)
 {
@@ -34,8 +34,10 @@ static const cJSON *strings(const struct ise_pools *p, const cJSON *obj, const c
 
 	if (!cJSON_GetArraySize(a))
 		refuse(p, "%s: missing or empty array '%s'", where, key);
-	cJSON_ArrayForEach(s, a) if (!cJSON_IsString(s) || !*s->valuestring)
-		refuse(p, "%s: '%s' holds something other than a non-empty string", where, key);
+	cJSON_ArrayForEach(s, a)
+		if (!cJSON_IsString(s) || !*s->valuestring)
+			refuse(p, "%s: '%s' holds something other than a non-empty string", where,
+			       key);
 	return a;
 }
 
@@ -46,8 +48,7 @@ static void load_regions(struct ise_pools *p)
 	if (!cJSON_GetArraySize(regions))
 		refuse(p, "missing or empty array 'regions'");
 	p->regions = ise_xcalloc((size_t)cJSON_GetArraySize(regions), sizeof *p->regions);
-	cJSON_ArrayForEach(r, regions)
-	{
+	cJSON_ArrayForEach(r, regions) {
 		struct ise_region *reg = &p->regions[p->nregions++];
 		char where[128];
 		snprintf(where, sizeof where, "regions[%zu]", p->nregions - 1);
@@ -71,8 +72,7 @@ static void load_roles(struct ise_pools *p)
 
 	if (!cJSON_IsObject(families) || !families->child)
 		refuse(p, "missing or empty object 'families'");
-	cJSON_ArrayForEach(fam, families)
-	{
+	cJSON_ArrayForEach(fam, families) {
 		char where[128];
 		snprintf(where, sizeof where, "family '%s'", fam->string);
 		strings(p, fam, "goals", where);
@@ -80,8 +80,7 @@ static void load_roles(struct ise_pools *p)
 	}
 	if (!cJSON_GetArraySize(industries))
 		refuse(p, "missing or empty array 'industries'");
-	cJSON_ArrayForEach(ind, industries)
-	{
+	cJSON_ArrayForEach(ind, industries) {
 		char where[160];
 		const char *name = ise_json_string(ind, "name");
 		if (!name || !*name)
@@ -94,20 +93,21 @@ static void load_roles(struct ise_pools *p)
 			refuse(p, "%s: 'expertise' needs at least 3 phrases", where);
 		if (!cJSON_GetArraySize(ise_json_array(ind, "roles")))
 			refuse(p, "%s: missing or empty array 'roles'", where);
-		cJSON_ArrayForEach(role, ise_json_array(ind, "roles"))
-		{
+		cJSON_ArrayForEach(role, ise_json_array(ind, "roles")) {
 			const char *title = ise_json_string(role, "title");
 			const char *family = ise_json_string(role, "family");
 			if (!title || !*title || !family)
 				refuse(p, "%s: a role needs 'title' and 'family'", where);
 			if (!cJSON_GetObjectItemCaseSensitive(families, family))
-				refuse(p, "%s: role '%s' is in unknown family '%s'", where, title, family);
+				refuse(p, "%s: role '%s' is in unknown family '%s'", where, title,
+				       family);
 			for (size_t i = 0; i < p->nroles; i++)
-				if (p->roles[i].industry == ind && !strcmp(p->roles[i].title, title))
+				if (p->roles[i].industry == ind &&
+				    !strcmp(p->roles[i].title, title))
 					refuse(p, "%s: role '%s' appears twice", where, title);
 			ise_xgrow((void **)&p->roles, &cap, p->nroles + 1, sizeof *p->roles);
 			p->roles[p->nroles++] = (struct ise_role){
-				title, ind, cJSON_GetObjectItemCaseSensitive(families, family), family};
+			    title, ind, cJSON_GetObjectItemCaseSensitive(families, family), family};
 		}
 	}
 }
@@ -123,7 +123,8 @@ void ise_pools_load(struct ise_pools *p, const char *path)
 	p->styles = cJSON_GetObjectItemCaseSensitive(p->root, "styles");
 	if (!cJSON_IsObject(p->styles) || !p->styles->child)
 		refuse(p, "missing or empty object 'styles'");
-	cJSON_ArrayForEach(style, p->styles) strings(p, p->styles, style->string, "styles");
+	cJSON_ArrayForEach(style, p->styles)
+		strings(p, p->styles, style->string, "styles");
 	load_regions(p);
 	load_roles(p);
 	p->capacity = p->names * (uint64_t)p->nroles;
@@ -139,8 +140,7 @@ void ise_pools_release(struct ise_pools *p)
 	memset(p, 0, sizeof *p);
 }
 
-void ise_persona_engine_init(struct ise_persona_engine *e, const struct ise_pools *p,
-			     uint64_t seed)
+void ise_persona_engine_init(struct ise_persona_engine *e, const struct ise_pools *p, uint64_t seed)
 {
 	e->pools = p;
 	e->seed = seed;
@@ -158,7 +158,8 @@ static const char *pick(gsl_rng *r, const cJSON *array)
 {
 	int n = cJSON_GetArraySize(array);
 
-	return cJSON_GetArrayItem(array, (int)gsl_rng_uniform_int(r, (unsigned long)n))->valuestring;
+	return cJSON_GetArrayItem(array, (int)gsl_rng_uniform_int(r, (unsigned long)n))
+	    ->valuestring;
 }
 
 /* k distinct strings of array (fewer if it is shorter), appended to out. */
@@ -179,7 +180,8 @@ static void pick_distinct(gsl_rng *r, const cJSON *array, size_t k, cJSON *out)
 		const char *s = cJSON_GetArrayItem(array, chosen[i])->valuestring;
 		int dup = 0;
 		const cJSON *have;
-		cJSON_ArrayForEach(have, out) dup |= !strcmp(have->valuestring, s);
+		cJSON_ArrayForEach(have, out)
+			dup |= !strcmp(have->valuestring, s);
 		if (!dup)
 			cJSON_AddItemToArray(out, cJSON_CreateString(s));
 	}
@@ -197,10 +199,10 @@ static const char *level_for(gsl_rng *r, const struct ise_pools *p, const struct
 		const char *word;
 		int lo, hi;
 	} bounds[] = {
-		{"Chief ", 5, 5},     {"President", 5, 5}, {"Head of", 3, 5},   {"Director", 3, 5},
-		{"VP ", 4, 5},        {"Principal", 2, 4}, {"Senior", 2, 4},    {"Lead", 2, 4},
-		{"Manager", 1, 4},    {"Junior", 0, 1},    {"Assistant", 0, 1}, {"Associate", 0, 1},
-		{"Intern", 0, 0},     {"Trainee", 0, 0},   {"Apprentice", 0, 0},
+	    {"Chief ", 5, 5},  {"President", 5, 5}, {"Head of", 3, 5},    {"Director", 3, 5},
+	    {"VP ", 4, 5},     {"Principal", 2, 4}, {"Senior", 2, 4},     {"Lead", 2, 4},
+	    {"Manager", 1, 4}, {"Junior", 0, 1},    {"Assistant", 0, 1},  {"Associate", 0, 1},
+	    {"Intern", 0, 0},  {"Trainee", 0, 0},   {"Apprentice", 0, 0},
 	};
 	int lo = 0, hi = 4;
 
@@ -240,17 +242,20 @@ static cJSON *work_context(gsl_rng *r, const struct ise_region *reg, const struc
 
 	switch (gsl_rng_uniform_int(r, 4)) {
 	case 0:
-		snprintf(text, sizeof text, "Works at %s %s in %s, %s.", article(org), org, city, tail);
+		snprintf(text, sizeof text, "Works at %s %s in %s, %s.", article(org), org, city,
+			 tail);
 		break;
 	case 1:
-		snprintf(text, sizeof text, "Based in %s with %s %s, %s.", city, article(org), org, tail);
+		snprintf(text, sizeof text, "Based in %s with %s %s, %s.", city, article(org), org,
+			 tail);
 		break;
 	case 2:
-		snprintf(text, sizeof text, "Part of %s %s in %s, %s.", article(org), org, city, tail);
+		snprintf(text, sizeof text, "Part of %s %s in %s, %s.", article(org), org, city,
+			 tail);
 		break;
 	default:
-		snprintf(text, sizeof text, "Runs day-to-day work for %s %s in %s, %s.", article(org),
-			 org, city, tail);
+		snprintf(text, sizeof text, "Runs day-to-day work for %s %s in %s, %s.",
+			 article(org), org, city, tail);
 	}
 	return cJSON_CreateString(text);
 }
@@ -285,13 +290,15 @@ cJSON *ise_persona_make(struct ise_persona_engine *e, uint64_t index)
 		      cJSON_AddArrayToObject(o, "expertise"));
 	cJSON_AddStringToObject(o, "experience_level", level_for(r, p, role));
 	const cJSON *family = cJSON_GetArrayItem(
-		p->styles, (int)gsl_rng_uniform_int(r, (unsigned long)cJSON_GetArraySize(p->styles)));
+	    p->styles, (int)gsl_rng_uniform_int(r, (unsigned long)cJSON_GetArraySize(p->styles)));
 	cJSON_AddStringToObject(o, "communication_style", pick(r, family));
 	cJSON_AddStringToObject(o, "style_family", family->string);
 	cJSON_AddItemToObject(o, "work_context", work_context(r, reg, role));
 	cJSON *goals = cJSON_AddArrayToObject(o, "common_goals");
-	pick_distinct(r, ise_json_array(role->industry, "goals"), 1 + gsl_rng_uniform_int(r, 2), goals);
-	pick_distinct(r, ise_json_array(role->family, "goals"), 1 + gsl_rng_uniform_int(r, 2), goals);
+	pick_distinct(r, ise_json_array(role->industry, "goals"), 1 + gsl_rng_uniform_int(r, 2),
+		      goals);
+	pick_distinct(r, ise_json_array(role->family, "goals"), 1 + gsl_rng_uniform_int(r, 2),
+		      goals);
 	pick_distinct(r, ise_json_array(role->family, "tools"), 3 + gsl_rng_uniform_int(r, 2),
 		      cJSON_AddArrayToObject(o, "tools_preference"));
 	cJSON_AddStringToObject(o, "region", reg->name);
@@ -305,12 +312,12 @@ const char *ise_persona_check(const cJSON *p)
 		const char *key, *why;
 		int required;
 	} fields[] = {
-		{"name", "persona without a string 'name'", 1},
-		{"role", "persona without a string 'role'", 1},
-		{"industry", "persona without a string 'industry'", 1},
-		{"experience_level", "persona field 'experience_level' is not a string", 0},
-		{"communication_style", "persona field 'communication_style' is not a string", 0},
-		{"work_context", "persona field 'work_context' is not a string", 0},
+	    {"name", "persona without a string 'name'", 1},
+	    {"role", "persona without a string 'role'", 1},
+	    {"industry", "persona without a string 'industry'", 1},
+	    {"experience_level", "persona field 'experience_level' is not a string", 0},
+	    {"communication_style", "persona field 'communication_style' is not a string", 0},
+	    {"work_context", "persona field 'work_context' is not a string", 0},
 	};
 
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {

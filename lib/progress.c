@@ -44,12 +44,13 @@ static void show(struct ise_progress *p, unsigned long long done, unsigned long 
 			 p->tty ? "\r" : "", ise_progname(), done, percent, rate, failed, eta,
 			 p->tty ? (final ? "\033[K\n" : "\033[K") : "\n");
 	if (n > 0)
-		(void)!write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+		(void)!write(STDERR_FILENO, line,
+			     (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 	p->last = t;
 }
 
-void ise_progress_update(struct ise_progress *p, unsigned long long done,
-			 unsigned long long failed, double fraction)
+void ise_progress_update(struct ise_progress *p, unsigned long long done, unsigned long long failed,
+			 double fraction)
 {
 	if (!p->enabled)
 		return;
@@ -58,8 +59,7 @@ void ise_progress_update(struct ise_progress *p, unsigned long long done,
 		show(p, done, failed, fraction, 0);
 }
 
-void ise_progress_end(struct ise_progress *p, unsigned long long done,
-		      unsigned long long failed)
+void ise_progress_end(struct ise_progress *p, unsigned long long done, unsigned long long failed)
 {
 	if (p->enabled)
 		show(p, done, failed, p->total ? 1.0 : -1, 1);

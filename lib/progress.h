@@ -15,9 +15,8 @@ struct ise_progress {
 /* Enabled when forced or when stderr is a terminal. */
 void ise_progress_init(struct ise_progress *p, int force, unsigned long long total);
 /* fraction in [0,1] of the input consumed, or < 0 to derive it from total. */
-void ise_progress_update(struct ise_progress *p, unsigned long long done,
-			 unsigned long long failed, double fraction);
-void ise_progress_end(struct ise_progress *p, unsigned long long done,
-		      unsigned long long failed);
+void ise_progress_update(struct ise_progress *p, unsigned long long done, unsigned long long failed,
+			 double fraction);
+void ise_progress_end(struct ise_progress *p, unsigned long long done, unsigned long long failed);
 
 #endif

@@ -62,7 +62,8 @@ static void load_ids(const char *path, struct ise_idset *done)
 		if (cJSON_IsString(id))
 			ise_idset_add(done, id->valuestring);
 		else
-			ise_reader_error(&r, "record without a string 'id' in the output being resumed");
+			ise_reader_error(
+			    &r, "record without a string 'id' in the output being resumed");
 		cJSON_Delete(rec);
 	}
 	ise_reader_release(&r);

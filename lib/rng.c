@@ -59,7 +59,7 @@ uint64_t ise_perm_apply(const struct ise_perm *p, uint64_t i)
 
 gsl_rng *ise_rng_new(void)
 {
-	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_taus2);
 
 	if (!r)
 		ise_fatal("out of memory");
@@ -71,7 +71,7 @@ void ise_rng_seed_index(gsl_rng *r, uint64_t seed, uint64_t index)
 	struct ise_perm perm;
 
 	/* distinct generator seeds for the first 2^32-1 indexes; never 0, which
-	 * mt19937 would silently replace by its default seed 4357 */
+	 * GSL's generators silently replace by a default seed */
 	ise_perm_init(&perm, UINT64_C(0xffffffff), seed, DOMAIN_STREAM);
 	gsl_rng_set(r, (unsigned long)ise_perm_apply(&perm, index % UINT64_C(0xffffffff)) + 1);
 }

@@ -9,7 +9,7 @@
 #include "xalloc.h"
 
 #define DOMAIN_INTENT_IDS 0x494e54454e54ULL
-#define MAX_PICK 64
+#define MAX_PICK          64
 
 const char *const ise_complexity_names[ISE_COMPLEXITIES] = {"simple", "medium", "complex"};
 
@@ -27,6 +27,12 @@ void ise_sampler_init(struct ise_sampler *s, const struct ise_catalog *c, uint64
 
 void ise_sampler_release(struct ise_sampler *s)
 {
+	for (size_t i = 0; s->persona_text && i < s->npersonas; i++)
+		cJSON_free(s->persona_text[i]);
+	for (size_t i = 0; s->task_text && i < s->catalog->ntasks; i++)
+		cJSON_free(s->task_text[i]);
+	free(s->persona_text);
+	free(s->task_text);
 	if (s->complexity)
 		gsl_ran_discrete_free(s->complexity);
 	gsl_rng_free(s->rng);
@@ -42,8 +48,8 @@ const char *ise_sampler_set_complexity(struct ise_sampler *s, const char *spec)
 		const char *eq = strchr(p, '=');
 		size_t n = eq ? (size_t)(eq - p) : 0;
 		int k = 0;
-		while (k < ISE_COMPLEXITIES &&
-		       (strlen(ise_complexity_names[k]) != n || strncmp(p, ise_complexity_names[k], n)))
+		while (k < ISE_COMPLEXITIES && (strlen(ise_complexity_names[k]) != n ||
+						strncmp(p, ise_complexity_names[k], n)))
 			k++;
 		if (!eq || k == ISE_COMPLEXITIES)
 			return "expected NAME=WEIGHT pairs with NAME simple, medium or complex";
@@ -59,6 +65,35 @@ const char *ise_sampler_set_complexity(struct ise_sampler *s, const char *spec)
 		return "at least one weight must be above 0";
 	memcpy(s->weights, w, sizeof w);
 	return NULL;
+}
+
+static void add_strings(cJSON *array, const char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(array, cJSON_CreateString(v[i]));
+}
+
+static char *print(cJSON *json)
+{
+	char *text = cJSON_PrintUnformatted(json);
+
+	if (!text)
+		ise_fatal("out of memory");
+	cJSON_Delete(json);
+	return text;
+}
+
+/* The tuple's view of a task, as JSON text. */
+static char *task_json(const struct ise_catalog *c, const struct ise_task *t)
+{
+	cJSON *task = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(task, "id", t->id);
+	cJSON_AddStringToObject(task, "name", t->name);
+	cJSON_AddStringToObject(task, "domain", c->domains[t->domain].id);
+	cJSON_AddStringToObject(task, "description", t->description);
+	add_strings(cJSON_AddArrayToObject(task, "tools"), t->tools, t->ntools);
+	return print(task);
 }
 
 const char *ise_sampler_ready(struct ise_sampler *s)
@@ -79,13 +114,15 @@ const char *ise_sampler_ready(struct ise_sampler *s)
 	s->complexity = gsl_ran_discrete_preproc(ISE_COMPLEXITIES, s->weights);
 	if (!s->complexity)
 		ise_fatal("out of memory");
+	if (!s->persona_text) {
+		s->persona_text = ise_xcalloc(s->npersonas, sizeof *s->persona_text);
+		for (size_t i = 0; i < s->npersonas; i++)
+			s->persona_text[i] = print(cJSON_Duplicate(s->personas[i], 1));
+		s->task_text = ise_xcalloc(c->ntasks, sizeof *s->task_text);
+		for (size_t i = 0; i < c->ntasks; i++)
+			s->task_text[i] = task_json(c, &c->tasks[i]);
+	}
 	return NULL;
-}
-
-static void add_strings(cJSON *array, const char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(array, cJSON_CreateString(v[i]));
 }
 
 cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
@@ -97,7 +134,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 	char id[32];
 
 	ise_rng_seed_index(r, s->seed, index);
-	cJSON *persona = s->personas[gsl_rng_uniform_int(r, s->npersonas)];
+	size_t persona = gsl_rng_uniform_int(r, s->npersonas);
 
 	/* 1. a set of domains, in the order drawn */
 	nd = s->domains_lo + gsl_rng_uniform_int(r, s->domains_hi - s->domains_lo + 1);
@@ -130,7 +167,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 	snprintf(id, sizeof id, "intent_%08llx",
 		 (unsigned long long)ise_perm_apply(&s->ids, index & 0xffffffffULL));
 	cJSON_AddStringToObject(o, "id", id);
-	cJSON_AddItemToObject(o, "persona", cJSON_Duplicate(persona, 1));
+	cJSON_AddItemToObject(o, "persona", cJSON_CreateRaw(s->persona_text[persona]));
 	cJSON *jd = cJSON_AddArrayToObject(o, "domains");
 	for (size_t i = 0; i < nd; i++)
 		cJSON_AddItemToArray(jd, cJSON_CreateString(c->domains[domains[i]].id));
@@ -139,13 +176,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 	size_t ntools = 0;
 	for (size_t i = 0; i < nt; i++) {
 		const struct ise_task *t = &c->tasks[tasks[i]];
-		cJSON *task = cJSON_CreateObject();
-		cJSON_AddStringToObject(task, "id", t->id);
-		cJSON_AddStringToObject(task, "name", t->name);
-		cJSON_AddStringToObject(task, "domain", c->domains[t->domain].id);
-		cJSON_AddStringToObject(task, "description", t->description);
-		add_strings(cJSON_AddArrayToObject(task, "tools"), t->tools, t->ntools);
-		cJSON_AddItemToArray(jt, task);
+		cJSON_AddItemToArray(jt, cJSON_CreateRaw(s->task_text[tasks[i]]));
 		for (size_t k = 0; k < t->ntools; k++) {
 			size_t j = 0;
 			while (j < ntools && strcmp(tools[j], t->tools[k]))

@@ -21,12 +21,13 @@
 
 struct ise_sampler {
 	const struct ise_catalog *catalog;
-	cJSON **personas;  /* borrowed */
+	cJSON **personas; /* borrowed */
 	size_t npersonas;
 	unsigned domains_lo, domains_hi, tasks_lo, tasks_hi;
 	double weights[ISE_COMPLEXITIES]; /* simple, medium, complex */
 	uint64_t seed;
 	gsl_ran_discrete_t *complexity;
+	char **persona_text, **task_text; /* each serialised once, not per record */
 	gsl_rng *rng;
 	struct ise_perm ids;
 };

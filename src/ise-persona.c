@@ -25,21 +25,21 @@ struct config {
 };
 
 static const struct option options[] = {
-	{"count", required_argument, NULL, 'n'},
-	{"pools", required_argument, NULL, OPT_POOLS},
-	{0},
+    {"count", required_argument, NULL, 'n'},
+    {"pools", required_argument, NULL, OPT_POOLS},
+    {0},
 };
 
 static const struct ise_cli cli = {
-	.synopsis = "[-n N] [--pools FILE] [-s N] [-o FILE [--resume]] [--progress]\n"
-		    "   or: ise-persona [--strict] [--max-line SIZE] [-o FILE [--resume]] FILE...",
-	.about = "Write N distinct personas (offline engine), or check, complete and\n"
-		 "deduplicate the persona pool in FILE... (\"-\" is standard input).",
-	.help = "  -n, --count=N       personas to make (default 1000)\n"
-		"      --pools=FILE    name, role and industry pools (default: built in)\n",
-	.options = options,
-	.shortopts = "n:",
-	.common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
+    .synopsis = "[-n N] [--pools FILE] [-s N] [-o FILE [--resume]] [--progress]\n"
+		"   or: ise-persona [--strict] [--max-line SIZE] [-o FILE [--resume]] FILE...",
+    .about = "Write N distinct personas (offline engine), or check, complete and\n"
+	     "deduplicate the persona pool in FILE... (\"-\" is standard input).",
+    .help = "  -n, --count=N       personas to make (default 1000)\n"
+	    "      --pools=FILE    name, role and industry pools (default: built in)\n",
+    .options = options,
+    .shortopts = "n:",
+    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
 };
 
 static void handle(int opt, const char *arg, void *ctx)
@@ -122,7 +122,8 @@ static void check(const struct ise_options *o)
 			continue;
 		}
 		identity(p, key, sizeof key);
-		const char *have = ise_json_string_or(p, "id", ise_json_string_or(p, "persona_id", NULL));
+		const char *have =
+		    ise_json_string_or(p, "id", ise_json_string_or(p, "persona_id", NULL));
 		cJSON *added = cJSON_CreateObject();
 		if (!have) { /* stable across runs: derived from the identity */
 			snprintf(id, sizeof id, "persona_%016llx",
@@ -133,7 +134,8 @@ static void check(const struct ise_options *o)
 		}
 		if (!ise_idset_add(&seen, key)) {
 			ise_warn("%s:%lu: duplicate persona '%s, %s, %s' dropped", in.name, in.line,
-				 ise_json_string_or(p, "name", ""), ise_json_string_or(p, "role", ""),
+				 ise_json_string_or(p, "name", ""),
+				 ise_json_string_or(p, "role", ""),
 				 ise_json_string_or(p, "industry", ""));
 			dropped++;
 		} else if (!ise_idset_has(&done, have)) {
@@ -144,7 +146,8 @@ static void check(const struct ise_options *o)
 		cJSON_Delete(added);
 		cJSON_Delete(p);
 		ise_progress_update(&progress, ++count, dropped,
-				    in.bytes_total ? (double)in.bytes_read / (double)in.bytes_total : -1);
+				    in.bytes_total ? (double)in.bytes_read / (double)in.bytes_total
+						   : -1);
 	}
 	ise_progress_end(&progress, count, dropped);
 	if (dropped)

@@ -33,35 +33,35 @@ struct config {
 };
 
 static const struct option options[] = {
-	{"personas", required_argument, NULL, 'p'},
-	{"count", required_argument, NULL, 'n'},
-	{"start", required_argument, NULL, OPT_START},
-	{"domains", required_argument, NULL, OPT_DOMAINS},
-	{"tasks", required_argument, NULL, OPT_TASKS},
-	{"complexity", required_argument, NULL, OPT_COMPLEXITY},
-	{"catalog", required_argument, NULL, OPT_CATALOG},
-	{"space", no_argument, NULL, OPT_SPACE},
-	{0},
+    {"personas", required_argument, NULL, 'p'},
+    {"count", required_argument, NULL, 'n'},
+    {"start", required_argument, NULL, OPT_START},
+    {"domains", required_argument, NULL, OPT_DOMAINS},
+    {"tasks", required_argument, NULL, OPT_TASKS},
+    {"complexity", required_argument, NULL, OPT_COMPLEXITY},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"space", no_argument, NULL, OPT_SPACE},
+    {0},
 };
 
 static const struct ise_cli cli = {
-	.synopsis = "[-p FILE] -n N [--start K] [--domains A-B] [--tasks A-B]\n"
-		    "       [--complexity SPEC] [--catalog FILE] [-s N] [-o FILE [--resume]]\n"
-		    "       [--strict] [--max-line SIZE] [--progress] [FILE...]\n"
-		    "   or: ise-sample --space [-p FILE] [options] [FILE...]",
-	.about = "Draw N intent tuples (persona, 2-3 domains, 3-6 tasks, complexity) from the\n"
-		 "persona pool in FILE (-p, or the operands, or standard input) and the catalog.",
-	.help = "  -p, --personas=FILE persona pool (JSON Lines, e.g. from ise-persona)\n"
-		"  -n, --count=N       tuples to draw\n"
-		"      --start=K       first record number (default 0): K..K+N-1 of one long run\n"
-		"      --domains=A-B   domains per tuple (default 2-3)\n"
-		"      --tasks=A-B     tasks per tuple, at least one per domain (default 3-6)\n"
-		"      --complexity=SPEC  prior (default simple=10,medium=40,complex=50)\n"
-		"      --catalog=FILE  task catalog (default: built in)\n"
-		"      --space         print the size of the sampling space and exit\n",
-	.options = options,
-	.shortopts = "p:n:",
-	.common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
+    .synopsis = "[-p FILE] -n N [--start K] [--domains A-B] [--tasks A-B]\n"
+		"       [--complexity SPEC] [--catalog FILE] [-s N] [-o FILE [--resume]]\n"
+		"       [--strict] [--max-line SIZE] [--progress] [FILE...]\n"
+		"   or: ise-sample --space [-p FILE] [options] [FILE...]",
+    .about = "Draw N intent tuples (persona, 2-3 domains, 3-6 tasks, complexity) from the\n"
+	     "persona pool in FILE (-p, or the operands, or standard input) and the catalog.",
+    .help = "  -p, --personas=FILE persona pool (JSON Lines, e.g. from ise-persona)\n"
+	    "  -n, --count=N       tuples to draw\n"
+	    "      --start=K       first record number (default 0): K..K+N-1 of one long run\n"
+	    "      --domains=A-B   domains per tuple (default 2-3)\n"
+	    "      --tasks=A-B     tasks per tuple, at least one per domain (default 3-6)\n"
+	    "      --complexity=SPEC  prior (default simple=10,medium=40,complex=50)\n"
+	    "      --catalog=FILE  task catalog (default: built in)\n"
+	    "      --space         print the size of the sampling space and exit\n",
+    .options = options,
+    .shortopts = "p:n:",
+    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
 };
 
 static void handle(int opt, const char *arg, void *ctx)
@@ -179,7 +179,8 @@ int main(int argc, char **argv)
 		ise_progress_init(&progress, o.progress, cf.count);
 		for (uint64_t i = 0; i < cf.count; i++) {
 			cJSON *t = ise_sampler_make(&s, cf.start + i);
-			if (!ise_idset_has(&done, cJSON_GetObjectItemCaseSensitive(t, "id")->valuestring))
+			if (!ise_idset_has(&done,
+					   cJSON_GetObjectItemCaseSensitive(t, "id")->valuestring))
 				ise_writer_put(&out, t);
 			cJSON_Delete(t);
 			ise_progress_update(&progress, i + 1, 0, -1);
