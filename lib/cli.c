@@ -5,10 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_errno.h>
+
 #include "diag.h"
 #include "jsonl.h"
 #include "rng.h"
-#include "xalloc.h"
 
 enum {
 	OPT_HELP = 'h',
@@ -78,13 +79,17 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 	size_t nown = 0, n = 0, ns = 1;
 	char shortopts[128] = ":";
 
+	/* GSL's default handler aborts; every caller checks return codes instead */
+	gsl_set_error_handler_off();
 	memset(o, 0, sizeof *o);
 	o->seed = 1;
 	o->jobs = 1;
 	o->max_line = ISE_MAX_LINE_DEFAULT;
 	while (cli->options && cli->options[nown].name)
 		nown++;
-	struct option *all = ise_xcalloc(nown + NCOMMON + 1, sizeof *all);
+	struct option all[64] = {{0}}; /* not on the heap: help and errors exit from the loop */
+	if (nown + NCOMMON >= sizeof all / sizeof *all)
+		ise_fatal("too many options");
 	memcpy(all, cli->options, nown * sizeof *all);
 	n = nown;
 	for (const char *p = cli->shortopts; p && *p && ns < 100; p++)
@@ -152,7 +157,6 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 			handle(c, optarg, ctx);
 		}
 	}
-	free(all);
 	if (o->resume && (!o->output || !strcmp(o->output, "-")))
 		ise_usage_error("--resume needs --output=FILE");
 	o->files = argv + optind;

@@ -102,9 +102,9 @@ const char *ise_sampler_ready(struct ise_sampler *s)
 
 	if (s->domains_hi > c->ndomains)
 		return "--domains asks for more domains than the catalog has";
-	if (s->tasks_hi < s->domains_lo)
-		return "--tasks must allow at least one task per domain (its high end is below the "
-		       "low end of --domains)";
+	if (s->tasks_hi < s->domains_hi)
+		return "the high end of --tasks must reach the high end of --domains (every domain "
+		       "gives a task)";
 	if (s->tasks_hi > MAX_PICK || s->domains_hi > MAX_PICK)
 		return "--domains and --tasks are limited to 64";
 	if (!s->npersonas)

@@ -120,7 +120,7 @@ setup() {
 }
 
 @test "impossible or malformed shapes are usage errors" {
-	for bad in "--domains 0" "--domains 3-2" "--domains 11" "--domains x" "--tasks 2 --domains 3" \
+	for bad in "--domains 0" "--domains 3-2" "--domains 11" "--domains x" "--tasks 2 --domains 3" "--domains 2-3 --tasks 2" \
 		"--complexity simple=-1" "--complexity easy=5" "--complexity simple=0" \
 		"--complexity simple=1,simple=2" "--complexity medium" "-n -5" "--start x"; do
 		run -2 --separate-stderr ise-sample -p "$POOL" -n 10 $bad

@@ -1,0 +1,55 @@
+#!/usr/bin/env bats
+# The build: linking, installing, the demo, and lint.
+load helper
+
+@test "GSL is linked with OpenBLAS, not the reference CBLAS" {
+	for p in $(programs); do
+		run -0 ldd "$ROOT/bin/$p"
+		assert_output --partial "libopenblas"
+		refute_output --partial "libgslcblas"
+	done
+}
+
+@test "make install puts programs, data and pages under DESTDIR/PREFIX, and they run there" {
+	dest=$BATS_TEST_TMPDIR/root
+	run -0 make -s -C "$ROOT" install DESTDIR="$dest" PREFIX=/opt/ise
+	for p in $(programs); do
+		[ -x "$dest/opt/ise/bin/$p" ]
+		[ -f "$dest/opt/ise/share/man/man1/$p.1" ]
+	done
+	[ -f "$dest/opt/ise/share/man/man7/ise.7" ]
+	[ -f "$dest/opt/ise/share/ise/catalog.json" ]
+	[ -f "$dest/opt/ise/share/ise/personas.json" ]
+	# nothing of DESTDIR is baked into the programs
+	run -0 "$dest/opt/ise/bin/ise-persona" -n 2
+	run -0 make -s -C "$ROOT" uninstall DESTDIR="$dest" PREFIX=/opt/ise
+	[ ! -e "$dest/opt/ise/bin/ise-persona" ]
+}
+
+@test "make demo runs offline and says where its output went" {
+	run -0 make -s -C "$ROOT" demo
+	assert_output --partial "demo-out/tuples.jsonl"
+	[ "$(wc -l <"$ROOT/demo-out/tuples.jsonl")" -gt 0 ]
+}
+
+@test "make lint is clean" {
+	command -v clang-format >/dev/null || skip "clang-format not installed"
+	run -0 make -s -C "$ROOT" lint
+}
+
+@test "the man pages' EXAMPLES run" {
+	for page in "$ROOT"/man/man1/*.1 "$ROOT"/man/man7/*.7; do
+		n=0
+		while IFS= read -r -d '' block; do
+			n=$((n + 1))
+			dir=$(mktemp -d "$BATS_TEST_TMPDIR/ex.XXXX")
+			run -0 --separate-stderr sh -ec "cd '$dir'; $block"
+		done < <(awk '
+			/^\.Sh / { ex = ($2 == "EXAMPLES") }
+			ex && /^\.Bd -literal/ { inblock = 1; text = ""; next }
+			ex && /^\.Ed/ { if (inblock) printf "%s%c", text, 0; inblock = 0; next }
+			inblock { gsub(/\\e/, "\\"); gsub(/\\\(aq/, "'\''"); gsub(/\\\(dq/, "\""); gsub(/\\&/, ""); text = text $0 "\n" }
+		' "$page")
+		[ "$page" = "$ROOT/man/man7/ise.7" ] || [ "$n" -gt 0 ] || fail "$page has no EXAMPLES"
+	done
+}
