@@ -89,6 +89,10 @@ lint:
 	@! grep -nE '\b(sprintf|strcpy|strcat|gets|strtok|atoi|rand|system)\(' lib/*.c src/*.c || \
 	  { echo 'lint: banned function used (see above)'; exit 1; }
 
+# The link line, for tests that check what BLAS GSL binds to.
+print-libs:
+	@echo '$(LIBS)'
+
 deps:
 	@sh build-aux/deps.sh
 
@@ -107,5 +111,5 @@ uninstall:
 clean:
 	rm -rf build bin lib/libise.a demo-out
 
-.PHONY: all check demo bench lint deps install uninstall clean FORCE
+.PHONY: all check demo bench lint deps install uninstall clean print-libs FORCE
 .SECONDARY:
