@@ -162,22 +162,27 @@ static const char *pick(gsl_rng *r, const cJSON *array)
 	    ->valuestring;
 }
 
-/* k distinct strings of array (fewer if it is shorter), appended to out. */
+/* k (at most 8) distinct strings of array, in random order, appended to out
+ * unless out has them already (industry and family goals may overlap). */
 static void pick_distinct(gsl_rng *r, const cJSON *array, size_t k, cJSON *out)
 {
-	size_t n = (size_t)cJSON_GetArraySize(array);
-	int idx[64], chosen[64];
+	unsigned long n = (unsigned long)cJSON_GetArraySize(array), chosen[8];
+	size_t got = 0;
 
-	if (n > 64)
-		n = 64;
 	if (k > n)
 		k = n;
-	for (size_t i = 0; i < n; i++)
-		idx[i] = (int)i;
-	gsl_ran_choose(r, chosen, k, idx, n, sizeof *idx);
-	gsl_ran_shuffle(r, chosen, k, sizeof *chosen);
+	if (k > 8)
+		k = 8;
+	while (got < k) {
+		unsigned long u = gsl_rng_uniform_int(r, n);
+		size_t i = 0;
+		while (i < got && chosen[i] != u)
+			i++;
+		if (i == got)
+			chosen[got++] = u;
+	}
 	for (size_t i = 0; i < k; i++) {
-		const char *s = cJSON_GetArrayItem(array, chosen[i])->valuestring;
+		const char *s = cJSON_GetArrayItem(array, (int)chosen[i])->valuestring;
 		int dup = 0;
 		const cJSON *have;
 		cJSON_ArrayForEach(have, out)

@@ -33,6 +33,9 @@ void ise_sampler_release(struct ise_sampler *s)
 		cJSON_free(s->task_text[i]);
 	free(s->persona_text);
 	free(s->task_text);
+	free(s->all_domains);
+	free(s->pool);
+	free(s->tools);
 	if (s->complexity)
 		gsl_ran_discrete_free(s->complexity);
 	gsl_rng_free(s->rng);
@@ -121,6 +124,11 @@ const char *ise_sampler_ready(struct ise_sampler *s)
 		s->task_text = ise_xcalloc(c->ntasks, sizeof *s->task_text);
 		for (size_t i = 0; i < c->ntasks; i++)
 			s->task_text[i] = task_json(c, &c->tasks[i]);
+		s->all_domains = ise_xcalloc(c->ndomains, sizeof *s->all_domains);
+		for (size_t i = 0; i < c->ndomains; i++)
+			s->all_domains[i] = i;
+		s->pool = ise_xcalloc(c->ntasks, sizeof *s->pool);
+		s->tools = ise_xcalloc(c->ntools, sizeof *s->tools);
 	}
 	return NULL;
 }
@@ -129,7 +137,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 {
 	const struct ise_catalog *c = s->catalog;
 	gsl_rng *r = s->rng;
-	size_t all[256], domains[MAX_PICK], tasks[MAX_PICK], pool[1024];
+	size_t domains[MAX_PICK], tasks[MAX_PICK], *pool = s->pool;
 	size_t nd, nt, npool = 0;
 	char id[32];
 
@@ -138,9 +146,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 
 	/* 1. a set of domains, in the order drawn */
 	nd = s->domains_lo + gsl_rng_uniform_int(r, s->domains_hi - s->domains_lo + 1);
-	for (size_t i = 0; i < c->ndomains && i < 256; i++)
-		all[i] = i;
-	gsl_ran_choose(r, domains, nd, all, c->ndomains < 256 ? c->ndomains : 256, sizeof *all);
+	gsl_ran_choose(r, domains, nd, s->all_domains, c->ndomains, sizeof *domains);
 	gsl_ran_shuffle(r, domains, nd, sizeof *domains);
 
 	/* 2. one task from each domain, the rest from all their other tasks */
@@ -150,7 +156,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 		const struct ise_domain *d = &c->domains[domains[i]];
 		size_t first = gsl_rng_uniform_int(r, d->ntasks);
 		tasks[i] = d->tasks[first];
-		for (size_t j = 0; j < d->ntasks && npool < 1024; j++)
+		for (size_t j = 0; j < d->ntasks; j++)
 			if (j != first)
 				pool[npool++] = d->tasks[j];
 	}
@@ -172,7 +178,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 	for (size_t i = 0; i < nd; i++)
 		cJSON_AddItemToArray(jd, cJSON_CreateString(c->domains[domains[i]].id));
 	cJSON *jt = cJSON_AddArrayToObject(o, "tasks");
-	const char *tools[256];
+	const char **tools = s->tools;
 	size_t ntools = 0;
 	for (size_t i = 0; i < nt; i++) {
 		const struct ise_task *t = &c->tasks[tasks[i]];
@@ -181,7 +187,7 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 			size_t j = 0;
 			while (j < ntools && strcmp(tools[j], t->tools[k]))
 				j++;
-			if (j == ntools && ntools < 256)
+			if (j == ntools)
 				tools[ntools++] = t->tools[k];
 		}
 	}

@@ -28,6 +28,8 @@ struct ise_sampler {
 	uint64_t seed;
 	gsl_ran_discrete_t *complexity;
 	char **persona_text, **task_text; /* each serialised once, not per record */
+	size_t *all_domains, *pool;       /* scratch sized by the catalog */
+	const char **tools;
 	gsl_rng *rng;
 	struct ise_perm ids;
 };
