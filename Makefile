@@ -33,7 +33,7 @@ ifndef V
 Q = @
 endif
 
-PROGS   = ise-persona ise-sample
+PROGS   = $(patsubst src/%.c,%,$(wildcard src/ise-*.c))
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
 EMBED   = share/ise/catalog.json share/ise/personas.json

@@ -2,8 +2,9 @@
 # deps.sh: install the Debian packages ise needs to build, test and lint,
 # and only those that are missing.  Run as root (or through sudo).
 set -e
-pkgs="build-essential pkg-config libcjson-dev libcurl4-openssl-dev libgsl-dev
-libopenblas-dev bats bats-assert bats-support jq mandoc clang-format python3"
+# ISE_DEPS replaces the list (the tests use it to see the not-root advice).
+pkgs=${ISE_DEPS:-"build-essential pkg-config libcjson-dev libcurl4-openssl-dev libgsl-dev
+libopenblas-dev bats bats-assert bats-support jq mandoc clang-format python3"}
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -68,3 +68,13 @@ load helper
 		[ "$page" = "$ROOT/man/man7/ise.7" ] || [ "$n" -gt 0 ] || fail "$page has no EXAMPLES"
 	done
 }
+
+@test "make deps installs nothing when all is there, and tells a non-root user what to run" {
+	run -0 make -s -C "$ROOT" deps
+	assert_output "deps: all packages present"
+	id nobody >/dev/null 2>&1 || skip "no user 'nobody'"
+	run -1 --separate-stderr env ISE_DEPS="bash no-such-package-ise" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups sh "$ROOT/build-aux/deps.sh"
+	assert_equal "$stderr" "deps: not root; run this as root, or install them yourself:
+  sudo apt-get install no-such-package-ise"
+}
