@@ -29,3 +29,4 @@ awk -v t="$ise" -v p="$peer" -v n=$n -v b="$bytes" 'BEGIN {
 	printf "  python3 reference  %.3f s  %9.0f records/s\n", p, n / p
 	printf "  ratio              %.1fx faster   target: well under 1 s -> %s\n", p / t, (t < 0.5 ? "met" : "NOT met")
 }'
+sh bench/audit.sh
