@@ -36,7 +36,8 @@ endif
 PROGS   = $(patsubst src/%.c,%,$(wildcard src/ise-*.c))
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
-EMBED   = share/ise/catalog.json share/ise/personas.json
+EMBED   = share/ise/catalog.json share/ise/personas.json share/ise/role-drift.txt \
+          share/ise/prompts/render.txt
 BINS    = $(PROGS:%=bin/%)
 MAN1    = $(PROGS:%=man/man1/%.1)
 MAN7    = man/man7/ise.7
@@ -74,8 +75,14 @@ $(OUT)/flags: FORCE
 
 -include $(LIBOBJ:.o=.d) $(PROGS:%=$(OUT)/src/%.d)
 
-check: all
-	@tests/run
+# Small programs the tests drive lib/ with (not installed).
+TESTPROGS = $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/*.c))
+$(OUT)/tests/%: $(OUT)/tests/unit/%.o $(OUT)/libise.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(OUT)/libise.a $(LIBS)
+
+check: all $(TESTPROGS)
+	@ISE_TESTPROGS=$(CURDIR)/$(OUT)/tests tests/run
 
 demo: all
 	@sh examples/demo.sh
@@ -99,7 +106,8 @@ deps:
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	cp $(BINS) $(DESTDIR)$(BINDIR)/
-	cp $(EMBED) $(DESTDIR)$(DATADIR)/
+	for f in $(EMBED); do d="$(DESTDIR)$(DATADIR)/$${f#share/ise/}"; \
+	  mkdir -p "$$(dirname "$$d")" && cp "$$f" "$$d" || exit 1; done
 	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
 	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 

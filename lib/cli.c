@@ -22,6 +22,20 @@ enum {
 	OPT_MAX_LINE,
 	OPT_UNORDERED,
 	OPT_PROGRESS,
+	OPT_BASE_URL,
+	OPT_MODEL,
+	OPT_TEMPERATURE,
+	OPT_TOP_P,
+	OPT_MAX_TOKENS,
+	OPT_MAX_TOKENS_FIELD,
+	OPT_TIMEOUT,
+	OPT_RETRIES,
+	OPT_RETRY_AFTER_CAP,
+	OPT_RPM,
+	OPT_TPM,
+	OPT_CACHE,
+	OPT_CACHE_MODE,
+	OPT_OFFLINE,
 };
 
 struct common_option {
@@ -55,6 +69,48 @@ static const struct common_option common[] = {
     {ISE_OPT_PROGRESS,
      {"progress", no_argument, NULL, OPT_PROGRESS},
      "      --progress      show a progress line on standard error"},
+    {ISE_OPT_LLM,
+     {"base-url", required_argument, NULL, OPT_BASE_URL},
+     "      --base-url=URL  OpenAI-compatible endpoint, with /v1 (env OPENAI_BASE_URL)"},
+    {ISE_OPT_LLM,
+     {"model", required_argument, NULL, OPT_MODEL},
+     "      --model=NAME    model (env ISE_MODEL); the key comes from OPENAI_API_KEY only"},
+    {ISE_OPT_LLM,
+     {"temperature", required_argument, NULL, OPT_TEMPERATURE},
+     "      --temperature=T sampling temperature, always sent (default 0.7)"},
+    {ISE_OPT_LLM,
+     {"top-p", required_argument, NULL, OPT_TOP_P},
+     "      --top-p=P       nucleus sampling, always sent (default 0.95)"},
+    {ISE_OPT_LLM,
+     {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
+     "      --max-tokens=N  longest reply (default 2048)"},
+    {ISE_OPT_LLM,
+     {"max-tokens-field", required_argument, NULL, OPT_MAX_TOKENS_FIELD},
+     "      --max-tokens-field=NAME  max_tokens (default) or max_completion_tokens"},
+    {ISE_OPT_LLM,
+     {"timeout", required_argument, NULL, OPT_TIMEOUT},
+     "      --timeout=S     seconds per request (default 120)"},
+    {ISE_OPT_LLM,
+     {"retries", required_argument, NULL, OPT_RETRIES},
+     "      --retries=N     retries of a transient failure (default 4)"},
+    {ISE_OPT_LLM,
+     {"retry-after-cap", required_argument, NULL, OPT_RETRY_AFTER_CAP},
+     "      --retry-after-cap=S  longest Retry-After honoured (default 120)"},
+    {ISE_OPT_LLM,
+     {"rpm", required_argument, NULL, OPT_RPM},
+     "      --rpm=N         requests per minute, shared by all jobs"},
+    {ISE_OPT_LLM,
+     {"tpm", required_argument, NULL, OPT_TPM},
+     "      --tpm=N         tokens per minute, shared by all jobs"},
+    {ISE_OPT_LLM,
+     {"cache", required_argument, NULL, OPT_CACHE},
+     "      --cache=DIR     reuse replies stored in DIR (keyed by the request)"},
+    {ISE_OPT_LLM,
+     {"cache-mode", required_argument, NULL, OPT_CACHE_MODE},
+     "      --cache-mode=M  rw (default with --cache), ro (a miss fails), off"},
+    {ISE_OPT_LLM,
+     {"offline", no_argument, NULL, OPT_OFFLINE},
+     "      --offline       use the built-in offline engine even with an endpoint"},
     {0, {"help", no_argument, NULL, OPT_HELP}, "  -h, --help          show this help and exit"},
     {0,
      {"version", no_argument, NULL, OPT_VERSION},
@@ -85,6 +141,7 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 	o->seed = 1;
 	o->jobs = 1;
 	o->max_line = ISE_MAX_LINE_DEFAULT;
+	ise_llm_config_from_env(&o->llm, NULL);
 	while (cli->options && cli->options[nown].name)
 		nown++;
 	struct option all[64] = {{0}}; /* not on the heap: help and errors exit from the loop */
@@ -147,6 +204,65 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 		case OPT_PROGRESS:
 			o->progress = 1;
 			break;
+		case OPT_BASE_URL:
+			o->llm.base_url = optarg;
+			break;
+		case OPT_MODEL:
+			o->llm.model = optarg;
+			break;
+		case OPT_TEMPERATURE:
+			o->llm.temperature = ise_parse_double("--temperature", optarg, 0, 2);
+			break;
+		case OPT_TOP_P:
+			o->llm.top_p = ise_parse_double("--top-p", optarg, 0, 1);
+			break;
+		case OPT_MAX_TOKENS:
+			o->llm.max_tokens =
+			    (long)ise_parse_uint("--max-tokens", optarg, 1, 1 << 24);
+			break;
+		case OPT_MAX_TOKENS_FIELD:
+			if (strcmp(optarg, "max_tokens") && strcmp(optarg, "max_completion_tokens"))
+				ise_usage_error(
+				    "invalid value for --max-tokens-field: '%s' (max_tokens or "
+				    "max_completion_tokens)",
+				    optarg);
+			o->llm.max_tokens_field = optarg;
+			break;
+		case OPT_TIMEOUT:
+			o->llm.timeout = ise_parse_double("--timeout", optarg, 0.001, 86400);
+			break;
+		case OPT_RETRIES:
+			o->llm.retries = (int)ise_parse_uint("--retries", optarg, 0, 100);
+			break;
+		case OPT_RETRY_AFTER_CAP:
+			o->llm.retry_after_cap =
+			    ise_parse_double("--retry-after-cap", optarg, 0, 86400);
+			break;
+		case OPT_RPM:
+			o->llm.rpm = ise_parse_double("--rpm", optarg, 0, 1e9);
+			break;
+		case OPT_TPM:
+			o->llm.tpm = ise_parse_double("--tpm", optarg, 0, 1e12);
+			break;
+		case OPT_CACHE:
+			o->llm.cache_dir = optarg;
+			if (o->llm.cache_mode == ISE_CACHE_OFF)
+				o->llm.cache_mode = ISE_CACHE_RW;
+			break;
+		case OPT_CACHE_MODE:
+			if (!strcmp(optarg, "rw"))
+				o->llm.cache_mode = ISE_CACHE_RW;
+			else if (!strcmp(optarg, "ro"))
+				o->llm.cache_mode = ISE_CACHE_RO;
+			else if (!strcmp(optarg, "off"))
+				o->llm.cache_mode = ISE_CACHE_OFF;
+			else
+				ise_usage_error(
+				    "invalid value for --cache-mode: '%s' (rw, ro or off)", optarg);
+			break;
+		case OPT_OFFLINE:
+			o->offline = 1;
+			break;
 		case ':':
 			ise_usage_error("option '%s' needs a value", argv[optind - 1]);
 		case '?':
@@ -159,6 +275,10 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 	}
 	if (o->resume && (!o->output || !strcmp(o->output, "-")))
 		ise_usage_error("--resume needs --output=FILE");
+	if (o->llm.cache_mode != ISE_CACHE_OFF && !o->llm.cache_dir)
+		ise_usage_error("--cache-mode needs --cache=DIR");
+	if (!o->llm.base_url && o->llm.cache_mode != ISE_CACHE_RO)
+		o->offline = 1; /* no endpoint: the offline engine (a ro cache can replay) */
 	o->files = argv + optind;
 	o->nfiles = (size_t)(argc - optind);
 }
@@ -194,6 +314,18 @@ void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned ma
 	*hi = (unsigned)ise_parse_uint(opt, dash + 1, min, max);
 	if (*lo > *hi)
 		ise_usage_error("invalid range for %s: '%s' (low end above high end)", opt, arg);
+}
+
+double ise_parse_double(const char *opt, const char *arg, double min, double max)
+{
+	char *end;
+
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (!*arg || errno || *end || !(v >= min && v <= max))
+		ise_usage_error("invalid value for %s: '%s' (a number from %g to %g)", opt, arg,
+				min, max);
+	return v;
 }
 
 size_t ise_parse_size(const char *opt, const char *arg)

@@ -14,12 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "llm.h"
+
 enum ise_common_options {
 	ISE_OPT_INPUT = 1 << 0,    /* --strict, --max-line */
 	ISE_OPT_OUTPUT = 1 << 1,   /* -o, --resume */
 	ISE_OPT_SEED = 1 << 2,     /* -s, --seed */
 	ISE_OPT_JOBS = 1 << 3,     /* -j, --jobs, --unordered */
 	ISE_OPT_PROGRESS = 1 << 4, /* --progress */
+	ISE_OPT_LLM = 1 << 5,      /* --base-url, --model, sampling, retries, limits, cache, --offline */
 };
 
 struct ise_cli {
@@ -37,6 +40,8 @@ struct ise_options {
 	unsigned jobs;
 	int resume, strict, progress, unordered;
 	size_t max_line;
+	struct ise_llm_config llm; /* from the environment, then the options */
+	int offline;               /* --offline, or no endpoint configured */
 	char **files; /* the operands */
 	size_t nfiles;
 };
@@ -53,6 +58,7 @@ uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t
 /* "A-B" or "A", with min <= A <= B <= max. */
 void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *lo,
 		     unsigned *hi);
+double ise_parse_double(const char *opt, const char *arg, double min, double max);
 /* A byte count with an optional K, M or G suffix. */
 size_t ise_parse_size(const char *opt, const char *arg);
 

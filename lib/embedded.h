@@ -11,5 +11,10 @@ extern const char ise_data_catalog[];
 extern const size_t ise_data_catalog_len;
 extern const char ise_data_personas[];
 extern const size_t ise_data_personas_len;
+extern const char ise_data_role_drift[];
+extern const size_t ise_data_role_drift_len;
+
+extern const char ise_data_render[];
+extern const size_t ise_data_render_len;
 
 #endif

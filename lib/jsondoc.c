@@ -8,7 +8,7 @@
 #include "diag.h"
 #include "xalloc.h"
 
-static char *slurp(const char *path, size_t *len)
+char *ise_read_file(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
@@ -18,19 +18,20 @@ static char *slurp(const char *path, size_t *len)
 		ise_die(ISE_EXIT_USAGE, "cannot open '%s': %s", path, strerror(errno));
 	do {
 		ise_xgrow((void **)&buf, &cap, n + 65536, 1);
-		got = fread(buf + n, 1, cap - n, f);
+		got = fread(buf + n, 1, cap - n - 1, f);
 		n += got;
 	} while (got);
 	if (ferror(f))
 		ise_fatal("cannot read '%s': %s", path, strerror(errno));
 	fclose(f);
+	buf[n] = '\0';
 	*len = n;
 	return buf;
 }
 
 cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len, const char *builtin_name)
 {
-	char *owned = path ? slurp(path, &len) : NULL;
+	char *owned = path ? ise_read_file(path, &len) : NULL;
 	const char *text = owned ? owned : builtin, *end = NULL;
 	const char *name = path ? path : builtin_name;
 	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);

@@ -14,6 +14,10 @@
 cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len,
 			const char *builtin_name);
 
+/* The whole file as a NUL-terminated string (exit 2 if it cannot be opened:
+ * it was named on the command line).  The caller frees it. */
+char *ise_read_file(const char *path, size_t *len);
+
 /* Small typed getters used by the validators; NULL/0 when absent or of another type. */
 const char *ise_json_string(const cJSON *obj, const char *key);
 /* The string member key of obj, or fallback. */

@@ -7,6 +7,8 @@ bats_load_library bats-assert
 ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 PATH="$ROOT/bin:$PATH"
 export LC_ALL=C
+# test drivers of lib/ (tests/unit/*.c), built by make check
+ISE_TESTPROGS=${ISE_TESTPROGS:-$ROOT/build/std/tests}
 
 # Every program in bin/, so suite-wide tests cover programs added later.
 programs() {
@@ -28,6 +30,8 @@ filter_args() {
 	case $1 in
 	ise-persona) echo "-" ;;
 	ise-sample) echo "-n 5 -" ;;
+	ise-audit) echo "-" ;;
+	ise-render) echo "--offline -" ;;
 	*) return 1 ;;
 	esac
 }
@@ -36,6 +40,14 @@ filter_args() {
 filter_input() {
 	case $1 in
 	ise-persona | ise-sample) ise-persona -n "${2:-20}" ;;
+	ise-render) ise-persona -n 300 | ise-sample -n "${2:-20}" ;;
+	ise-audit) # small trajectories: a request, a tool call, its result, an answer
+		awk -v n="${2:-20}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"traj_%d\",\"messages\":[" \
+			"{\"role\":\"user\",\"content\":\"list dir%d\"},{\"role\":\"assistant\",\"content\":\"\"," \
+			"\"tool_calls\":[{\"id\":\"call_%d\",\"type\":\"function\",\"function\":{\"name\":\"exec\"," \
+			"\"arguments\":\"{\\\"command\\\":\\\"ls dir%d\\\"}\"}}]},{\"role\":\"tool\"," \
+			"\"tool_call_id\":\"call_%d\",\"content\":\"a.txt\"},{\"role\":\"assistant\"," \
+			"\"content\":\"dir%d holds a.txt\"}]}\n", i, i, i, i, i, i }' ;;
 	*) return 1 ;;
 	esac
 }

@@ -1,0 +1,341 @@
+#include "brief.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The built-in catalog's request clauses in about 60% of their words: every
+ * slot and every figure the plan relies on is kept, filler is not.  Sorted
+ * by task id for bsearch.
+ */
+static const struct brief {
+	const char *id, *text;
+} builtin[] = {
+    {"add-gateway-route", "route {{path}} to {{upstream}} at {{rpm}} requests a minute with a "
+			  "{{timeout}} s timeout, then validate and reload"},
+    {"add-pre-commit-hook", "add a pre-commit hook to a new {{repo}} repository blocking files "
+			    "over {{max_kb}} KB and AWS or private keys"},
+    {"adjust-speaker-volume",
+     "set the {{room}} speaker to {{volume}}% volume, unmuted, capped at {{cap}}%"},
+    {"aggregate-sub-agent-reports", "total the north, south and west {{metric}} reports ({{n1}}, "
+				    "{{n2}}, {{n3}}) and name the largest region"},
+    {"analyze-industry-data", "project the {{industry}} market {{years}} years out from "
+			      "{{start_size}} billion USD in 2025 at {{growth}}% a year"},
+    {"analyze-sales-variance", "rank {{months}} months of {{region}} sales by variance: {{base}} "
+			       "EUR in January, {{growth}}% a month, flat {{target}} EUR target"},
+    {"announce-release-in-channel",
+     "announce in #{{channel}} that version {{version}} ships on {{date}} with {{n}} new features"},
+    {"apply-config-patch", "patch the shop's nginx config (upstream 127.0.0.1:8080, 1 MB) to port "
+			   "{{port}}, {{max_body}} MB uploads, {{rate}} requests/s"},
+    {"archive-important-releases", "tag {{releases}} {{project}} releases and archive the newest "
+				   "{{keep}} as tar.gz with SHA-256 checksums"},
+    {"assemble-screen-recording-clip",
+     "record {{seconds}} s of the {{app}} demo at {{fps}} fps with a manifest of frame timestamps"},
+    {"audit-disk-usage", "lay out the {{app}} volume with {{days}} days of {{kb}} KB logs and list "
+			 "directories over {{threshold}} KB"},
+    {"automate-weekly-kpi-report", "generate a {{team}} KPI summary every Monday at {{hour}}:00, "
+				   "flagging days under the {{target}}% SLA"},
+    {"backport-hotfix-commit", "backport the idle-session timeout fix to release/{{release}} and "
+			       "tag it v{{release}}.{{patch}}"},
+    {"batch-rename-photo-files",
+     "rename {{count}} {{event}} camera files from {{date}} (IMG_0412.JPG) to "
+     "{{date}}_{{event}}_001.jpg style, dry run first"},
+    {"benchmark-sorting-algorithms", "benchmark insertion sort, merge sort and sorted() on {{n}} "
+				     "random floats over {{runs}} runs each"},
+    {"build-channel-digest", "digest today's #{{channel}} news: {{author}} shipped the {{service}} "
+			     "fix at {{time}}, handover 18:00, retro Friday 10:00"},
+    {"build-sales-dashboard", "build an HTML {{region}} sales dashboard over {{months}} months "
+			      "from {{base}} EUR at {{growth}}% a month, best month highlighted"},
+    {"build-unit-converter-cli", "write a convert.py CLI for km, miles, kg and pounds and convert "
+				 "{{value}} {{unit}} at --precision {{precision}}"},
+    {"bump-dependency-version", "raise the pin to {{target}} on a SEC-{{ticket}} branch (requests "
+				"2.31.0, urllib3 2.0.7, jinja2 3.1.2 today) and commit"},
+    {"calculate-loan-amortization",
+     "amortize a {{principal}} EUR mortgage at {{rate}}% over {{years}} years from {{start}}: "
+     "monthly instalment and total interest"},
+    {"check-runtime-versions", "check this machine for Python {{py}}+ and GNU tar {{tarv}}+ for "
+			       "{{project}} and look up newer Python releases"},
+    {"check-website-availability", "check that https://{{domain}}{{path}} answers within "
+				   "{{max_ms}} ms, log it and write an alert note if not"},
+    {"collect-job-postings", "tabulate {{role}} postings in {{city}} and give the median and range "
+			     "of {{s1}}, {{s2}} and {{s3}} a year"},
+    {"compress-old-logs", "gzip the {{app}} logs older than {{days}} days out of {{count}} daily "
+			  "logs and report the space saved"},
+    {"configure-development-environment",
+     "clone {{project}} with a venv and a .env of APP_PORT={{port}}, confirming Python {{pyver}} "
+     "or newer and the imports"},
+    {"configure-port-forward-tunnel",
+     "tunnel local port {{lport}} via the bastion to {{rhost}}:{{rport}} as {{name}}, without "
+     "clashing with existing tunnels"},
+    {"consolidate-duplicate-memories",
+     "log my {{date}} {{source}} notes once each: {{a}} (said twice), {{b}}"},
+    {"convert-csv-to-json", "convert a six-line {{site}} stock.csv to typed JSON with values in "
+			    "EUR and in USD at {{rate}} per EUR"},
+    {"convert-invoice-currencies", "convert invoices of {{a1}}, {{a2}} and {{a3}} {{base}} to USD "
+				   "at the live rate (else {{rate}}) with a total"},
+    {"coordinate-service-startup", "start the {{app}} database, cache and API (port {{port}}) in "
+				   "order, waiting up to {{wait}} s for each"},
+    {"correct-outdated-memory", "note that {{vendor}} went from {{old}} to {{new}} USD per unit on "
+				"{{date}}, keeping the old price as superseded"},
+    {"create-new-document", "create {{doc}} with Goals, Risks and Next Steps, owner {{owner}}, "
+			    "review date {{due}}, under {{words}} words"},
+    {"create-placeholder-thumbnails", "make a {{width}}x{{height}} {{photo}} placeholder and a "
+				      "thumbnail of at most {{thumb}}px, keeping the aspect ratio"},
+    {"create-video-subtitles", "subtitle the {{video}} video (welcome, badges at front desk, green "
+			       "fire exits, ask {{host}}) from {{offset}} s, {{cue}} s a line"},
+    {"cut-release-tag", "tag v2.{{minor}}.{{patch}} dated {{date}} from main with notes on "
+			"features and fixes since v2.0.0"},
+    {"debug-failing-ci-checks", "fix the failing test on {{branch}}: it expects {{vat}}% VAT on "
+				"{{amount}} EUR but billing hard-codes 20%"},
+    {"debug-python-traceback", "fix the ZeroDivisionError in the shipment-weight script when batch "
+			       "{{empty}} of {{batches}} is empty, reporting it instead"},
+    {"deduplicate-contact-list", "deduplicate {{contacts}} CRM contacts with about {{dup_pct}}% "
+				 "e-mail case or spacing duplicates, keeping the {{keep}} one"},
+    {"delegate-complex-analysis", "hand the {{rows}}-row {{dataset}} analysis to the {{agent}} "
+				  "sub-agent and give me headline numbers before {{deadline}}"},
+    {"design-system-architecture",
+     "write an ADR for a ticket-booking platform: {{rps}} requests/s peak, a {{team}}-person team, "
+     "{{budget}} USD a month for cloud"},
+    {"detect-sensor-anomalies",
+     "generate {{readings}} five-minute cold-room readings around {{mean}} C with three door-open "
+     "spikes and flag those beyond {{z}} sigma"},
+    {"draft-newsletter-issue", "draft {{org}} newsletter issue #{{issue}} for {{date}} with "
+			       "{{editor}} as contact, under {{words}} words"},
+    {"draft-social-media-post", "draft a {{platform}} post under 280 characters for our {{event}} "
+				"on {{date}} at {{time}}, saved as a scheduled draft"},
+    {"draft-vendor-decision-memo",
+     "weigh the Alder, Birch and Cedar quotes ({{quote_a}}, {{quote_b}}, {{quote_c}} USD; price "
+     "{{weight}}%) in a memo to {{owner}}"},
+    {"draw-process-flowchart", "chart our {{line}} claims flow in Graphviz: over {{limit}} USD to "
+			       "{{approver}}, who has {{days}} days before escalation"},
+    {"draw-sequence-diagram", "draw the {{flow}} flow between browser, API and {{provider}} in "
+			      "Mermaid with a {{timeout}} s timeout and {{retries}} retries"},
+    {"escalate-overdue-tickets",
+     "escalate P1s waiting over {{p1_hours}} h and P2s over {{p2_hours}} h to {{manager}}, dry-run "
+     "as of 12:00 on 2026-03-10"},
+    {"estimate-schedule-risk", "run {{runs}} Monte Carlo runs over {{tasks}} three-point work "
+			       "packages from {{start}} for P50 and P{{pct}} finish dates"},
+    {"evaluate-ab-test-results", "test whether checkout B ({{conv_b}} conversions) beat A "
+				 "({{conv_a}}) with {{visitors}} visitors each at alpha {{alpha}}"},
+    {"extract-invoice-totals", "parse a {{supplier}} invoice ({{qty}} cartons at {{unit}} EUR, "
+			       "45.00 EUR freight), add {{vat}}% VAT, save totals as JSON"},
+    {"extract-news-headlines", "pull up to {{count}} {{keyword}} headlines from "
+			       "https://www.{{outlet}} into headlines.md with a reusable script"},
+    {"fetch-weather-forecast", "flag {{city}} forecast days above {{threshold}} C from Open-Meteo, "
+			       "or my noted highs {{h1}}, {{h2}} and {{h3}} C"},
+    {"find-regression-commit", "rebuild a {{commits}}-commit pricing history where commit {{bad}} "
+			       "truncates instead of rounding, and bisect the 10.05 EUR break"},
+    {"find-store-locations", "rank {{chain}} branches near ZIP {{zip}} by distance, else Main St "
+			     "{{d1}}, Oak Ave {{d2}}, Harbor Rd {{d3}} mi"},
+    {"fix-shell-script-bug", "fix the rotation script that should keep the newest {{keep}} of "
+			     "{{files}} space-named report logs but deletes nothing"},
+    {"forecast-inventory-demand",
+     "forecast {{sku}} demand from 12 weeks averaging {{base}} units, with reorder point for "
+     "{{lead}}-week lead time at {{service}}% service"},
+    {"generate-brand-color-palette", "make a {{shades}}-step {{brand}} tint palette from #{{hex}} "
+				     "and mark which swatches pass WCAG AA with white text"},
+    {"generate-graphic-design", "design a {{width}}px-wide 16:9 {{color}} banner for the {{event}} "
+				"on {{date}} with white text"},
+    {"generate-invoice-batch", "bill {{clients}} clients for {{month}} at {{rate}} EUR an hour on "
+			       "{{due_days}}-day terms and archive the invoices"},
+    {"generate-notification-chime",
+     "make a {{ms}} ms, {{freq}} Hz {{sound}} alert chime at {{level}}% volume as a WAV file"},
+    {"generate-static-pdf-documents",
+     "make a one-page PDF handout for the {{event}} on {{date}} in {{venue}}, agenda from {{at}}"},
+    {"get-operating-hours", "look up the {{place}}'s {{day}} hours (the flyer says {{open}} to "
+			    "{{close}}) and how long it is open"},
+    {"investigate-previous-failures",
+     "diagnose the {{job}} failure on {{date}} ({{error}} after {{attempts}} attempts) against "
+     "earlier ones and log the fix"},
+    {"log-daily-work-journal", "journal {{hours}} hours of {{task}} for {{client}} on {{date}} and "
+			       "total my {{client}} hours"},
+    {"manage-knowledge-graph-structure",
+     "record in the knowledge graph that {{person}} leads {{project}}, which runs on {{system}} "
+     "and belongs to {{team}}"},
+    {"manage-notification-channel",
+     "route {{severity}}-and-up alerts to {{channel}}, mute non-critical ones from {{quiet_from}} "
+     "to {{quiet_to}} and send a test alert"},
+    {"merge-monthly-csv-files", "merge the {{dept}} expense exports for the first {{months}} "
+				"months of {{year}} into one CSV with a grand total"},
+    {"modify-canvas-widget", "on the ops canvas, widen the {{widget}} widget to {{width}} of 12 "
+			     "columns and recolour it {{color}}"},
+    {"monitor-background-worker", "run a {{queue}} queue worker for {{jobs}} jobs in the "
+				  "background, check on it and show its log"},
+    {"monitor-doorbell-camera", "scan {{frames}} {{door}} doorbell frames from {{at}} and log "
+				"those where over {{threshold}}% of pixels changed"},
+    {"monitor-product-reviews", "summarise {{product}} reviews ({{pos}} positive, {{neu}} neutral, "
+				"{{neg}} negative) and test the negative share against {{limit}}%"},
+    {"mount-shared-storage", "mount {{share}} from {{server}} at mnt/{{share}} ({{mode}}, "
+			     "{{quota}} GB quota) and confirm it"},
+    {"normalize-line-endings", "convert {{files}} Windows shift-note files to Unix line endings, "
+			       "no trailing spaces, tabs as {{tabsize}} spaces"},
+    {"organize-cloud-files", "sort the {{client}} drive's loose {{year}} files into contracts/, "
+			     "finance/{{year}}/ and presentations/, keeping version history"},
+    {"parallelize-batch-checksums",
+     "hash {{files}} test files of {{size_kb}} KB with SHA-256, serially and with {{workers}} "
+     "workers, and report the speed-up"},
+    {"patch-retry-backoff-logic", "move the payments retry helper to capped exponential backoff "
+				  "({{base}} s base, {{cap}} s cap) and print {{attempts}} delays"},
+    {"personalize-speaker-reminders",
+     "remind speakers {{s1}}, {{s2}} and {{s3}} that their {{event}} slides are due on {{due}}"},
+    {"preview-modification-impact", "diff service-{{env}}.ini from 4 workers and a 60 s timeout to "
+				    "{{workers}} workers and {{timeout}} s, original untouched"},
+    {"profile-slow-function", "profile customer-id dedup on {{n}} ids with {{dupes}}% duplicates "
+			      "against a hash-based version"},
+    {"publish-branch-to-remote", "push a new {{branch}} with upstream tracking and write a PR "
+				 "description asking {{reviewer}} to review"},
+    {"publish-incident-status-update",
+     "post a status update: {{service}} has a {{severity}} incident since {{start}} UTC, fix in "
+     "about {{eta}} minutes"},
+    {"purge-stale-temp-files", "schedule a daily {{hour}}:15 purge of {{dir}}/ files older than "
+			       "{{days}} days, tested on dummies, and report space freed"},
+    {"reconcile-bank-statement", "reconcile a {{count}}-line statement for the week of {{date}}: a "
+				 "payment booked {{diff}} EUR too low, a bank fee missing"},
+    {"reflect-and-improve-performance",
+     "find why my last {{reports}} {{topic}} summaries averaged {{avg}} words against {{target}}, "
+     "store a lesson and a self-check"},
+    {"remember-user-preferences", "remember that {{owner}} wants {{format}}, amounts in "
+				  "{{currency}} and times in {{tz}}, and confirm it"},
+    {"render-energy-usage-chart", "chart this year's energy use (Q1 {{q1}}, Q2 {{q2}}, Q3 {{q3}}, "
+				  "Q4 {{q4}} MWh) as {{color}} SVG bars with labels"},
+    {"replace-text-across-files", "rename {{old}} to {{new}} across {{files}} templated markdown "
+				  "guides and list the changed lines"},
+    {"reply-to-customer-complaint",
+     "reply to {{customer}} about damaged order #{{order}} with an apology and a {{refund}} USD "
+     "refund within {{days}} business days"},
+    {"reproduce-flaky-test", "run the price-average test with seeds 1 to {{runs}}, list failing "
+			     "seeds and fix it with tolerance {{tol}}"},
+    {"request-shift-swap", "ask #{{channel}} who can take my {{shift}} shift on {{date}} for one "
+			   "of theirs, and message {{manager}}"},
+    {"resolve-merge-conflict",
+     "merge feature/retry-tuning into main, keeping the branch's {{timeout_b}}s timeout (main has "
+     "{{timeout_a}}s) and retries={{retries}}"},
+    {"restart-crashed-worker", "put {{worker}} under a watchdog with up to {{max}} restarts "
+			       "{{backoff}} s apart and show it recovering"},
+    {"retrieve-bootstrap-package", "fetch the {{package}} {{version}} linux-{{arch}} bootstrap "
+				   "package, verify its SHA-256 and unpack it into bootstrap/"},
+    {"review-session-history", "log that {{owner}} chose '{{decision}}' for {{project}} on "
+			       "{{date}}, then list the {{project}} decisions by date"},
+    {"rotate-application-logs", "rotate the {{app}} log past {{max_kb}} KB, gzip old ones, keep "
+				"{{keep}}, tested on six days of {{lines}} lines"},
+    {"route-incoming-documents", "file intake/ drops into finance/, legal/ or hr/ by keyword, the "
+				 "rest into {{fallback}}/, tested on {{count}} drops"},
+    {"run-service-health-check", "health-check {{service}} on port {{port}} by heartbeat (stale "
+				 "after {{max_age}} s) into a status file every minute"},
+    {"run-team-lunch-poll", "poll #{{channel}} on Thai Garden, Burrito Bar or Salad Co, record "
+			    "{{v1}}, {{v2}} and {{v3}} votes and announce the winner"},
+    {"run-workflow-with-retries", "run the nightly {{dataset}} workflow in order with {{retries}} "
+				  "retries per step while extract fails {{fails}} times"},
+    {"schedule-nightly-backup", "back up {{folder}} nightly at {{hour}}:{{minute}} as dated tar.gz "
+				"archives, keeping the newest {{keep}}"},
+    {"schedule-out-of-office-reply", "turn my out-of-office on from {{start}} for {{days}} days, "
+				     "pointing to {{backup}}, then off again"},
+    {"scrape-product-listings", "compare {{product}} prices at Best Buy, Newegg and Micro Center "
+				"({{p1}}, {{p2}}, {{p3}} USD) with my {{budget}} USD budget"},
+    {"search-competitor-info", "compare {{competitor}}'s team plan at {{their_price}} USD per "
+			       "seat-month with our {{our_price}} USD for {{seats}} seats a year"},
+    {"send-appointment-reminder-sms",
+     "text {{patient}} a one-SMS reminder of their {{clinic}} appointment on {{date}} at {{time}}"},
+    {"send-meeting-invitation", "invite {{attendee}} to a {{minutes}}-minute {{topic}} meeting on "
+				"{{date}} at {{time}} with a calendar file"},
+    {"send-message-to-agent", "send {{agent}} a {{priority}} message to pause its queue at {{at}} "
+			      "until {{owner}} confirms the migration"},
+    {"send-project-update-email", "email {{client}} that {{project}} is {{pct}}% done and on track "
+				  "for the milestone on {{milestone}}"},
+    {"set-up-approval-gate", "hold purchase requests above {{limit}} USD for {{approver}}'s "
+			     "sign-off, auto-approve the rest, test on {{requests}} requests"},
+    {"simulate-physics-models",
+     "simulate {{atoms}} Lennard-Jones atoms for {{steps}} velocity-Verlet steps (timestep {{dt}}, "
+     "reduced temperature {{temp}}) and report the energy drift"},
+    {"sort-downloads-by-type", "sort a mixed downloads folder into per-type subfolders, files over "
+			       "{{days}} days old into old-files, unknown types into {{misc}}/"},
+    {"split-large-csv-file", "split a {{rows}}-row orders export into chunks of at most {{chunk}} "
+			     "rows, header in each, checking none were lost"},
+    {"stop-runaway-process", "start {{job}} in the background and stop it if it keeps hammering "
+			     "the dead endpoint ({{retries}} retries), keeping the log"},
+    {"store-contact-details", "save {{contact}} ({{role}} at {{company}}, +1-555-{{ext}}, met "
+			      "{{met}}) and list my {{company}} contacts"},
+    {"summarize-access-log-errors", "write an awk report of status codes and top 5xx paths for a "
+				    "{{lines}}-line {{date}} nginx log with {{err_rate}}% errors"},
+    {"switch-development-branch", "stash my README notes for ticket {{ticket}}, switch to "
+				  "{{target}} (created from main if missing) and restore them"},
+    {"sync-folder-to-bucket", "sync {{folder}} ({{files}} files) to s3://{{bucket}}/{{prefix}}/ in "
+			      "{{region}}, uploading only new or changed files"},
+    {"test-backup-restore", "drill a {{dataset}} restore of {{files}} files with checksum checks, "
+			    "repeated every {{weekday}} at {{hour}}:30"},
+    {"trace-memory-usage", "compare peak memory for {{rows}} sensor rows of {{fields}} numeric "
+			   "fields as dicts versus tuples"},
+    {"track-crypto-assets", "value {{btc}} BTC, {{eth}} ETH and 2500 USDC at live prices (else "
+			    "{{btc_price}} and {{eth_price}} USD), flagging coins over {{cap}}%"},
+    {"track-long-running-goals", "track {{goal}} with {{milestones}} milestones due {{due}}, the "
+				 "first {{done}} done, and show progress"},
+    {"track-regulatory-updates", "log the {{agency}} rule on {{topic}} effective {{effective}} and "
+				 "check it against our {{window}}-day review window"},
+    {"track-repository-stars", "log the star growth of {{repo}} from {{before}} on {{since}} to "
+			       "today ({{now}} if the API is down)"},
+    {"trim-podcast-intro", "cut the {{intro}}-second intro from podcast episode {{episode}} "
+			   "({{length}} s at {{rate}} Hz) and give the new duration"},
+    {"update-config-value", "in the billing app.yaml (localhost, pool 10, log info) set pool "
+			    "{{pool}}, host {{host}}, log level {{log_level}}"},
+    {"update-dashboard-on-event",
+     "rebuild the {{metric}} dashboard on each CSV batch in inbox/, test with {{batch}} rows, "
+     "highlighting days above {{threshold}}"},
+    {"update-schema-diagram", "draw the {{app}} Mermaid ER diagram with users and orders plus a "
+			      "{{table}} table referencing {{parent}}s"},
+    {"validate-order-records",
+     "generate {{count}} {{currency}} order records and validate them against a schema: order id, "
+     "SKU, positive price, quantity 1-{{maxq}}"},
+    {"validate-regex-pattern", "write and test a regex for {{prefix}} codes: hyphen, exactly "
+			       "{{digits}} digits, optional -XL or -S suffix"},
+    {"write-ci-workflow-config", "add a CI workflow running ruff and pytest on Python {{pyver}} "
+				 "for {{branch}}, failing below {{coverage}}% coverage"},
+    {"write-colleague-recommendation", "recommend {{colleague}}, a {{role}} I've known {{years}} "
+				       "years who {{achievement}}, in under 150 words"},
+    {"write-unit-tests", "unit-test a shipping_fee function: {{fee}} EUR under {{free_over}} EUR, "
+			 "free from there, 5 EUR extra above {{heavy}} kg"},
+};
+
+static int by_id(const void *key, const void *entry)
+{
+	return strcmp(key, ((const struct brief *)entry)->id);
+}
+
+const char *ise_brief_builtin(const char *task_id)
+{
+	const struct brief *b = task_id
+				    ? bsearch(task_id, builtin, sizeof builtin / sizeof *builtin,
+					      sizeof *builtin, by_id)
+				    : NULL;
+	return b ? b->text : NULL;
+}
+
+/* Every {{slot}} of a is also in b. */
+static int slots_within(const char *a, const char *b)
+{
+	const char *open, *close;
+
+	for (; (open = strstr(a, "{{")) && (close = strstr(open + 2, "}}")); a = close + 2) {
+		size_t n = (size_t)(close + 2 - open);
+		const char *p = b;
+		while ((p = strstr(p, "{{")) && strncmp(p, open, n))
+			p += 2;
+		if (!p)
+			return 0;
+	}
+	return 1;
+}
+
+const char *ise_task_brief(const cJSON *task)
+{
+	const char *request =
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(task, "request"));
+	const char *own = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(task, "brief"));
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(task, "id"));
+
+	if (own && *own)
+		return own;
+	const char *text = ise_brief_builtin(id);
+	if (!text || !request || !slots_within(request, text) || !slots_within(text, request))
+		return NULL;
+	return text;
+}

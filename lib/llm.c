@@ -1,0 +1,902 @@
+/* strptime and timegm, for Retry-After given as an HTTP date */
+#define _DEFAULT_SOURCE
+#define _XOPEN_SOURCE 700
+
+#include "llm.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "sha256.h"
+#include "xalloc.h"
+
+struct ise_llm {
+	struct ise_llm_config cfg;
+	CURLSH *share;
+	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t lock;     /* everything below */
+	double next_start;        /* --rpm: earliest start of the next request */
+	double tokens, tokens_at; /* --tpm bucket */
+	double paused_until;      /* after a 429, everyone waits */
+	int json_level;           /* 0 json_schema, 1 json_object, 2 plain text */
+	unsigned long long requests, cached, retried, prompt_tokens, completion_tokens;
+};
+
+static _Thread_local CURL *thread_handle;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_until(double t)
+{
+	double d = t - now();
+
+	if (d > 0) {
+		struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+	}
+}
+
+/* ---- configuration ---- */
+
+static const char *env(const char *role, const char *name, const char *fallback)
+{
+	char key[64];
+	const char *v;
+
+	if (role) {
+		snprintf(key, sizeof key, "ISE_%s_%s", role, name);
+		if ((v = getenv(key)) && *v)
+			return v;
+	}
+	v = getenv(fallback);
+	return v && *v ? v : NULL;
+}
+
+void ise_llm_config_from_env(struct ise_llm_config *cfg, const char *role)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->base_url = env(role, "BASE_URL", "OPENAI_BASE_URL");
+	cfg->api_key = env(role, "API_KEY", "OPENAI_API_KEY");
+	cfg->model = env(role, "MODEL", "ISE_MODEL");
+	cfg->embed_model = env(NULL, "", "ISE_EMBED_MODEL");
+	cfg->temperature = 0.7;
+	cfg->top_p = 0.95;
+	cfg->max_tokens = 2048;
+	cfg->max_tokens_field = "max_tokens";
+	cfg->timeout = 120;
+	cfg->connect_timeout = 10;
+	cfg->retries = 4;
+	cfg->retry_after_cap = 120;
+}
+
+/* ---- the shared handle ---- */
+
+static void share_lock(CURL *h, curl_lock_data data, curl_lock_access a, void *p)
+{
+	(void)h, (void)a;
+	pthread_mutex_lock(&((struct ise_llm *)p)->share_locks[data]);
+}
+
+static void share_unlock(CURL *h, curl_lock_data data, void *p)
+{
+	(void)h;
+	pthread_mutex_unlock(&((struct ise_llm *)p)->share_locks[data]);
+}
+
+struct ise_llm *ise_llm_new(const struct ise_llm_config *cfg)
+{
+	static int curl_ready;
+	struct ise_llm *llm = ise_xcalloc(1, sizeof *llm);
+
+	if (!curl_ready++ && curl_global_init(CURL_GLOBAL_DEFAULT))
+		ise_fatal("cannot initialise libcurl");
+	llm->cfg = *cfg;
+	if (!llm->cfg.max_tokens_field)
+		llm->cfg.max_tokens_field = "max_tokens";
+	pthread_mutex_init(&llm->lock, NULL);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&llm->share_locks[i], NULL);
+	llm->share = curl_share_init();
+	if (!llm->share)
+		ise_fatal("out of memory");
+	curl_share_setopt(llm->share, CURLSHOPT_LOCKFUNC, share_lock);
+	curl_share_setopt(llm->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+	curl_share_setopt(llm->share, CURLSHOPT_USERDATA, llm);
+	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	llm->tokens = cfg->tpm;
+	llm->tokens_at = now();
+	return llm;
+}
+
+void ise_llm_thread_done(void)
+{
+	if (thread_handle)
+		curl_easy_cleanup(thread_handle);
+	thread_handle = NULL;
+}
+
+void ise_llm_free(struct ise_llm *llm)
+{
+	if (!llm)
+		return;
+	ise_llm_thread_done();
+	curl_share_cleanup(llm->share);
+	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&llm->share_locks[i]);
+	pthread_mutex_destroy(&llm->lock);
+	free(llm);
+}
+
+/* ---- messages without secrets ---- */
+
+/* Copy src into dst, the API key (and any run starting with its first 8
+ * characters, as servers echo masked keys) replaced, control characters out. */
+static void scrub(const struct ise_llm *llm, char *dst, size_t size, const char *src)
+{
+	const char *key = llm->cfg.api_key;
+	size_t klen = key ? strlen(key) : 0, n = 0;
+
+	while (*src && n + 1 < size) {
+		if (klen >= 8 && !strncmp(src, key, 8)) {
+			const char *mark = "[api key]";
+			for (; *mark && n + 1 < size; mark++)
+				dst[n++] = *mark;
+			while (*src && *src != ' ' && *src != '"' && *src != '\'' && *src != ',')
+				src++;
+			continue;
+		}
+		dst[n++] = (unsigned char)*src < 0x20 ? ' ' : *src;
+		src++;
+	}
+	dst[n] = '\0';
+}
+
+static void fail(const struct ise_llm *llm, char *err, size_t errlen, const char *fmt, ...)
+    ISE_PRINTF(4, 5);
+static void fail(const struct ise_llm *llm, char *err, size_t errlen, const char *fmt, ...)
+{
+	char raw[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	va_end(ap);
+	scrub(llm, err, errlen, raw);
+}
+
+/* One message from any error body shape. */
+static void error_message(const char *body, char *out, size_t size)
+{
+	cJSON *j = cJSON_Parse(body);
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+	const cJSON *msg = NULL, *type = NULL, *code = NULL;
+
+	if (cJSON_IsObject(e)) {
+		msg = cJSON_GetObjectItemCaseSensitive(e, "message");
+		type = cJSON_GetObjectItemCaseSensitive(e, "type");
+		code = cJSON_GetObjectItemCaseSensitive(e, "code");
+	} else if (cJSON_IsString(e)) {
+		msg = e;
+	} else if (j && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "message"))) {
+		msg = cJSON_GetObjectItemCaseSensitive(j, "message");
+		type = cJSON_GetObjectItemCaseSensitive(j, "type");
+	}
+	if (cJSON_IsString(msg)) {
+		char detail[256] = "";
+		if (cJSON_IsString(type) || cJSON_IsString(code))
+			snprintf(detail, sizeof detail, " (%s%s%s)",
+				 cJSON_IsString(type) ? type->valuestring : "",
+				 cJSON_IsString(type) && cJSON_IsString(code) ? ", " : "",
+				 cJSON_IsString(code) ? code->valuestring : "");
+		snprintf(out, size, "%s%s", msg->valuestring, detail);
+	} else { /* HTML or text from a proxy: its title, or its start */
+		const char *t = strstr(body, "<title>");
+		const char *end = t ? strstr(t, "</title>") : NULL;
+		if (t && end)
+			snprintf(out, size, "%.*s", (int)(end - t - 7), t + 7);
+		else
+			snprintf(out, size, "%.200s", *body ? body : "(empty body)");
+	}
+	cJSON_Delete(j);
+}
+
+/* ---- retries ---- */
+
+double ise_llm_retry_delay(const char *retry_after_ms, const char *retry_after, int retry,
+			   double cap, double jitter)
+{
+	double v = NAN;
+	char *end;
+
+	if (retry_after_ms) {
+		v = strtod(retry_after_ms, &end) / 1000;
+		if (end == retry_after_ms)
+			v = NAN;
+	}
+	if (isnan(v) && retry_after) {
+		v = strtod(retry_after, &end);
+		if (end == retry_after || *end) {
+			struct tm tm = {0};
+			const char *p = strptime(retry_after, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			v = p ? (double)timegm(&tm) - now() : NAN;
+		}
+	}
+	if (isfinite(v) && v > cap)
+		return -1;
+	if (isfinite(v) && v > 0)
+		return v;
+	double backoff = 0.5 * pow(2, retry < 8 ? retry : 8);
+	return (backoff < 8 ? backoff : 8) * (1 - 0.25 * jitter);
+}
+
+struct response {
+	char *body;
+	size_t len, cap;
+	char retry_after_ms[32], retry_after[64], should_retry[8];
+};
+
+static size_t on_body(char *data, size_t size, size_t n, void *p)
+{
+	struct response *r = p;
+
+	ise_xgrow((void **)&r->body, &r->cap, r->len + size * n + 1, 1);
+	memcpy(r->body + r->len, data, size * n);
+	r->len += size * n;
+	r->body[r->len] = '\0';
+	return size * n;
+}
+
+static void header_value(const char *line, size_t len, const char *name, char *out, size_t size)
+{
+	size_t nlen = strlen(name);
+
+	if (len <= nlen + 1 || strncasecmp(line, name, nlen) || line[nlen] != ':')
+		return;
+	const char *v = line + nlen + 1;
+	while (v < line + len && (*v == ' ' || *v == '\t'))
+		v++;
+	size_t vlen = (size_t)(line + len - v);
+	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+		vlen--;
+	snprintf(out, size, "%.*s", (int)vlen, v);
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *p)
+{
+	struct response *r = p;
+
+	header_value(line, size * n, "retry-after-ms", r->retry_after_ms, sizeof r->retry_after_ms);
+	header_value(line, size * n, "retry-after", r->retry_after, sizeof r->retry_after);
+	header_value(line, size * n, "x-should-retry", r->should_retry, sizeof r->should_retry);
+	return size * n;
+}
+
+/* ---- limits shared by all workers ---- */
+
+static void wait_for_turn(struct ise_llm *llm, double tokens)
+{
+	for (;;) {
+		pthread_mutex_lock(&llm->lock);
+		double t = now(), ready = llm->paused_until;
+		if (llm->cfg.rpm > 0 && llm->next_start > ready)
+			ready = llm->next_start;
+		if (llm->cfg.tpm > 0) {
+			llm->tokens += (t - llm->tokens_at) * llm->cfg.tpm / 60;
+			if (llm->tokens > llm->cfg.tpm)
+				llm->tokens = llm->cfg.tpm;
+			llm->tokens_at = t;
+			double want = tokens < llm->cfg.tpm ? tokens : llm->cfg.tpm;
+			if (llm->tokens < want &&
+			    t + (want - llm->tokens) * 60 / llm->cfg.tpm > ready)
+				ready = t + (want - llm->tokens) * 60 / llm->cfg.tpm;
+		}
+		if (ready <= t) {
+			if (llm->cfg.rpm > 0)
+				llm->next_start = t + 60 / llm->cfg.rpm;
+			llm->tokens -= tokens;
+			pthread_mutex_unlock(&llm->lock);
+			return;
+		}
+		pthread_mutex_unlock(&llm->lock);
+		sleep_until(ready);
+	}
+}
+
+static void pause_everyone(struct ise_llm *llm, double seconds)
+{
+	pthread_mutex_lock(&llm->lock);
+	if (now() + seconds > llm->paused_until)
+		llm->paused_until = now() + seconds;
+	pthread_mutex_unlock(&llm->lock);
+}
+
+/* ---- the cache: one file per request hash, written atomically ---- */
+
+static void cache_path(const struct ise_llm *llm, const char *hash, char *path, size_t size)
+{
+	snprintf(path, size, "%s/%.2s/%s.json", llm->cfg.cache_dir, hash, hash + 2);
+}
+
+static cJSON *cache_get(const struct ise_llm *llm, const char *hash)
+{
+	char path[4096];
+	FILE *f;
+
+	cache_path(llm, hash, path, sizeof path);
+	if (!(f = fopen(path, "rb")))
+		return NULL;
+	char *text = NULL;
+	size_t cap = 0, n = 0, got;
+	do {
+		ise_xgrow((void **)&text, &cap, n + 65536, 1);
+		got = fread(text + n, 1, cap - n - 1, f);
+		n += got;
+	} while (got);
+	fclose(f);
+	text[n] = '\0';
+	cJSON *response = cJSON_Parse(text);
+	free(text);
+	return response;
+}
+
+static void cache_put(const struct ise_llm *llm, const char *hash, const char *body)
+{
+	char path[4096], tmp[4200];
+	int fd;
+
+	cache_path(llm, hash, path, sizeof path);
+	snprintf(tmp, sizeof tmp, "%s", path);
+	*strrchr(tmp, '/') = '\0';
+	mkdir(llm->cfg.cache_dir, 0777);
+	mkdir(tmp, 0777);
+	snprintf(tmp, sizeof tmp, "%s.%ld.%lx.tmp", path, (long)getpid(),
+		 (unsigned long)pthread_self());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+		ise_warn("cannot write cache file '%s': %s", tmp, strerror(errno));
+		return;
+	}
+	size_t len = strlen(body);
+	ssize_t w = write(fd, body, len);
+	if (w != (ssize_t)len || fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+		ise_warn("cannot write cache file '%s': %s", path, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+/* ---- one POST with retries ---- */
+
+static CURL *handle(struct ise_llm *llm)
+{
+	if (!thread_handle) {
+		thread_handle = curl_easy_init();
+		if (!thread_handle)
+			ise_fatal("out of memory");
+	}
+	curl_easy_reset(thread_handle);
+	curl_easy_setopt(thread_handle, CURLOPT_SHARE, llm->share);
+	return thread_handle;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	return strcmp((*(cJSON *const *)a)->string, (*(cJSON *const *)b)->string);
+}
+
+/* Sort object keys recursively, so equal requests hash equally.  Relinks
+ * cJSON's list in place, keeping its invariant that child->prev is the tail. */
+static void canonical(cJSON *node)
+{
+	cJSON *child, **items;
+	size_t n = 0;
+
+	cJSON_ArrayForEach(child, node) {
+		canonical(child);
+		n++;
+	}
+	if (!cJSON_IsObject(node) || n < 2)
+		return;
+	items = ise_xmalloc(n * sizeof *items);
+	n = 0;
+	cJSON_ArrayForEach(child, node)
+		items[n++] = child;
+	qsort(items, n, sizeof *items, by_key);
+	for (size_t i = 0; i < n; i++) {
+		items[i]->next = i + 1 < n ? items[i + 1] : NULL;
+		items[i]->prev = i ? items[i - 1] : items[n - 1];
+	}
+	node->child = items[0];
+	free(items);
+}
+
+static double jitter(void)
+{
+	static _Thread_local uint64_t state;
+
+	if (!state)
+		state = (uint64_t)now() * 1000003u ^ (uint64_t)pthread_self() ^ 0x9e3779b97f4a7c15u;
+	state ^= state << 13, state ^= state >> 7, state ^= state << 17;
+	return (double)(state >> 11) / 9007199254740992.0;
+}
+
+static int retryable_status(long status)
+{
+	return status == 408 || status == 409 || status == 429 || status >= 500;
+}
+
+/*
+ * POST body to base_url + path; *out is the parsed 200 reply.  The request
+ * hash covers the path and the canonical body, not the host or the key.
+ */
+static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *body, cJSON **out,
+				struct ise_llm_reply *meta, char *err, size_t errlen)
+{
+	char url[2048], errbuf[CURL_ERROR_SIZE], message[1024];
+	struct curl_slist *headers = NULL;
+	enum ise_llm_status result = ISE_LLM_FATAL;
+
+	*out = NULL;
+	canonical(body);
+	char *text = cJSON_PrintUnformatted(body);
+	if (!text)
+		ise_fatal("out of memory");
+	size_t len = strlen(text);
+	char *keyed = ise_xmalloc(strlen(path) + len + 2);
+	memcpy(keyed, path, strlen(path));
+	keyed[strlen(path)] = '\n';
+	memcpy(keyed + strlen(path) + 1, text, len + 1);
+	ise_sha256_hex(keyed, strlen(keyed), meta->request_hash);
+	free(keyed);
+
+	if (llm->cfg.cache_mode != ISE_CACHE_OFF && (*out = cache_get(llm, meta->request_hash))) {
+		meta->cached = 1;
+		pthread_mutex_lock(&llm->lock);
+		llm->cached++;
+		pthread_mutex_unlock(&llm->lock);
+		cJSON_free(text);
+		return ISE_LLM_OK;
+	}
+	if (llm->cfg.cache_mode == ISE_CACHE_RO) {
+		fail(llm, err, errlen, "request %.16s is not in the cache (--cache-mode ro)",
+		     meta->request_hash);
+		cJSON_free(text);
+		return ISE_LLM_REJECTED;
+	}
+	const char *base = llm->cfg.base_url;
+	size_t blen = strlen(base);
+	while (blen && base[blen - 1] == '/')
+		blen--;
+	snprintf(url, sizeof url, "%.*s%s", (int)blen, base, path);
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	if (llm->cfg.api_key && *llm->cfg.api_key) {
+		char auth[1024];
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", llm->cfg.api_key);
+		headers = curl_slist_append(headers, auth);
+		memset(auth, 0, sizeof auth);
+	}
+	for (int retry = 0;; retry++) {
+		struct response resp = {0};
+		CURL *h = handle(llm);
+		wait_for_turn(llm, (double)len / 4 + (double)llm->cfg.max_tokens / 4);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(llm->cfg.timeout * 1000));
+		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+				 (long)(llm->cfg.connect_timeout * 1000));
+		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		errbuf[0] = '\0';
+		CURLcode rc = curl_easy_perform(h);
+		long status = 0;
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		meta->http_status = status;
+		pthread_mutex_lock(&llm->lock);
+		llm->requests++;
+		pthread_mutex_unlock(&llm->lock);
+
+		int transient;
+		if (rc != CURLE_OK) {
+			transient = 1;
+			snprintf(message, sizeof message, "%s",
+				 *errbuf ? errbuf : curl_easy_strerror(rc));
+		} else if (status == 200) {
+			*out = resp.body ? cJSON_Parse(resp.body) : NULL;
+			if (*out && cJSON_IsObject(*out)) {
+				if (llm->cfg.cache_mode == ISE_CACHE_RW)
+					cache_put(llm, meta->request_hash, resp.body);
+				free(resp.body);
+				result = ISE_LLM_OK;
+				break;
+			}
+			cJSON_Delete(*out);
+			*out = NULL;
+			transient = 1;
+			snprintf(message, sizeof message, "malformed reply body: %.120s",
+				 resp.body ? resp.body : "(empty)");
+		} else {
+			char detail[900];
+			error_message(resp.body ? resp.body : "", detail, sizeof detail);
+			snprintf(message, sizeof message, "HTTP %ld: %s", status, detail);
+			transient = retryable_status(status);
+			if (!strcasecmp(resp.should_retry, "true"))
+				transient = 1;
+			if (!strcasecmp(resp.should_retry, "false"))
+				transient = 0;
+			if (resp.body && strstr(resp.body, "insufficient_quota"))
+				transient = 0;
+			result = status == 400 || status == 422 ? ISE_LLM_REJECTED : ISE_LLM_FATAL;
+		}
+		double delay =
+		    transient && retry < llm->cfg.retries
+			? ise_llm_retry_delay(*resp.retry_after_ms ? resp.retry_after_ms : NULL,
+					      *resp.retry_after ? resp.retry_after : NULL, retry,
+					      llm->cfg.retry_after_cap, jitter())
+			: -1;
+		free(resp.body);
+		if (delay < 0) {
+			if (transient && retry < llm->cfg.retries)
+				fail(llm, err, errlen,
+				     "%s: %s (asks to wait past --retry-after-cap)", url, message);
+			else if (transient)
+				fail(llm, err, errlen, "%s: %s (after %d tries)", url, message,
+				     retry + 1);
+			else
+				fail(llm, err, errlen, "%s: %s", url, message);
+			if (transient)
+				result = ISE_LLM_FATAL;
+			break;
+		}
+		if (status == 429)
+			pause_everyone(llm, delay);
+		pthread_mutex_lock(&llm->lock);
+		llm->retried++;
+		pthread_mutex_unlock(&llm->lock);
+		sleep_until(now() + delay);
+	}
+	curl_slist_free_all(headers);
+	cJSON_free(text);
+	return result;
+}
+
+/* ---- replies ---- */
+
+static char *dup_range(const char *s, size_t n)
+{
+	char *d = ise_xmalloc(n + 1);
+
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+static char *trimmed(const char *s, size_t n)
+{
+	while (n && strchr(" \t\r\n", *s))
+		s++, n--;
+	while (n && strchr(" \t\r\n", s[n - 1]))
+		n--;
+	return dup_range(s, n);
+}
+
+/* Move <think>...</think> (or text before a lone </think>) to reasoning. */
+static void split_think(struct ise_llm_reply *r)
+{
+	char *open = strstr(r->content, "<think>"), *close = strstr(r->content, "</think>");
+	char *inner, *rest;
+
+	if (!close)
+		return;
+	if (open && open < close) {
+		inner = trimmed(open + 7, (size_t)(close - open - 7));
+		size_t before = (size_t)(open - r->content);
+		rest = ise_xmalloc(strlen(r->content) + 1);
+		memcpy(rest, r->content, before);
+		memcpy(rest + before, close + 8, strlen(close + 8) + 1);
+	} else {
+		inner = trimmed(r->content, (size_t)(close - r->content));
+		rest = ise_xstrdup(close + 8);
+	}
+	char *content = trimmed(rest, strlen(rest));
+	free(rest);
+	free(r->content);
+	r->content = content;
+	if (r->reasoning) { /* a separate field already: keep both */
+		size_t a = strlen(r->reasoning), b = strlen(inner);
+		r->reasoning = ise_xrealloc(r->reasoning, a + b + 3);
+		memcpy(r->reasoning + a, "\n\n", 2);
+		memcpy(r->reasoning + a + 2, inner, b + 1);
+		free(inner);
+	} else {
+		r->reasoning = inner;
+	}
+}
+
+static cJSON *normal_tool_calls(const cJSON *calls)
+{
+	const cJSON *call;
+	cJSON *out = cJSON_CreateArray();
+	int n = 0;
+
+	cJSON_ArrayForEach(call, calls) {
+		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(call, "id");
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
+		const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
+		char made[32];
+		cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
+		/* a made-up id must not repeat one the server gave another call */
+		snprintf(made, sizeof made, "call_ise_%d", n++);
+		cJSON_AddStringToObject(
+		    c, "id", cJSON_IsString(id) && *id->valuestring ? id->valuestring : made);
+		cJSON_AddStringToObject(c, "type", "function");
+		cJSON_AddStringToObject(f, "name", cJSON_IsString(name) ? name->valuestring : "");
+		if (cJSON_IsString(args)) {
+			cJSON_AddStringToObject(f, "arguments", args->valuestring);
+		} else if (args) { /* an object (Ollama-shaped servers): the wire form is a string
+				    */
+			char *text = cJSON_PrintUnformatted(args);
+			cJSON_AddStringToObject(f, "arguments", text ? text : "");
+			cJSON_free(text);
+		} else {
+			cJSON_AddStringToObject(f, "arguments", "");
+		}
+		cJSON_AddItemToObject(c, "function", f);
+		cJSON_AddItemToArray(out, c);
+	}
+	return out;
+}
+
+static int normalize(const cJSON *resp, struct ise_llm_reply *r, size_t request_chars)
+{
+	const cJSON *choice =
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(resp, "choices"), 0);
+	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(choice, "message");
+	const cJSON *content, *part, *v;
+
+	if (!cJSON_IsObject(msg))
+		return -1;
+	content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	if (cJSON_IsString(content)) {
+		r->content = trimmed(content->valuestring, strlen(content->valuestring));
+	} else if (cJSON_IsArray(content)) { /* [{type:"text", text}] parts */
+		size_t n = 0;
+		r->content = ise_xstrdup("");
+		cJSON_ArrayForEach(part, content) {
+			const char *t =
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(part, "text"));
+			if (!t)
+				continue;
+			r->content = ise_xrealloc(r->content, n + strlen(t) + 1);
+			memcpy(r->content + n, t, strlen(t) + 1);
+			n += strlen(t);
+		}
+	} else {
+		r->content = ise_xstrdup("");
+	}
+	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(msg, "reasoning_content")) ||
+	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(msg, "reasoning")))
+		if (*v->valuestring)
+			r->reasoning = ise_xstrdup(v->valuestring);
+	split_think(r);
+	v = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) /* never trust finish_reason */
+		r->tool_calls = normal_tool_calls(v);
+	v = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+	r->finish_reason = ise_xstrdup(cJSON_IsString(v) ? v->valuestring : "");
+	const cJSON *usage = cJSON_GetObjectItemCaseSensitive(resp, "usage");
+	const cJSON *pt = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
+	const cJSON *ct = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
+	if (cJSON_IsNumber(pt) && cJSON_IsNumber(ct)) {
+		r->prompt_tokens = (long)pt->valuedouble;
+		r->completion_tokens = (long)ct->valuedouble;
+	} else {
+		r->usage_estimated = 1;
+		r->prompt_tokens = (long)(request_chars / 4);
+		r->completion_tokens =
+		    (long)((strlen(r->content) + (r->reasoning ? strlen(r->reasoning) : 0)) / 4);
+	}
+	return 0;
+}
+
+void ise_llm_reply_release(struct ise_llm_reply *r)
+{
+	free(r->content);
+	free(r->reasoning);
+	free(r->finish_reason);
+	cJSON_Delete(r->tool_calls);
+	memset(r, 0, sizeof *r);
+}
+
+static void add_default(cJSON *body, const char *key, cJSON *value)
+{
+	if (cJSON_GetObjectItemCaseSensitive(body, key))
+		cJSON_Delete(value);
+	else
+		cJSON_AddItemToObject(body, key, value);
+}
+
+enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
+				 struct ise_llm_reply *reply, char *err, size_t errlen)
+{
+	cJSON *body = cJSON_Duplicate(request, 1), *resp;
+
+	memset(reply, 0, sizeof *reply);
+	if (llm->cfg.model)
+		add_default(body, "model", cJSON_CreateString(llm->cfg.model));
+	add_default(body, "temperature", cJSON_CreateNumber(llm->cfg.temperature));
+	add_default(body, "top_p", cJSON_CreateNumber(llm->cfg.top_p));
+	if (llm->cfg.max_tokens > 0)
+		add_default(body, llm->cfg.max_tokens_field,
+			    cJSON_CreateNumber((double)llm->cfg.max_tokens));
+	add_default(body, "stream", cJSON_CreateFalse());
+	char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(body, "messages"));
+	size_t chars = text ? strlen(text) : 0;
+	cJSON_free(text);
+	enum ise_llm_status status =
+	    post(llm, "/chat/completions", body, &resp, reply, err, errlen);
+	cJSON_Delete(body);
+	if (status != ISE_LLM_OK)
+		return status;
+	if (normalize(resp, reply, chars) < 0) {
+		fail(llm, err, errlen, "reply has no choices[0].message");
+		cJSON_Delete(resp);
+		return ISE_LLM_REJECTED;
+	}
+	cJSON_Delete(resp);
+	pthread_mutex_lock(&llm->lock);
+	llm->prompt_tokens += (unsigned long long)reply->prompt_tokens;
+	llm->completion_tokens += (unsigned long long)reply->completion_tokens;
+	pthread_mutex_unlock(&llm->lock);
+	return ISE_LLM_OK;
+}
+
+cJSON *ise_llm_extract_json(const char *text)
+{
+	const char *close = strstr(text, "</think>"), *p = close ? close + 8 : text;
+
+	while ((p = strchr(p, '{'))) {
+		const char *end = NULL;
+		cJSON *j = cJSON_ParseWithOpts(p, &end, 0);
+		if (cJSON_IsObject(j))
+			return j;
+		cJSON_Delete(j);
+		p++;
+	}
+	return NULL;
+}
+
+enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
+				      const char *schema_name, const cJSON *schema,
+				      struct ise_llm_reply *reply, cJSON **json, char *err,
+				      size_t errlen)
+{
+	enum ise_llm_status status;
+
+	*json = NULL;
+	for (;;) {
+		pthread_mutex_lock(&llm->lock);
+		int level = llm->json_level;
+		pthread_mutex_unlock(&llm->lock);
+		cJSON *req = cJSON_Duplicate(request, 1), *format = NULL;
+		if (level == 0) {
+			format = cJSON_CreateObject();
+			cJSON_AddStringToObject(format, "type", "json_schema");
+			cJSON *js = cJSON_AddObjectToObject(format, "json_schema");
+			cJSON_AddStringToObject(js, "name", schema_name);
+			cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(schema, 1));
+			cJSON_AddTrueToObject(js, "strict");
+		} else if (level == 1) {
+			format = cJSON_CreateObject();
+			cJSON_AddStringToObject(format, "type", "json_object");
+		}
+		if (format)
+			cJSON_AddItemToObject(req, "response_format", format);
+		status = ise_llm_chat(llm, req, reply, err, errlen);
+		cJSON_Delete(req);
+		if (status == ISE_LLM_REJECTED && level < 2 && reply->http_status >= 400) {
+			/* the server refuses this response_format: step down, for everyone */
+			pthread_mutex_lock(&llm->lock);
+			if (llm->json_level == level)
+				llm->json_level = level + 1;
+			pthread_mutex_unlock(&llm->lock);
+			ise_llm_reply_release(reply);
+			continue;
+		}
+		break;
+	}
+	if (status != ISE_LLM_OK)
+		return status;
+	if (!(*json = ise_llm_extract_json(reply->content))) {
+		fail(llm, err, errlen, "the reply holds no JSON object%s: '%.80s'",
+		     !strcmp(reply->finish_reason, "length") ? " (cut at max_tokens)" : "",
+		     reply->content);
+		return ISE_LLM_REJECTED;
+	}
+	return ISE_LLM_OK;
+}
+
+enum ise_llm_status ise_llm_embed(struct ise_llm *llm, const char *const *texts, size_t n,
+				  float **vectors, size_t *dim, char *err, size_t errlen)
+{
+	cJSON *body = cJSON_CreateObject(), *resp, *item;
+	struct ise_llm_reply meta = {0};
+	const char *model = llm->cfg.embed_model ? llm->cfg.embed_model : llm->cfg.model;
+
+	*vectors = NULL;
+	*dim = 0;
+	if (model)
+		cJSON_AddStringToObject(body, "model", model);
+	cJSON *input = cJSON_AddArrayToObject(body, "input");
+	for (size_t i = 0; i < n; i++)
+		cJSON_AddItemToArray(input, cJSON_CreateString(texts[i]));
+	cJSON_AddStringToObject(body, "encoding_format", "float");
+	enum ise_llm_status status = post(llm, "/embeddings", body, &resp, &meta, err, errlen);
+	cJSON_Delete(body);
+	if (status != ISE_LLM_OK)
+		return status;
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data");
+	if (cJSON_GetArraySize(data) != (int)n) {
+		fail(llm, err, errlen, "embeddings reply has %d vectors for %zu texts",
+		     cJSON_GetArraySize(data), n);
+		cJSON_Delete(resp);
+		return ISE_LLM_REJECTED;
+	}
+	cJSON_ArrayForEach(item, data) {
+		const cJSON *index = cJSON_GetObjectItemCaseSensitive(item, "index");
+		const cJSON *vec = cJSON_GetObjectItemCaseSensitive(item, "embedding"), *x;
+		size_t d = (size_t)cJSON_GetArraySize(vec),
+		       i = cJSON_IsNumber(index) ? (size_t)index->valuedouble : n;
+		if (!*dim && d)
+			*vectors = ise_xcalloc(n * d, sizeof **vectors), *dim = d;
+		if (i >= n || d != *dim || !d) {
+			fail(llm, err, errlen, "embeddings reply: bad index or dimension");
+			free(*vectors);
+			*vectors = NULL;
+			cJSON_Delete(resp);
+			return ISE_LLM_REJECTED;
+		}
+		size_t k = 0;
+		cJSON_ArrayForEach(x, vec)
+			(*vectors)[i * d + k++] = (float)x->valuedouble;
+	}
+	cJSON_Delete(resp);
+	return ISE_LLM_OK;
+}
+
+void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size)
+{
+	pthread_mutex_lock(&llm->lock);
+	snprintf(buf, size,
+		 "%llu requests (%llu cached, %llu retried), %llu prompt + %llu completion tokens",
+		 llm->requests + llm->cached, llm->cached, llm->retried, llm->prompt_tokens,
+		 llm->completion_tokens);
+	pthread_mutex_unlock(&llm->lock);
+}

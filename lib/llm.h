@@ -1,0 +1,104 @@
+/*
+ * llm: one client for the OpenAI-compatible Chat Completions and Embeddings
+ * APIs that vLLM, llama.cpp's llama-server, Ollama, SGLang and hosted APIs
+ * serve (libcurl + cJSON; non-streaming).
+ *
+ * One struct ise_llm is shared by every worker thread: the configuration,
+ * the libcurl share (connections, DNS, TLS sessions), the rate limits and
+ * the pause after a 429, the cache and the usage totals.  Each thread keeps
+ * its own easy handle; call ise_llm_thread_done when a worker ends.
+ *
+ * Retries follow openai-python: connection errors, timeouts, 408, 409, 429
+ * and 5xx are retried with exponential backoff and jitter, honouring
+ * retry-after-ms / Retry-After (seconds or HTTP date) up to retry_after_cap;
+ * 400, 401, 403, 404, 422 and 429 insufficient_quota are not.  Every error
+ * body shape (OpenAI, vLLM old and new, llama.cpp, Ollama, HTML from a proxy)
+ * becomes one message.  The API key is sent only in the Authorization header
+ * and is masked in every message this module makes.
+ */
+#ifndef ISE_LLM_H
+#define ISE_LLM_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+enum ise_cache_mode { ISE_CACHE_OFF, ISE_CACHE_RO, ISE_CACHE_RW };
+
+struct ise_llm_config {
+	const char *base_url; /* includes /v1; NULL: no endpoint, offline engine */
+	const char *api_key;  /* may be NULL */
+	const char *model;
+	const char *embed_model;
+	double temperature, top_p;
+	long max_tokens;
+	const char *max_tokens_field; /* "max_tokens" (default) or "max_completion_tokens" */
+	double timeout;               /* seconds per request (default 120) */
+	double connect_timeout;       /* seconds (default 10) */
+	int retries;                  /* retries after the first try (default 4) */
+	double retry_after_cap;       /* longest Retry-After honoured (default 120 s) */
+	double rpm, tpm;              /* 0: no limit */
+	const char *cache_dir;
+	enum ise_cache_mode cache_mode;
+};
+
+/* Fill cfg from OPENAI_BASE_URL, OPENAI_API_KEY, ISE_MODEL; with role "USER"
+ * or "AGENT", ISE_<ROLE>_BASE_URL, _API_KEY and _MODEL win over them. */
+void ise_llm_config_from_env(struct ise_llm_config *cfg, const char *role);
+
+enum ise_llm_status {
+	ISE_LLM_OK = 0,
+	ISE_LLM_REJECTED,   /* this request failed (400, 422, cache miss, bad reply): the record fails */
+	ISE_LLM_FATAL,      /* every request will: auth, quota, not found, down after retries */
+};
+
+struct ise_llm_reply {
+	char *content;    /* the answer, reasoning removed; "" when none */
+	char *reasoning;  /* reasoning_content, reasoning or inline <think>; NULL when none */
+	cJSON *tool_calls; /* [{id, type:"function", function:{name, arguments (string)}}] or NULL */
+	char *finish_reason;
+	long prompt_tokens, completion_tokens;
+	int usage_estimated, cached;
+	long http_status; /* of the last try; 0 when none was made */
+	char request_hash[65];
+};
+
+struct ise_llm;
+
+/* Call from the main thread before any worker starts (it initialises libcurl). */
+struct ise_llm *ise_llm_new(const struct ise_llm_config *cfg);
+void ise_llm_free(struct ise_llm *llm);
+void ise_llm_thread_done(void);
+
+/* request: an object with messages and optionally tools, tool_choice,
+ * response_format, seed, stop; model and sampling fields are added from the
+ * configuration where the request has none.  err gets a one-line reason. */
+enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
+				 struct ise_llm_reply *reply, char *err, size_t errlen);
+/* The same for a reply that must be a JSON object: tries response_format
+ * json_schema, then json_object, then plain text (remembering what the
+ * server accepts), and extracts the object from fences or <think> text.
+ * *json is the caller's. */
+enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
+				      const char *schema_name, const cJSON *schema,
+				      struct ise_llm_reply *reply, cJSON **json, char *err,
+				      size_t errlen);
+void ise_llm_reply_release(struct ise_llm_reply *reply);
+
+/* Embeddings of n texts, row-major into a malloc'd *vectors (n x *dim). */
+enum ise_llm_status ise_llm_embed(struct ise_llm *llm, const char *const *texts, size_t n,
+				  float **vectors, size_t *dim, char *err, size_t errlen);
+
+/* "N requests (C cached, R retried), P prompt + Q completion tokens" */
+void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size);
+
+/* The first JSON object in text: after <think>...</think>, inside ``` fences
+ * or surrounded by prose.  NULL when there is none. */
+cJSON *ise_llm_extract_json(const char *text);
+
+/* Seconds to wait before retry number `retry` (0-based) given the reply's
+ * retry-after-ms and Retry-After headers (NULL when absent); < 0 when the
+ * server asks for longer than cap (give up).  Exposed for the tests. */
+double ise_llm_retry_delay(const char *retry_after_ms, const char *retry_after, int retry,
+			   double cap, double jitter);
+
+#endif

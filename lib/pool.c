@@ -1,0 +1,185 @@
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "llm.h"
+#include "progress.h"
+#include "xalloc.h"
+
+struct pool {
+	pthread_mutex_t lock;
+	pthread_cond_t work_ready, work_done;
+	struct ise_job **queue; /* jobs waiting for a worker, FIFO */
+	size_t qhead, qlen, cap;
+	int closing;
+	int stopping; /* a record was fatal: start no other */
+	ise_work_fn work;
+	void *ctx;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->qlen && !p->closing)
+			pthread_cond_wait(&p->work_ready, &p->lock);
+		if (!p->qlen)
+			break;
+		struct ise_job *job = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % p->cap;
+		p->qlen--;
+		if (!p->stopping) { /* else left undone, for --resume */
+			pthread_mutex_unlock(&p->lock);
+			p->work(p->ctx, job);
+			pthread_mutex_lock(&p->lock);
+			p->stopping |= job->fatal;
+		}
+		job->done = 1;
+		pthread_cond_broadcast(&p->work_done);
+	}
+	pthread_mutex_unlock(&p->lock);
+	ise_llm_thread_done();
+	return NULL;
+}
+
+static void free_job(struct ise_job *job)
+{
+	cJSON_Delete(job->in);
+	cJSON_Delete(job->added);
+	cJSON_Delete(job->out);
+	cJSON_Delete(job->reject);
+	free(job->text);
+	free(job);
+}
+
+/* Write one finished job; 1 when it was fatal. */
+static int finish(struct ise_pool_io *io, struct ise_job *job)
+{
+	if (job->error[0]) { /* a failed record is reported, never written */
+		ise_record_error(job->file, job->line, 0, "%s", job->error);
+		io->failed++;
+	} else if (job->out) {
+		ise_writer_put(io->out, job->out);
+		io->written++;
+	} else if (job->added) {
+		ise_writer_put_extended(io->out, job->text, job->len, job->in, job->added);
+		io->written++;
+	}
+	if (job->reject && io->rejects)
+		ise_writer_put(io->rejects, job->reject);
+	return job->fatal;
+}
+
+int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
+{
+	const struct ise_options *o = io->options;
+	unsigned nworkers = o->jobs ? o->jobs : 1;
+	size_t window = (size_t)nworkers * 4; /* records held at most */
+	struct pool p = {.work = work, .ctx = ctx, .cap = window};
+	struct ise_job **held = ise_xcalloc(window, sizeof *held); /* in input order */
+	size_t nheld = 0;
+	pthread_t *threads = ise_xcalloc(nworkers, sizeof *threads);
+	struct ise_progress progress;
+	int fatal = 0;
+	unsigned long long seq = 0;
+	cJSON *rec;
+
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.work_ready, NULL);
+	pthread_cond_init(&p.work_done, NULL);
+	p.queue = ise_xcalloc(window, sizeof *p.queue);
+	for (unsigned i = 0; i < nworkers; i++)
+		if (pthread_create(&threads[i], NULL, worker, &p))
+			ise_fatal("cannot start a worker thread");
+	ise_progress_init(&progress, o->progress, 0);
+
+	for (;;) {
+		/* write what is finished: the head in order, or anything unordered */
+		pthread_mutex_lock(&p.lock);
+		for (;;) {
+			size_t i = 0;
+			while (i < nheld && !held[i]->done && o->unordered)
+				i++;
+			if (i == nheld || !held[i]->done)
+				break;
+			struct ise_job *job = held[i];
+			memmove(held + i, held + i + 1, (nheld - i - 1) * sizeof *held);
+			nheld--;
+			pthread_mutex_unlock(&p.lock);
+			int was_fatal = finish(io, job);
+			free_job(job);
+			pthread_mutex_lock(&p.lock);
+			if (was_fatal && !fatal) {
+				/* start nothing more: the queued records stay for --resume */
+				for (; p.qlen; p.qlen--, p.qhead = (p.qhead + 1) % p.cap)
+					p.queue[p.qhead]->done = 1;
+				fatal = 1;
+			}
+		}
+		int full = nheld == window;
+		if (full || (fatal && nheld) || (io->in->stopped && nheld)) {
+			pthread_cond_wait(&p.work_done, &p.lock);
+			pthread_mutex_unlock(&p.lock);
+			continue;
+		}
+		pthread_mutex_unlock(&p.lock);
+		if (fatal || !(rec = ise_reader_next(io->in))) {
+			pthread_mutex_lock(&p.lock);
+			int idle = nheld == 0;
+			if (!idle)
+				pthread_cond_wait(&p.work_done, &p.lock);
+			pthread_mutex_unlock(&p.lock);
+			if (idle)
+				break;
+			io->in->stopped = 1; /* no more input: drain */
+			continue;
+		}
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "id"));
+		if (!id) {
+			ise_reader_error(io->in, "record without a string 'id'");
+			cJSON_Delete(rec);
+			continue;
+		}
+		if (io->done && ise_idset_has(io->done, id)) {
+			io->skipped++;
+			cJSON_Delete(rec);
+			continue;
+		}
+		struct ise_job *job = ise_xcalloc(1, sizeof *job);
+		job->seq = seq++;
+		job->file = io->in->name;
+		job->line = io->in->line;
+		job->in = rec;
+		const char *text = ise_reader_text(io->in, &job->len);
+		job->text = ise_xmalloc(job->len + 1);
+		memcpy(job->text, text, job->len + 1);
+		pthread_mutex_lock(&p.lock);
+		held[nheld++] = job;
+		p.queue[(p.qhead + p.qlen++) % p.cap] = job;
+		pthread_cond_signal(&p.work_ready);
+		pthread_mutex_unlock(&p.lock);
+		ise_progress_update(&progress, io->written, io->failed,
+				    io->in->bytes_total
+					? (double)io->in->bytes_read / (double)io->in->bytes_total
+					: -1);
+	}
+	pthread_mutex_lock(&p.lock);
+	p.closing = 1;
+	pthread_cond_broadcast(&p.work_ready);
+	pthread_mutex_unlock(&p.lock);
+	for (unsigned i = 0; i < nworkers; i++)
+		pthread_join(threads[i], NULL);
+	ise_progress_end(&progress, io->written, io->failed);
+	free(threads);
+	free(held);
+	free(p.queue);
+	pthread_mutex_destroy(&p.lock);
+	pthread_cond_destroy(&p.work_ready);
+	pthread_cond_destroy(&p.work_done);
+	return fatal ? ISE_EXIT_FATAL : ise_status();
+}

@@ -1,0 +1,160 @@
+#!/usr/bin/env bats
+# ise-render: the offline engine, and the LLM path against the fake server.
+load helper
+load fake
+
+setup_file() {
+	export TUPLES=$BATS_FILE_TMPDIR/tuples.jsonl
+	ise-persona -n 500 | ise-sample -n 1000 >"$TUPLES"
+	head -n 20 "$TUPLES" >"$BATS_FILE_TMPDIR/t20.jsonl"
+	export T20=$BATS_FILE_TMPDIR/t20.jsonl
+	# a reply that passes the checks: 100 words in the first person
+	export GOOD="I run the night shift at a clinic in Lagos and need help today. $(for i in $(seq 86); do printf 'word%d ' "$i"; done)thanks."
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	unset OPENAI_BASE_URL OPENAI_API_KEY
+}
+
+teardown() {
+	[ -z "${FAKE_PID:-}" ] || fake_stop
+}
+
+@test "offline: says so once, adds the intent, the slot values and the engine, keeps every field" {
+	run -0 --separate-stderr ise-render "$T20"
+	assert_equal "$stderr" "ise-render: no endpoint configured (OPENAI_BASE_URL or --base-url): offline engine"
+	assert_equal "${#lines[@]}" 20
+	# input fields byte for byte, then the added ones
+	paste -d '\n' "$T20" <(printf '%s\n' "${lines[@]}") | awk 'NR % 2 { want = substr($0, 1, length($0) - 1); next }
+		index($0, want) != 1 { print "changed: " NR; bad = 1 } END { exit bad }'
+	echo "$output" | jq -e -s 'all(.[]; .engine == "offline" and (.natural_language_intent | length) > 0 and
+		(.task_params | keys) == ([.tasks[].id] | sort))'
+}
+
+@test "offline intents: 90-160 words, concrete numbers in at least 95%, all distinct" {
+	ise-render --offline "$TUPLES" >out.jsonl
+	run -0 jq -s -c '[.[].natural_language_intent] | {
+		n: length,
+		min: (map(split(" ") | length) | min), max: (map(split(" ") | length) | max),
+		numbers: (map(select(test("[0-9]"))) | length),
+		distinct: (unique | length)}' out.jsonl
+	echo "$output"
+	echo "$output" | jq -e '.n == 1000 and .min >= 90 and .max <= 160 and .numbers >= 950 and .distinct == 1000'
+}
+
+@test "offline: each task's filled request reaches the intent" {
+	ise-render --offline "$T20" >out.jsonl
+	run -0 jq -r -n --slurpfile cat "$ROOT/share/ise/catalog.json" '
+		($cat[0].tasks | map({key: .id, value: .}) | from_entries) as $T |
+		inputs | . as $r | .tasks[] | .id as $t | $r.task_params[$t] as $p |
+		[$T[$t].slots | to_entries[] | select(.value.type == "int") | .key] as $ints |
+		$ints[] as $k | select(($r.natural_language_intent | contains($p[$k])) | not) |
+		"\($r.id) \($t) \($k)=\($p[$k])"' out.jsonl
+	assert_output ""
+}
+
+@test "same seed, same intents; records do not depend on their neighbours" {
+	a=$(ise-render --offline -s 5 "$T20")
+	assert_equal "$(ise-render --offline --seed 5 "$T20")" "$a"
+	[ "$a" != "$(ise-render --offline -s 6 "$T20")" ]
+	# halves rendered apart join up to the whole
+	b=$( (head -n 7 "$T20" | ise-render --offline -s 5; tail -n +8 "$T20" | ise-render --offline -s 5) )
+	assert_equal "$b" "$a"
+	assert_equal "$(ise-render --offline -s 5 -j 4 "$T20")" "$a"
+}
+
+@test "llm: one request per tuple, persona and tasks in the prompt, a seed, usage in the record" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c}, repeat: -1}')"
+	run -0 --separate-stderr ise-render --model m1 "$T20"
+	[[ $stderr == "ise-render: 20 requests (0 cached, 0 retried), "*" prompt + "*" completion tokens" ]] || fail "$stderr"
+	echo "$output" | jq -e -s 'all(.[]; .engine == "llm" and .render.model == "m1" and .render.attempts == 1
+		and .render.usage.prompt_tokens > 0 and (.natural_language_intent | startswith("I run")))'
+	assert_equal "$(fake_requests)" 20
+	run -0 jq -s -e --slurpfile t "$T20" '[range(0; 20) as $i | .[$i].body as $b |
+		($b.messages | map(.role)) == ["system", "user"] and ($b.seed | type) == "number" and
+		($b.messages[1].content | contains($t[$i].persona.name) and contains($t[$i].tasks[0].name))] | all' "$FAKE_LOG"
+}
+
+@test "llm: a reply that fails the checks is asked again with a new seed; one that never passes is rejected" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: "Sure, here is the request you asked for."}},
+		{reply: {content: "```\n\($c)\n```"}}, {reply: {content: $c}}, {reply: {content: "too short"}, repeat: -1}')"
+	run -1 --separate-stderr ise-render --attempts 3 --rejects rej.jsonl <(head -n 2 "$T20")
+	assert_equal "${#lines[@]}" 1
+	assert_equal "$(jq .render.attempts <<<"${lines[0]}")" 3
+	assert_equal "$(jq -s 'map(.body.seed) | unique | length' "$FAKE_LOG")" 6
+	[[ ${stderr_lines[0]} == "ise-render: /dev/fd/"*":2: no acceptable intent after 3 attempts: too short" ]] || fail "$stderr"
+	assert_equal "$(jq -r '[.id, .render_error, .last_reply] | @tsv' rej.jsonl)" "$(sed -n 2p "$T20" | jq -r .id)	too short	too short"
+}
+
+@test "llm: -j 8 keeps input order; --unordered gives the same set" {
+	fake_start --echo --latency-ms 30
+	ise-render --words 1-5 -j 1 "$TUPLES" >one.jsonl 2>/dev/null
+	fake_reset
+	ise-render --words 1-5 -j 8 "$TUPLES" >eight.jsonl 2>/dev/null
+	cmp one.jsonl eight.jsonl
+	ise-render --words 1-5 -j 8 --unordered "$TUPLES" >any.jsonl 2>/dev/null
+	cmp <(sort one.jsonl) <(sort any.jsonl)
+	run -0 fake_stats
+	[ "$(jq .peak_inflight <<<"$output")" -ge 4 ]
+}
+
+@test "llm: the cache makes a rerun free and identical" {
+	fake_start --echo
+	ise-render --words 1-5 --cache c "$T20" >a.jsonl 2>/dev/null
+	assert_equal "$(fake_requests)" 20
+	run -0 --separate-stderr ise-render --words 1-5 --cache c "$T20"
+	assert_equal "$output" "$(cat a.jsonl)"
+	assert_equal "$(fake_requests)" 20
+	[[ $stderr == *"20 requests (20 cached, 0 retried)"* ]]
+	fake_stop
+	run -1 --separate-stderr ise-render --words 1-5 --cache empty --cache-mode ro --base-url http://127.0.0.1:9/v1 <(head -n 1 "$T20")
+	[[ $stderr == *"is not in the cache (--cache-mode ro)"* ]]
+}
+
+@test "llm: 10% of requests failing transiently still gives every record" {
+	fake_start --echo --fail-rate 0.1 --fail-seed 3
+	run -0 --separate-stderr ise-render --words 1-5 -j 4 "$TUPLES"
+	assert_equal "${#lines[@]}" 1000
+	[[ $stderr =~ \(0\ cached,\ ([0-9]+)\ retried\) ]] && [ "${BASH_REMATCH[1]}" -ge 50 ]
+}
+
+@test "llm: a dead endpoint ends with exit 3 after the retries, every finished record written" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c}, repeat: 5}, {status: 503, error_style: "ollama_native", error_message: "server busy", repeat: -1}')"
+	run -3 --separate-stderr ise-render --retries 1 -o out.jsonl "$T20"
+	assert_equal "$(wc -l <out.jsonl)" 5
+	[[ $stderr == *"HTTP 503: server busy (after 2 tries)"* ]] || fail "$stderr"
+	[[ $stderr != *SECRET* ]]
+}
+
+@test "llm: kill -9 mid-run, then --resume: every id once, no finished id asked again" {
+	fake_start --echo --latency-ms 40
+	ise-render --words 1-5 -j 4 -o out.jsonl "$TUPLES" 2>/dev/null &
+	pid=$!
+	sleep 1.5
+	kill -9 "$pid"
+	wait "$pid" || true
+	done1=$(wc -l <out.jsonl)
+	[ "$done1" -gt 0 ] && [ "$done1" -lt 1000 ]
+	asked1=$(fake_requests)
+	run -0 ise-render --words 1-5 -j 4 -o out.jsonl --resume "$TUPLES"
+	assert_equal "$(wc -l <out.jsonl)" 1000
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 1000
+	# the rerun asked only for what was not written
+	assert_equal "$(($(fake_requests) - asked1))" "$((1000 - done1))"
+	ise-render --words 1-5 "$TUPLES" 2>/dev/null | sort >all.jsonl
+	cmp <(sort out.jsonl) all.jsonl
+}
+
+@test "llm: --rpm spaces requests for all jobs together; the key never leaves the header" {
+	fake_start --echo
+	start=$(date +%s.%N)
+	run -0 --separate-stderr ise-render --words 1-5 --rpm 240 -j 4 <(head -n 5 "$T20")
+	elapsed=$(echo "$start $(date +%s.%N)" | awk '{print $2 - $1}')
+	awk -v e="$elapsed" 'BEGIN { exit !(e >= 1.0) }' || fail "5 requests at 240/min took only $elapsed s"
+	! grep -q SECRET "$FAKE_LOG"
+	[[ $output$stderr != *SECRET* ]]
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/env bats
+# lib/llm against the fake server, through tests/unit/llm_probe: reply
+# shapes of every server, reasoning, errors, retries, the cache, JSON mode.
+load helper
+load fake
+
+setup_file() {
+	fake_start
+}
+
+teardown_file() {
+	fake_stop
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	fake_reset
+	export ISE_MODEL=test-model
+	REQ='{"messages":[{"role":"user","content":"hello"}]}'
+}
+
+probe() {
+	run --separate-stderr "$ISE_TESTPROGS/llm_probe" <<<"$REQ"
+	[[ $output$stderr != *SECRET* ]] || fail "the API key leaked: $output $stderr"
+}
+
+field() {
+	jq -r "$1" <<<"$output"
+}
+
+@test "a text reply; the request carries model, sampling, max_tokens, no stream, the key as a bearer" {
+	fake_tape '{"reply":{"content":"  hi there \n"}}'
+	probe
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" "hi there"
+	assert_equal "$(field .finish_reason)" "stop"
+	assert_equal "$(field .usage_estimated)" "false"
+	run -0 jq -c '.body | {model, temperature, top_p, max_tokens, stream}' "$FAKE_LOG"
+	assert_output '{"model":"test-model","temperature":0.7,"top_p":0.95,"max_tokens":2048,"stream":false}'
+	run -0 jq -r '[.auth_present, .auth_scheme] | @tsv' "$FAKE_LOG"
+	assert_output $'true\tBearer'
+}
+
+@test "tool calls in every shape: string, object, no id, invalid JSON, two at once, content null" {
+	fake_tape '{"reply":{"content":null,"tool_calls":[{"name":"exec","arguments":{"command":"ls"}},{"name":"read","arguments_obj":{"path":"a b"},"no_id":true},{"name":"write","arguments_raw":"{\"path\":"}]}}'
+	probe
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" ""
+	assert_equal "$(field '.tool_calls | length')" 3
+	assert_equal "$(field '.tool_calls[0].function.arguments | fromjson | tojson')" '{"command":"ls"}'
+	assert_equal "$(field '.tool_calls[1].id')" "call_ise_1"
+	assert_equal "$(field '[.tool_calls[].id] | unique | length')" 3
+	assert_equal "$(field '.tool_calls[1].function.arguments')" '{"path":"a b"}'
+	assert_equal "$(field '.tool_calls[2].function.arguments')" '{"path":'
+	assert_equal "$(field '[.tool_calls[].type] | unique | .[0]')" "function"
+}
+
+@test "tool calls are found whatever finish_reason says, and an empty array is no call" {
+	fake_tape '{"reply":{"tool_calls":[{"name":"exec","arguments":{"command":"id"}}],"finish_reason":"stop"}}
+{"reply":{"content":"done","tool_calls":[],"finish_reason":"tool_calls"}}'
+	probe
+	assert_equal "$(field '.tool_calls[0].function.name')" "exec"
+	probe
+	assert_equal "$(field '.tool_calls')" "null"
+	assert_equal "$(field .content)" "done"
+}
+
+@test "reasoning from reasoning_content, reasoning, inline <think> and a lone </think>" {
+	fake_tape '{"reply":{"content":"answer","reasoning_content":"because A"}}
+{"reply":{"content":"answer","reasoning":"because B"}}
+{"reply":{"content":"<think>because C</think>\n\nanswer"}}
+{"reply":{"content":"because D</think>answer"}}'
+	for want in A B C D; do
+		probe
+		assert_equal "$(field .content)" "answer"
+		assert_equal "$(field .reasoning)" "because $want"
+	done
+}
+
+@test "missing usage is estimated and marked" {
+	fake_tape '{"reply":{"content":"twelve chars"},"no_usage":true}'
+	probe
+	assert_equal "$(field .usage_estimated)" "true"
+	assert_equal "$(field .completion_tokens)" 3
+}
+
+@test "429 with Retry-After: 1 is retried after at least a second with the same body" {
+	fake_tape '{"status":429,"error_style":"openai","error_message":"slow down","error_code":"rate_limit_exceeded","headers":{"Retry-After":"1"}}
+{"reply":{"content":"ok"}}'
+	probe
+	assert_equal "$status" 0
+	assert_equal "$(jq -s length "$FAKE_LOG")" 2
+	run -0 jq -s '.[1].t - .[0].t >= 1' "$FAKE_LOG"
+	assert_output true
+	assert_equal "$(jq -c .body "$FAKE_LOG" | sort -u | wc -l)" 1
+}
+
+@test "no retry for insufficient_quota, a Retry-After past the cap, 400s or 401" {
+	fake_tape '{"status":429,"error_style":"openai","error_message":"You exceeded your current quota","error_code":"insufficient_quota"}'
+	probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"HTTP 429: You exceeded your current quota"* ]]
+	fake_reset
+	fake_tape '{"status":429,"error_style":"openai","error_message":"later","headers":{"Retry-After":"121"}}'
+	probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"past --retry-after-cap"* ]]
+	for style in openai vllm_old vllm_new llamacpp ollama_native; do
+		fake_reset
+		fake_tape "{\"status\":400,\"error_style\":\"$style\",\"error_message\":\"bad thing $style\"}"
+		probe
+		assert_equal "$status" 1
+		[[ $(field .error) == *"HTTP 400: bad thing $style"* ]] || fail "$style: $(field .error)"
+		assert_equal "$(fake_requests)" 1
+	done
+	fake_reset
+	fake_tape '{"status":401,"error_style":"openai","error_message":"Incorrect API key provided: sk-test-SECRET-do-not-leak"}'
+	probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"Incorrect API key provided: [api key]"* ]]
+	assert_equal "$(fake_requests)" 1
+}
+
+@test "5xx, a loading llama-server, a dropped connection and a malformed body are retried" {
+	fake_tape '{"status":500,"error_style":"openai","error_message":"boom"}
+{"status":503,"error_style":"llamacpp","error_message":"Loading model"}
+{"drop":true}
+{"status":200,"raw":"{\"choices\":["}
+{"reply":{"content":"finally"}}'
+	probe
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" "finally"
+	# libcurl itself re-sends once when a reused connection was dropped
+	[ "$(fake_requests)" -ge 5 ]
+	[[ $stderr =~ [45]\ requests\ \(0\ cached,\ [34]\ retried\) ]] || fail "$stderr"
+}
+
+@test "an endpoint that stays down is fatal after the retries, with the reason" {
+	fake_tape '{"status":502,"error_style":"html","repeat":-1}'
+	PROBE_RETRIES=2 probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"HTTP 502: "*"(after 3 tries)"* ]] || fail "$(field .error)"
+	assert_equal "$(fake_requests)" 3
+	run --separate-stderr env OPENAI_BASE_URL=http://127.0.0.1:9/v1 PROBE_RETRIES=1 "$ISE_TESTPROGS/llm_probe" <<<"$REQ"
+	assert_equal "$status" 3
+	[[ $(field .error) == *"(after 2 tries)"* ]]
+}
+
+@test "a hanging server meets the timeout" {
+	fake_tape '{"hang":true}'
+	PROBE_TIMEOUT=1 PROBE_RETRIES=0 probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"imed out"* ]] || fail "$(field .error)"
+}
+
+@test "the cache: a hit costs no request; read-only misses fail clearly" {
+	fake_tape '{"reply":{"content":"stored"}}'
+	PROBE_CACHE=$PWD/cache probe
+	assert_equal "$(field .cached)" "false"
+	PROBE_CACHE=$PWD/cache probe
+	assert_equal "$(field .content)" "stored"
+	assert_equal "$(field .cached)" "true"
+	assert_equal "$(fake_requests)" 1
+	[ "$(find cache -name '*.json' | wc -l)" -eq 1 ]
+	! grep -rq SECRET cache
+	REQ='{"messages":[{"role":"user","content":"other"}]}'
+	PROBE_CACHE=$PWD/cache PROBE_CACHE_RO=1 probe
+	assert_equal "$status" 1
+	[[ $(field .error) == *"is not in the cache (--cache-mode ro)"* ]]
+	assert_equal "$(fake_requests)" 1
+}
+
+@test "JSON mode steps down from json_schema to json_object to text, and reads fenced JSON" {
+	fake_tape '{"status":400,"error_style":"vllm_new","error_message":"json_schema not supported"}
+{"status":400,"error_style":"vllm_new","error_message":"response_format not supported"}
+{"reply":{"content":"Here you go:\n```json\n{\"completed\": false, \"query\": \"next\"}\n```"}}'
+	PROBE_JSON=1 probe
+	assert_equal "$status" 0
+	assert_equal "$(jq -c .json <<<"$output")" '{"completed":false,"query":"next"}'
+	run -0 jq -r '.body.response_format.type // "none"' "$FAKE_LOG"
+	assert_output $'json_schema\njson_object\nnone'
+	fake_reset
+	fake_tape '{"reply":{"content":"{\"completed\": tr","finish_reason":"length"}}'
+	PROBE_JSON=1 probe
+	assert_equal "$status" 1
+	[[ $(field .error) == *"holds no JSON object (cut at max_tokens)"* ]]
+}
+
+@test "Retry-After rules: seconds, milliseconds, an HTTP date, junk, past the cap" {
+	d() { "$ISE_TESTPROGS/llm_probe" --delay "$1" "$2"; }
+	assert_equal "$(d - 20)" "20.000"
+	assert_equal "$(d - 0)" "0.500"
+	assert_equal "$(d - -10)" "0.500"
+	assert_equal "$(d - 120)" "120.000"
+	assert_equal "$(d - 121)" "-1.000"
+	assert_equal "$(d - inf)" "0.500"
+	assert_equal "$(d - nan)" "0.500"
+	assert_equal "$(d - garbage)" "0.500"
+	assert_equal "$(d 1500 20)" "1.500"
+	when=$(date -u -d '+20 seconds' '+%a, %d %b %Y %H:%M:%S GMT')
+	run d - "$when"
+	[[ $output == 19.* || $output == 20.* ]] || fail "$output"
+}

@@ -1,0 +1,85 @@
+/*
+ * llm_probe: one chat request through lib/llm, for the tests.  Reads the
+ * request object on stdin; configuration from the environment as every
+ * program has it (OPENAI_BASE_URL, ...), plus PROBE_JSON=1 for
+ * ise_llm_chat_json and PROBE_RETRY_DELAY="ms|after|retry" for the delay
+ * rule.  Prints {status, error, content, reasoning, tool_calls, ...}.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+#include "jsondoc.h"
+#include "llm.h"
+
+static const char *arg(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	struct ise_llm_config cfg;
+	struct ise_llm_reply reply;
+	char err[1024] = "", *text;
+	size_t len;
+	cJSON *json = NULL;
+
+	ise_diag_init(argv[0]);
+	if (argc == 4 && !strcmp(argv[1], "--delay")) { /* ms, after: '-' for none; retry 0 */
+		printf("%.3f\n",
+		       ise_llm_retry_delay(arg(strcmp(argv[2], "-") ? argv[2] : ""),
+					   arg(strcmp(argv[3], "-") ? argv[3] : ""), 0, 120, 0));
+		return 0;
+	}
+	ise_llm_config_from_env(&cfg, NULL);
+	cfg.timeout = getenv("PROBE_TIMEOUT") ? atof(getenv("PROBE_TIMEOUT")) : 10;
+	cfg.retries = getenv("PROBE_RETRIES") ? atoi(getenv("PROBE_RETRIES")) : 4;
+	if (getenv("PROBE_CACHE")) {
+		cfg.cache_dir = getenv("PROBE_CACHE");
+		cfg.cache_mode = getenv("PROBE_CACHE_RO") ? ISE_CACHE_RO : ISE_CACHE_RW;
+	}
+	text = ise_read_file("/dev/stdin", &len);
+	cJSON *request = cJSON_Parse(text);
+	free(text);
+	struct ise_llm *llm = ise_llm_new(&cfg);
+	cJSON *schema = cJSON_Parse("{\"type\":\"object\"}");
+	enum ise_llm_status st =
+	    getenv("PROBE_JSON")
+		? ise_llm_chat_json(llm, request, "probe", schema, &reply, &json, err, sizeof err)
+		: ise_llm_chat(llm, request, &reply, err, sizeof err);
+	cJSON *out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "status",
+				st == ISE_LLM_OK      ? "ok"
+				: st == ISE_LLM_FATAL ? "fatal"
+						      : "rejected");
+	cJSON_AddStringToObject(out, "error", st == ISE_LLM_OK ? "" : err);
+	if (reply.content)
+		cJSON_AddStringToObject(out, "content", reply.content);
+	if (reply.reasoning)
+		cJSON_AddStringToObject(out, "reasoning", reply.reasoning);
+	if (reply.tool_calls)
+		cJSON_AddItemToObject(out, "tool_calls", cJSON_Duplicate(reply.tool_calls, 1));
+	if (reply.finish_reason)
+		cJSON_AddStringToObject(out, "finish_reason", reply.finish_reason);
+	cJSON_AddNumberToObject(out, "prompt_tokens", (double)reply.prompt_tokens);
+	cJSON_AddNumberToObject(out, "completion_tokens", (double)reply.completion_tokens);
+	cJSON_AddBoolToObject(out, "usage_estimated", reply.usage_estimated);
+	cJSON_AddBoolToObject(out, "cached", reply.cached);
+	cJSON_AddNumberToObject(out, "http_status", (double)reply.http_status);
+	if (json)
+		cJSON_AddItemToObject(out, "json", json);
+	char *s = cJSON_PrintUnformatted(out);
+	puts(s);
+	char totals[256];
+	ise_llm_totals(llm, totals, sizeof totals);
+	ise_warn("%s", totals);
+	free(s);
+	cJSON_Delete(out);
+	cJSON_Delete(request);
+	cJSON_Delete(schema);
+	ise_llm_reply_release(&reply);
+	ise_llm_free(llm);
+	return st == ISE_LLM_OK ? 0 : st == ISE_LLM_FATAL ? 3 : 1;
+}
