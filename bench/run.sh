@@ -30,3 +30,4 @@ awk -v t="$ise" -v p="$peer" -v n=$n -v b="$bytes" 'BEGIN {
 	printf "  ratio              %.1fx faster   target: well under 1 s -> %s\n", p / t, (t < 0.5 ? "met" : "NOT met")
 }'
 sh bench/audit.sh
+sh bench/render.sh
