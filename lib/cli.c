@@ -261,7 +261,7 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 				    "invalid value for --cache-mode: '%s' (rw, ro or off)", optarg);
 			break;
 		case OPT_OFFLINE:
-			o->offline = 1;
+			o->offline = ISE_OFFLINE_ASKED;
 			break;
 		case ':':
 			ise_usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -277,8 +277,8 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 		ise_usage_error("--resume needs --output=FILE");
 	if (o->llm.cache_mode != ISE_CACHE_OFF && !o->llm.cache_dir)
 		ise_usage_error("--cache-mode needs --cache=DIR");
-	if (!o->llm.base_url && o->llm.cache_mode != ISE_CACHE_RO)
-		o->offline = 1; /* no endpoint: the offline engine (a ro cache can replay) */
+	if (!o->offline && !o->llm.base_url && o->llm.cache_mode != ISE_CACHE_RO)
+		o->offline = ISE_OFFLINE_NO_ENDPOINT; /* a ro cache can replay without one */
 	o->files = argv + optind;
 	o->nfiles = (size_t)(argc - optind);
 }

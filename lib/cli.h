@@ -34,6 +34,11 @@ struct ise_cli {
 	int common;                   /* enum ise_common_options */
 };
 
+enum ise_offline {
+	ISE_OFFLINE_ASKED = 1,       /* --offline */
+	ISE_OFFLINE_NO_ENDPOINT = 2, /* nothing configured: programs say so once */
+};
+
 struct ise_options {
 	const char *output;
 	uint64_t seed;
@@ -41,7 +46,7 @@ struct ise_options {
 	int resume, strict, progress, unordered;
 	size_t max_line;
 	struct ise_llm_config llm; /* from the environment, then the options */
-	int offline;               /* --offline, or no endpoint configured */
+	int offline;               /* enum ise_offline: --offline, or no endpoint */
 	char **files; /* the operands */
 	size_t nfiles;
 };

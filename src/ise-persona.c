@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "diag.h"
@@ -12,14 +13,16 @@
 #include "jsondoc.h"
 #include "jsonl.h"
 #include "persona.h"
+#include "persona_llm.h"
 #include "progress.h"
 #include "resume.h"
 #include "rng.h"
 
-enum { OPT_POOLS = 0x200 };
+enum { OPT_POOLS = 0x200, OPT_BATCH, OPT_BUDGET };
 
 struct config {
-	uint64_t count;
+	uint64_t count, budget;
+	unsigned batch;
 	int count_given;
 	const char *pools;
 };
@@ -27,6 +30,8 @@ struct config {
 static const struct option options[] = {
     {"count", required_argument, NULL, 'n'},
     {"pools", required_argument, NULL, OPT_POOLS},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"budget", required_argument, NULL, OPT_BUDGET},
     {0},
 };
 
@@ -36,10 +41,13 @@ static const struct ise_cli cli = {
     .about = "Write N distinct personas (offline engine), or check, complete and\n"
 	     "deduplicate the persona pool in FILE... (\"-\" is standard input).",
     .help = "  -n, --count=N       personas to make (default 1000)\n"
-	    "      --pools=FILE    name, role and industry pools (default: built in)\n",
+	    "      --pools=FILE    name, role and industry pools (default: built in)\n"
+	    "      --batch=N       with a model: personas asked for per request (default 10)\n"
+	    "      --budget=N      with a model: requests at most (default 3 x N / batch)\n",
     .options = options,
     .shortopts = "n:",
-    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
+    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
+	      ISE_OPT_LLM,
 };
 
 static void handle(int opt, const char *arg, void *ctx)
@@ -51,6 +59,10 @@ static void handle(int opt, const char *arg, void *ctx)
 		cf->count_given = 1;
 	} else if (opt == OPT_POOLS) {
 		cf->pools = arg;
+	} else if (opt == OPT_BATCH) {
+		cf->batch = (unsigned)ise_parse_uint("--batch", arg, 1, 1000);
+	} else if (opt == OPT_BUDGET) {
+		cf->budget = ise_parse_uint("--budget", arg, 1, UINT64_MAX);
 	}
 }
 
@@ -68,6 +80,8 @@ static void generate(const struct config *cf, const struct ise_options *o)
 			"cannot make %llu distinct personas: the pools give at most %llu distinct "
 			"(name, role, industry) triples",
 			(unsigned long long)cf->count, (unsigned long long)pools.capacity);
+	if (o->offline == ISE_OFFLINE_NO_ENDPOINT) /* said once; not when --offline asked */
+		ise_warn("no endpoint configured (OPENAI_BASE_URL or --base-url): offline engine");
 	ise_persona_engine_init(&engine, &pools, o->seed);
 	ise_output_open(o, &out, 0, &done);
 	ise_progress_init(&progress, o->progress, cf->count);
@@ -85,19 +99,58 @@ static void generate(const struct config *cf, const struct ise_options *o)
 	ise_pools_release(&pools);
 }
 
-/* The identity a pool is deduplicated on: name, role, industry, case-folded. */
-static void identity(const cJSON *p, char *buf, size_t size)
+/* The identities already in the output being resumed. */
+static unsigned long long load_identities(const char *path, struct ise_idset *seen)
 {
-	const char *keys[] = {"name", "role", "industry"};
-	size_t n = 0;
+	struct ise_reader in;
+	char *files[] = {(char *)path}, key[1024];
+	unsigned long long n = 0;
+	cJSON *p;
 
-	for (size_t k = 0; k < 3; k++) {
-		for (const char *s = cJSON_GetObjectItemCaseSensitive(p, keys[k])->valuestring;
-		     *s && n + 2 < size; s++)
-			buf[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
-		buf[n++] = '\x1f';
+	if (access(path, F_OK) < 0)
+		return 0;
+	ise_reader_init(&in, files, 1, ISE_MAX_LINE_DEFAULT, 0);
+	while ((p = ise_reader_next(&in))) {
+		ise_persona_identity(p, key, sizeof key);
+		n += ise_idset_add(seen, key);
+		cJSON_Delete(p);
 	}
-	buf[n ? n - 1 : 0] = '\0';
+	ise_reader_release(&in);
+	return n;
+}
+
+static int generate_llm(const struct config *cf, struct ise_options *o)
+{
+	struct ise_pools pools;
+	struct ise_writer out;
+	struct ise_idset done, seen;
+	unsigned batch = cf->batch ? cf->batch : 10;
+
+	ise_pools_load(&pools, cf->pools); /* steers batches to industries and regions */
+	ise_output_open(o, &out, ISE_WRITE_UNBUFFERED, &done);
+	ise_idset_init(&seen);
+	struct ise_persona_llm_run run = {
+	    .llm = ise_llm_new(&o->llm),
+	    .pools = &pools,
+	    .seed = o->seed,
+	    .want = cf->count,
+	    .have = o->resume ? load_identities(o->output, &seen) : 0,
+	    .batch = batch,
+	    .budget = cf->budget ? cf->budget : 3 * ((cf->count + batch - 1) / batch),
+	    .jobs = o->jobs,
+	    .out = &out,
+	    .seen = &seen,
+	};
+	int status = ise_persona_llm(&run);
+	char totals[256];
+	ise_llm_totals(run.llm, totals, sizeof totals);
+	ise_warn("%s", totals);
+	ise_writer_close(&out);
+	ise_llm_free(run.llm);
+	ise_idset_release(&seen);
+	ise_idset_release(&done);
+	ise_pools_release(&pools);
+	return status;
 }
 
 static void check(const struct ise_options *o)
@@ -121,7 +174,7 @@ static void check(const struct ise_options *o)
 			cJSON_Delete(p);
 			continue;
 		}
-		identity(p, key, sizeof key);
+		ise_persona_identity(p, key, sizeof key);
 		const char *have =
 		    ise_json_string_or(p, "id", ise_json_string_or(p, "persona_id", NULL));
 		cJSON *added = cJSON_CreateObject();
@@ -169,6 +222,8 @@ int main(int argc, char **argv)
 		ise_usage_error("-n and --pools make personas; they do not go with input files");
 	if (o.nfiles)
 		check(&o);
+	else if (!o.offline)
+		return generate_llm(&cf, &o);
 	else
 		generate(&cf, &o);
 	return ise_status();

@@ -235,7 +235,7 @@ int main(int argc, char **argv)
 	ise_catalog_load(&cf.catalog, cf.catalog_file);
 	cf.prompt = read_prompt(cf.prompt_file);
 	if (o.offline) {
-		if (!o.llm.base_url) /* said once; not when --offline asked for it */
+		if (o.offline == ISE_OFFLINE_NO_ENDPOINT) /* said once; not when --offline asked */
 			ise_warn("no endpoint configured (OPENAI_BASE_URL or --base-url): offline "
 				 "engine");
 	} else {

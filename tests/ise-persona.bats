@@ -76,7 +76,7 @@ setup() {
 	 "industries":[{"name":"Retail","orgs":["shop"],"contexts":["c"],"goals":["g2"],
 	   "expertise":["a","b","c"],"roles":[{"title":"Analyst","family":"data"},{"title":"Clerk","family":"data"}]}]}
 	JSON
-	run -0 ise-persona --pools small.json -n 4
+	run -0 ise-persona --offline --pools small.json -n 4
 	assert_equal "$(echo "$output" | jq -r '[.name,.role]|join("|")' | sort -u | wc -l)" 4
 	run -2 --separate-stderr ise-persona --pools small.json -n 5
 	assert_output ""
@@ -141,7 +141,68 @@ setup() {
 }
 
 @test "--progress writes a progress line to stderr only" {
-	run -0 --separate-stderr ise-persona -n 50 --progress
+	run -0 --separate-stderr ise-persona -n 50 --progress --offline
 	assert_equal "${#lines[@]}" 50
 	assert_regex "$stderr" '^ise-persona: 50 done \(100%\), [0-9.]+/s, 0 failed$'
+}
+
+# a tape reply of personas: persona N, role R, industry I, as JSON text
+personas_reply() {
+	jq -cn --argjson specs "$1" '{reply: {content: ({personas: [$specs[] | {name: .[0], role: .[1],
+		industry: .[2], expertise: ["a b", "c d", "e f"], experience_level: "Senior",
+		communication_style: "Direct", work_context: "Works at a port in Mombasa, Kenya.",
+		common_goals: ["ship on time"], tools_preference: ["Excel", "SAP", "Jira"]}]} | tojson)}}'
+}
+
+@test "with a model: batches under a schema, duplicates and malformed personas dropped, N distinct" {
+	load fake
+	fake_start
+	{
+		personas_reply '[["Ada Obi","Nurse","Healthcare"],["Bo Ek","Clerk","Retail"],["ada obi","NURSE","healthcare"]]'
+		echo '{"reply":{"content":"{\"personas\":[{\"name\":\"No Role\"}]}"}}'
+		personas_reply '[["Cy Lee","Pilot","Aviation"],["Di Wu","Chef","Hospitality"]]'
+	} >tape.jsonl
+	fake_tape tape.jsonl
+	run -0 --separate-stderr ise-persona -n 4 --batch 3 --model m
+	assert_equal "${#lines[@]}" 4
+	echo "$output" | jq -e -s 'all(.[]; .engine == "llm" and (.id | test("^persona_[0-9a-f]{8}$"))) and
+		(map(.name) == ["Ada Obi", "Bo Ek", "Cy Lee", "Di Wu"])'
+	[[ $stderr == *"dropped 1 duplicate and 1 malformed personas from the model"* ]] || fail "$stderr"
+	assert_equal "$(fake_requests)" 3
+	run -0 jq -e -s 'all(.[]; .body.response_format.type == "json_schema" and
+		.body.response_format.json_schema.schema.properties.personas.items.required == ["name","role","industry","expertise","experience_level","communication_style","work_context","common_goals","tools_preference"] and
+		(.body.messages[1].content | contains("Create 3 realistic")))' "$FAKE_LOG"
+	fake_stop
+}
+
+@test "with a model: a spent budget ends with exit 1 and says how many; --resume goes on" {
+	load fake
+	fake_start
+	# a model that keeps giving the same two
+	personas_reply '[["Ada Obi","Nurse","Healthcare"],["Bo Ek","Clerk","Retail"]]' | jq -c '.repeat = -1' >tape.jsonl
+	fake_tape tape.jsonl
+	run -1 --separate-stderr ise-persona -n 4 --batch 2 --budget 2 -o p.jsonl
+	assert_equal "$(wc -l <p.jsonl)" 2
+	[[ $stderr == *"only 2 of 4 distinct personas after 2 requests (raise --budget)"* ]] || fail "$stderr"
+	fake_reset
+	{
+		personas_reply '[["Ada Obi","Nurse","Healthcare"],["Cy Lee","Pilot","Aviation"]]'
+		personas_reply '[["Di Wu","Chef","Hospitality"]]'
+	} >tape.jsonl
+	fake_tape tape.jsonl
+	run -0 --separate-stderr ise-persona -n 4 --batch 2 -o p.jsonl --resume
+	assert_equal "$(jq -r .name p.jsonl | tr '\n' ,)" "Ada Obi,Bo Ek,Cy Lee,Di Wu,"
+	assert_equal "$(jq -r .id p.jsonl | sort -u | wc -l)" 4
+	fake_stop
+}
+
+@test "with a model: an endpoint that refuses the key is fatal, exit 3, the key not shown" {
+	load fake
+	fake_start
+	fake_tape '{"status":401,"error_style":"openai","error_message":"Incorrect API key provided: sk-test-SECRET-do-not-leak","repeat":-1}'
+	run -3 --separate-stderr ise-persona -n 3
+	assert_output ""
+	[[ $stderr == *"HTTP 401: Incorrect API key provided: [api key]"* ]] || fail "$stderr"
+	[[ $stderr != *SECRET* ]]
+	fake_stop
 }

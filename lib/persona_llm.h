@@ -1,0 +1,41 @@
+/*
+ * persona_llm: personas from a model.  Requests ask for a batch of personas
+ * as a JSON object under a schema; each batch is steered to industries and
+ * world regions drawn from the offline pools (from the batch's own
+ * generator), so batches differ.  Replies are validated, deduplicated on the
+ * case-folded (name, role, industry) and written as they are accepted, until
+ * n distinct personas exist or the request budget is spent.
+ */
+#ifndef ISE_PERSONA_LLM_H
+#define ISE_PERSONA_LLM_H
+
+#include <stdint.h>
+
+#include "idset.h"
+#include "jsonl.h"
+#include "llm.h"
+#include "persona.h"
+
+struct ise_persona_llm_run {
+	struct ise_llm *llm;
+	const struct ise_pools *pools;
+	uint64_t seed;
+	unsigned long long want;   /* distinct personas wanted in all */
+	unsigned long long have;   /* already in the output (--resume) */
+	unsigned batch;            /* personas asked for per request */
+	unsigned long long budget; /* requests at most */
+	unsigned jobs;
+	struct ise_writer *out;
+	struct ise_idset *seen; /* identities already written */
+	/* results */
+	unsigned long long requests, rejected_records, duplicates;
+	int fatal;
+};
+
+/* The case-folded identity a pool is deduplicated on. */
+void ise_persona_identity(const cJSON *p, char *buf, size_t size);
+/* Returns the exit status: 0 when want was reached, 1 when the budget ran
+ * out first (with a message saying how many), 3 on a fatal endpoint error. */
+int ise_persona_llm(struct ise_persona_llm_run *run);
+
+#endif
