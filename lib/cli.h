@@ -22,7 +22,7 @@ enum ise_common_options {
 	ISE_OPT_SEED = 1 << 2,     /* -s, --seed */
 	ISE_OPT_JOBS = 1 << 3,     /* -j, --jobs, --unordered */
 	ISE_OPT_PROGRESS = 1 << 4, /* --progress */
-	ISE_OPT_LLM = 1 << 5,      /* --base-url, --model, sampling, retries, limits, cache, --offline */
+	ISE_OPT_LLM = 1 << 5, /* --base-url, --model, sampling, retries, limits, cache, --offline */
 };
 
 struct ise_cli {
@@ -47,7 +47,7 @@ struct ise_options {
 	size_t max_line;
 	struct ise_llm_config llm; /* from the environment, then the options */
 	int offline;               /* enum ise_offline: --offline, or no endpoint */
-	char **files; /* the operands */
+	char **files;              /* the operands */
 	size_t nfiles;
 };
 

@@ -47,14 +47,16 @@ void ise_llm_config_from_env(struct ise_llm_config *cfg, const char *role);
 
 enum ise_llm_status {
 	ISE_LLM_OK = 0,
-	ISE_LLM_REJECTED,   /* this request failed (400, 422, cache miss, bad reply): the record fails */
-	ISE_LLM_FATAL,      /* every request will: auth, quota, not found, down after retries */
+	ISE_LLM_REJECTED, /* this request failed (400, 422, cache miss, bad reply): the record fails
+			   */
+	ISE_LLM_FATAL,    /* every request will: auth, quota, not found, down after retries */
 };
 
 struct ise_llm_reply {
-	char *content;    /* the answer, reasoning removed; "" when none */
-	char *reasoning;  /* reasoning_content, reasoning or inline <think>; NULL when none */
-	cJSON *tool_calls; /* [{id, type:"function", function:{name, arguments (string)}}] or NULL */
+	char *content;   /* the answer, reasoning removed; "" when none */
+	char *reasoning; /* reasoning_content, reasoning or inline <think>; NULL when none */
+	cJSON
+	    *tool_calls; /* [{id, type:"function", function:{name, arguments (string)}}] or NULL */
 	char *finish_reason;
 	long prompt_tokens, completion_tokens;
 	int usage_estimated, cached;

@@ -21,15 +21,15 @@
 
 struct ise_job {
 	unsigned long long seq;
-	const char *file;    /* input position, for messages */
+	const char *file; /* input position, for messages */
 	unsigned long line;
-	cJSON *in;           /* the input record, owned by the pool */
-	char *text;          /* its text, for ise_writer_put_extended */
+	cJSON *in;  /* the input record, owned by the pool */
+	char *text; /* its text, for ise_writer_put_extended */
 	size_t len;
-	cJSON *added;        /* fields to add to the input record (output = input + added) */
-	cJSON *out;          /* or a whole output record instead */
-	cJSON *reject;       /* a record for --rejects */
-	char error[1024];    /* why the record failed, reported as FILE:LINE */
+	cJSON *added;     /* fields to add to the input record (output = input + added) */
+	cJSON *out;       /* or a whole output record instead */
+	cJSON *reject;    /* a record for --rejects */
+	char error[1024]; /* why the record failed, reported as FILE:LINE */
 	int fatal;
 	int done;
 };
