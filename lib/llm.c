@@ -323,6 +323,13 @@ static void wait_for_turn(struct ise_llm *llm, double tokens)
 	}
 }
 
+/* Tokens reserved for a request before its usage is known: the prompt at
+ * four characters a token plus the longest reply allowed. */
+static double reserve_estimate(const struct ise_llm *llm, size_t chars)
+{
+	return (double)chars / 4 + (double)(llm->cfg.max_tokens > 0 ? llm->cfg.max_tokens : 0);
+}
+
 static void pause_everyone(struct ise_llm *llm, double seconds)
 {
 	pthread_mutex_lock(&llm->lock);
@@ -497,7 +504,7 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 	for (int retry = 0;; retry++) {
 		struct response resp = {0};
 		CURL *h = handle(llm);
-		wait_for_turn(llm, (double)len / 4 + (double)llm->cfg.max_tokens / 4);
+		wait_for_turn(llm, reserve_estimate(llm, len));
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)len);
@@ -530,6 +537,16 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 		} else if (status == 200) {
 			*out = resp.body ? cJSON_Parse(resp.body) : NULL;
 			if (*out && cJSON_IsObject(*out)) {
+				const cJSON *total = cJSON_GetObjectItemCaseSensitive(
+				    cJSON_GetObjectItemCaseSensitive(*out, "usage"),
+				    "total_tokens");
+				if (cJSON_IsNumber(
+					total)) { /* give back what was reserved beyond use */
+					pthread_mutex_lock(&llm->lock);
+					llm->tokens +=
+					    reserve_estimate(llm, len) - total->valuedouble;
+					pthread_mutex_unlock(&llm->lock);
+				}
 				if (llm->cfg.cache_mode == ISE_CACHE_RW)
 					cache_put(llm, meta->request_hash, resp.body);
 				free(resp.body);

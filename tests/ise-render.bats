@@ -158,3 +158,15 @@ teardown() {
 	! grep -q SECRET "$FAKE_LOG"
 	[[ $output$stderr != *SECRET* ]]
 }
+
+@test "llm: after a 429 every job pauses for its Retry-After, then all records arrive" {
+	fake_start --echo
+	fake_tape '{"status":429,"error_style":"openai","error_message":"slow down","error_code":"rate_limit_exceeded","headers":{"Retry-After":"1"}}'
+	run -0 --separate-stderr ise-render --words 1-5 -j 4 <(head -n 8 "$T20")
+	assert_equal "${#lines[@]}" 8
+	# between a 429 and the second it asked for, nobody sends anything
+	run -0 jq -s -r '(map(select(.status == 429)) | .[0].t) as $t |
+		[.[] | select(.t > $t + 0.05 and .t < $t + 0.95)] | length' "$FAKE_LOG"
+	assert_output 0
+	[ "$(jq -s 'map(select(.status == 429)) | length' "$FAKE_LOG")" -ge 1 ]
+}

@@ -201,3 +201,14 @@ field() {
 	run d - "$when"
 	[[ $output == 19.* || $output == 20.* ]] || fail "$output"
 }
+
+@test "embeddings: one batched request, vectors in input order, the same text the same vector" {
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{}}'
+	run -0 "$ISE_TESTPROGS/llm_probe" --embed <<<'["alpha", "beta", "alpha"]'
+	assert_equal "${#lines[@]}" 3
+	assert_equal "${lines[0]}" "${lines[2]}"
+	[ "${lines[0]}" != "${lines[1]}" ]
+	assert_equal "$(wc -w <<<"${lines[0]}")" 8
+	run -0 jq -c '[.path, .body.input]' "$FAKE_LOG"
+	assert_output '["/v1/embeddings",["alpha","beta","alpha"]]'
+}

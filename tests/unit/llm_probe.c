@@ -34,6 +34,28 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	ise_llm_config_from_env(&cfg, NULL);
+	if (argc == 2 && !strcmp(argv[1], "--embed")) { /* the operands of a JSON array on stdin */
+		text = ise_read_file("/dev/stdin", &len);
+		cJSON *texts = cJSON_Parse(text), *t;
+		const char *v[64];
+		size_t n = 0, dim;
+		float *vec;
+		cJSON_ArrayForEach(t, texts)
+			if (n < 64)
+				v[n++] = t->valuestring;
+		struct ise_llm *e = ise_llm_new(&cfg);
+		enum ise_llm_status st = ise_llm_embed(e, v, n, &vec, &dim, err, sizeof err);
+		for (size_t i = 0; st == ISE_LLM_OK && i < n; i++)
+			for (size_t k = 0; k < dim; k++)
+				printf("%.6f%c", vec[i * dim + k], k + 1 < dim ? ' ' : '\n');
+		if (st != ISE_LLM_OK)
+			printf("error: %s\n", err);
+		free(vec);
+		free(text);
+		cJSON_Delete(texts);
+		ise_llm_free(e);
+		return st == ISE_LLM_OK ? 0 : 1;
+	}
 	cfg.timeout = getenv("PROBE_TIMEOUT") ? atof(getenv("PROBE_TIMEOUT")) : 10;
 	cfg.retries = getenv("PROBE_RETRIES") ? atoi(getenv("PROBE_RETRIES")) : 4;
 	if (getenv("PROBE_CACHE")) {
