@@ -184,7 +184,6 @@ static void render_llm(struct config *cf, struct ise_job *job, const cJSON *para
 
 static void work(void *ctx, struct ise_job *job)
 {
-	static _Thread_local gsl_rng *rng;
 	struct config *cf = ctx;
 	const char *why = check_tuple(job->in);
 	const char *id = cJSON_GetObjectItemCaseSensitive(job->in, "id")->valuestring;
@@ -193,12 +192,12 @@ static void work(void *ctx, struct ise_job *job)
 		snprintf(job->error, sizeof job->error, "%s", why);
 		return;
 	}
-	if (!rng)
-		rng = ise_rng_new(); /* one per worker thread, for the life of the process */
+	gsl_rng *rng = ise_rng_new(); /* taus2: a few words, cheap per record */
 	ise_rng_seed_key(rng, cf->o->seed, id);
 	cJSON *params = ise_render_params(job->in, &cf->catalog, rng, &why);
 	if (!params) {
 		snprintf(job->error, sizeof job->error, "%s", why);
+		gsl_rng_free(rng);
 		return;
 	}
 	job->added = cJSON_CreateObject();
@@ -208,10 +207,11 @@ static void work(void *ctx, struct ise_job *job)
 		cJSON_AddItemToObject(job->added, "task_params", params);
 		cJSON_AddStringToObject(job->added, "engine", "offline");
 		free(text);
-		return;
+	} else {
+		render_llm(cf, job, params, ise_hash_str(id, cf->o->seed));
+		cJSON_Delete(params);
 	}
-	render_llm(cf, job, params, ise_hash_str(id, cf->o->seed));
-	cJSON_Delete(params);
+	gsl_rng_free(rng);
 }
 
 static char *read_prompt(const char *path)
