@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "jsondoc.h"
 #include "secrets.h"
 #include "xalloc.h"
 
@@ -50,20 +51,6 @@ void ise_auditor_release(struct ise_auditor *a)
 	memset(a, 0, sizeof *a);
 }
 
-static cJSON *checked(cJSON *item)
-{
-	if (!item)
-		ise_fatal("out of memory");
-	return item;
-}
-
-static void add(cJSON *to, const char *key, cJSON *item)
-{
-	checked(item);
-	if (key ? !cJSON_AddItemToObject(to, key, item) : !cJSON_AddItemToArray(to, item))
-		ise_fatal("out of memory");
-}
-
 static cJSON *string_or_null(const char *s)
 {
 	return s ? cJSON_CreateString(s) : cJSON_CreateNull();
@@ -84,14 +71,14 @@ static const char *string_member(const cJSON *obj, const char *key)
  * {"message", "why"}: a message's. */
 static void problem(cJSON *list, size_t message, size_t call, const char *id, const char *why)
 {
-	cJSON *p = checked(cJSON_CreateObject());
-	add(p, "message", cJSON_CreateNumber((double)message));
+	cJSON *p = ise_json_checked(cJSON_CreateObject());
+	ise_json_add(p, "message", cJSON_CreateNumber((double)message));
 	if (call != NONE) {
-		add(p, "call", cJSON_CreateNumber((double)call));
-		add(p, "id", string_or_null(id));
+		ise_json_add(p, "call", cJSON_CreateNumber((double)call));
+		ise_json_add(p, "id", string_or_null(id));
 	}
-	add(p, "why", cJSON_CreateString(why));
-	add(list, NULL, p);
+	ise_json_add(p, "why", cJSON_CreateString(why));
+	ise_json_add(list, NULL, p);
 }
 
 /*
@@ -269,11 +256,11 @@ static void check_user_turn(struct ise_auditor *a, struct report *r, const cJSON
 		if (a->seen[hit.phrase] == turn)
 			continue; /* each phrase once per turn */
 		a->seen[hit.phrase] = turn;
-		cJSON *d = checked(cJSON_CreateObject());
-		add(d, "turn", cJSON_CreateNumber((double)turn));
-		add(d, "message", cJSON_CreateNumber((double)message));
-		add(d, "phrase", cJSON_CreateString(a->lexicon->phrases[hit.phrase]));
-		add(r->drift, NULL, d);
+		cJSON *d = ise_json_checked(cJSON_CreateObject());
+		ise_json_add(d, "turn", cJSON_CreateNumber((double)turn));
+		ise_json_add(d, "message", cJSON_CreateNumber((double)message));
+		ise_json_add(d, "phrase", cJSON_CreateString(a->lexicon->phrases[hit.phrase]));
+		ise_json_add(r->drift, NULL, d);
 		drifted = 1;
 	}
 	a->facts.drift_turns += (size_t)drifted;
@@ -342,7 +329,7 @@ static void check_assistant_turn(struct ise_auditor *a, struct report *r, const 
 		if (!s->calls++)
 			s->message = message;
 		else if (s->calls == 2)
-			add(r->duplicates, NULL, cJSON_CreateString(c->id));
+			ise_json_add(r->duplicates, NULL, cJSON_CreateString(c->id));
 	}
 }
 
@@ -366,10 +353,10 @@ static void check_results(struct ise_auditor *a, struct report *r, const cJSON *
 		const char *id = string_member(m, "tool_call_id");
 		struct ise_audit_slot *s = id && *id ? slot_of(a, id, 0) : NULL;
 		if (!s || !s->calls) {
-			cJSON *o = checked(cJSON_CreateObject());
-			add(o, "message", cJSON_CreateNumber((double)i));
-			add(o, "id", string_or_null(id));
-			add(r->orphans, NULL, o);
+			cJSON *o = ise_json_checked(cJSON_CreateObject());
+			ise_json_add(o, "message", cJSON_CreateNumber((double)i));
+			ise_json_add(o, "id", string_or_null(id));
+			ise_json_add(r->orphans, NULL, o);
 		} else if (s->answered >= s->calls) {
 			snprintf(why, sizeof why, "second result for call '%.200s'", id);
 			problem(r->order, i, NONE, NULL, why);
@@ -387,7 +374,7 @@ static void check_results(struct ise_auditor *a, struct report *r, const cJSON *
 		struct ise_audit_slot *s = a->calls[k].id ? slot_of(a, a->calls[k].id, 0) : NULL;
 		if (s && s->answered < s->calls && !s->missing_reported) {
 			s->missing_reported = 1;
-			add(r->missing, NULL, cJSON_CreateString(s->id));
+			ise_json_add(r->missing, NULL, cJSON_CreateString(s->id));
 		}
 	}
 }
@@ -420,7 +407,7 @@ static int same_call(const struct ise_audit_call *x, const struct ise_audit_call
 static cJSON *check_stagnation(struct ise_auditor *a)
 {
 	size_t best = 0, best_start = NONE, run = 0, start = 0;
-	cJSON *st = checked(cJSON_CreateObject());
+	cJSON *st = ise_json_checked(cJSON_CreateObject());
 
 	for (size_t k = 0; k < a->facts.calls; k++) {
 		if (k && same_call(&a->calls[k - 1], &a->calls[k])) {
@@ -433,10 +420,10 @@ static cJSON *check_stagnation(struct ise_auditor *a)
 			best = run, best_start = start;
 	}
 	a->facts.max_run = best;
-	add(st, "max_run", cJSON_CreateNumber((double)best));
-	add(st, "tool", string_or_null(best ? a->calls[best_start].name : NULL));
-	add(st, "start", index_or_null(best_start));
-	add(st, "message", index_or_null(best ? a->calls[best_start].message : NONE));
+	ise_json_add(st, "max_run", cJSON_CreateNumber((double)best));
+	ise_json_add(st, "tool", string_or_null(best ? a->calls[best_start].name : NULL));
+	ise_json_add(st, "start", index_or_null(best_start));
+	ise_json_add(st, "message", index_or_null(best ? a->calls[best_start].message : NONE));
 	return st;
 }
 
@@ -480,7 +467,7 @@ static void path_text(const struct path *p, char **buf, size_t *len, size_t *cap
 		append(buf, len, cap, ".", 1);
 		append(buf, len, cap, p->key, strlen(p->key));
 	} else { /* ["any key"], .["any key"] first */
-		cJSON *key = checked(cJSON_CreateString(p->key));
+		cJSON *key = ise_json_checked(cJSON_CreateString(p->key));
 		char *quoted = cJSON_PrintUnformatted(key);
 		cJSON_Delete(key);
 		if (!quoted)
@@ -507,12 +494,13 @@ static void report_secrets(struct ise_auditor *a, struct report *r, const struct
 	for (int k = 0; k < ISE_SECRET_KINDS; k++) {
 		if (!counts[k])
 			continue;
-		cJSON *s = checked(cJSON_CreateObject());
-		add(s, "message", index_or_null(message));
-		add(s, "path", cJSON_CreateString(text));
-		add(s, "kind", cJSON_CreateString(ise_secret_kind_name((enum ise_secret_kind)k)));
-		add(s, "count", cJSON_CreateNumber((double)counts[k]));
-		add(r->secrets, NULL, s);
+		cJSON *s = ise_json_checked(cJSON_CreateObject());
+		ise_json_add(s, "message", index_or_null(message));
+		ise_json_add(s, "path", cJSON_CreateString(text));
+		ise_json_add(s, "kind",
+			     cJSON_CreateString(ise_secret_kind_name((enum ise_secret_kind)k)));
+		ise_json_add(s, "count", cJSON_CreateNumber((double)counts[k]));
+		ise_json_add(r->secrets, NULL, s);
 		a->facts.secrets += counts[k];
 	}
 	free(text);
@@ -574,7 +562,7 @@ static void sort_by_message(cJSON *list)
 		items[i++] = item;
 	qsort(items, n, sizeof *items, by_message);
 	for (i = 0; i < n; i++)
-		add(list, NULL, items[i]);
+		ise_json_add(list, NULL, items[i]);
 	free(items);
 }
 
@@ -597,15 +585,15 @@ static void usage_tokens(struct ise_audit_facts *f, const cJSON *record)
 
 static cJSON *integrity_object(const struct ise_auditor *a, struct report *r)
 {
-	cJSON *in = checked(cJSON_CreateObject());
+	cJSON *in = ise_json_checked(cJSON_CreateObject());
 
-	add(in, "calls", cJSON_CreateNumber((double)a->facts.calls));
-	add(in, "bad_calls", r->bad_calls);
-	add(in, "bad_arguments", r->bad_arguments);
-	add(in, "missing_results", r->missing);
-	add(in, "orphan_results", r->orphans);
-	add(in, "duplicate_ids", r->duplicates);
-	add(in, "order_errors", r->order);
+	ise_json_add(in, "calls", cJSON_CreateNumber((double)a->facts.calls));
+	ise_json_add(in, "bad_calls", r->bad_calls);
+	ise_json_add(in, "bad_arguments", r->bad_arguments);
+	ise_json_add(in, "missing_results", r->missing);
+	ise_json_add(in, "orphan_results", r->orphans);
+	ise_json_add(in, "duplicate_ids", r->duplicates);
+	ise_json_add(in, "order_errors", r->order);
 	return in;
 }
 
@@ -648,7 +636,7 @@ static void check_messages(struct ise_auditor *a, struct report *r, const cJSON 
 
 static cJSON *flags_of(struct ise_auditor *a, const struct report *r)
 {
-	cJSON *flags = checked(cJSON_CreateArray());
+	cJSON *flags = ise_json_checked(cJSON_CreateArray());
 
 	if (cJSON_GetArraySize(r->drift))
 		a->facts.flags |= ISE_AUDIT_ROLE_DRIFT;
@@ -662,7 +650,7 @@ static cJSON *flags_of(struct ise_auditor *a, const struct report *r)
 		a->facts.flags |= ISE_AUDIT_SECRETS;
 	for (int k = 0; k < ISE_AUDIT_FLAGS; k++)
 		if (a->facts.flags & (1u << k))
-			add(flags, NULL, cJSON_CreateString(ise_audit_flag_names[k]));
+			ise_json_add(flags, NULL, cJSON_CreateString(ise_audit_flag_names[k]));
 	return flags;
 }
 
@@ -679,14 +667,14 @@ cJSON *ise_audit(struct ise_auditor *a, const cJSON *record, const char **why)
 	reserve_calls(a, count_calls(messages));
 	a->facts.tools = a->tools;
 	memset(a->seen, 0, a->lexicon->nphrases * sizeof *a->seen);
-	r.drift = checked(cJSON_CreateArray());
-	r.bad_calls = checked(cJSON_CreateArray());
-	r.bad_arguments = checked(cJSON_CreateArray());
-	r.missing = checked(cJSON_CreateArray());
-	r.orphans = checked(cJSON_CreateArray());
-	r.duplicates = checked(cJSON_CreateArray());
-	r.order = checked(cJSON_CreateArray());
-	r.secrets = checked(cJSON_CreateArray());
+	r.drift = ise_json_checked(cJSON_CreateArray());
+	r.bad_calls = ise_json_checked(cJSON_CreateArray());
+	r.bad_arguments = ise_json_checked(cJSON_CreateArray());
+	r.missing = ise_json_checked(cJSON_CreateArray());
+	r.orphans = ise_json_checked(cJSON_CreateArray());
+	r.duplicates = ise_json_checked(cJSON_CreateArray());
+	r.order = ise_json_checked(cJSON_CreateArray());
+	r.secrets = ise_json_checked(cJSON_CreateArray());
 
 	check_messages(a, &r, messages);
 	check_results(a, &r, messages);
@@ -694,13 +682,13 @@ cJSON *ise_audit(struct ise_auditor *a, const cJSON *record, const char **why)
 	scan_record(a, &r, record);
 	usage_tokens(&a->facts, record);
 
-	cJSON *audit = checked(cJSON_CreateObject());
+	cJSON *audit = ise_json_checked(cJSON_CreateObject());
 	cJSON *stagnation = check_stagnation(a);
-	add(audit, "flags", flags_of(a, &r));
-	add(audit, "role_drift", r.drift);
-	add(audit, "stagnation", stagnation);
-	add(audit, "integrity", integrity_object(a, &r));
-	add(audit, "secrets", r.secrets);
+	ise_json_add(audit, "flags", flags_of(a, &r));
+	ise_json_add(audit, "role_drift", r.drift);
+	ise_json_add(audit, "stagnation", stagnation);
+	ise_json_add(audit, "integrity", integrity_object(a, &r));
+	ise_json_add(audit, "secrets", r.secrets);
 	return audit;
 }
 

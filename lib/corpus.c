@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "jsondoc.h"
 #include "xalloc.h"
 
 #define NAMES     (ISE_CORPUS_MAX_TOOLS + 1)
@@ -164,20 +165,6 @@ void ise_corpus_add(struct ise_corpus *c, const struct ise_audit_facts *f)
 			c->cooccur[(size_t)used[i] * NAMES + used[j]]++;
 }
 
-static cJSON *checked(cJSON *item)
-{
-	if (!item)
-		ise_fatal("out of memory");
-	return item;
-}
-
-static void add(cJSON *to, const char *key, cJSON *item)
-{
-	checked(item);
-	if (key ? !cJSON_AddItemToObject(to, key, item) : !cJSON_AddItemToArray(to, item))
-		ise_fatal("out of memory");
-}
-
 /* Shares and means are rounded to 6 decimals; counts are exact to 2^53. */
 static cJSON *number(double x)
 {
@@ -196,7 +183,7 @@ static cJSON *ratio(double a, uint64_t b)
 
 static cJSON *object(void)
 {
-	return checked(cJSON_CreateObject());
+	return ise_json_checked(cJSON_CreateObject());
 }
 
 /* The value of rank r (1-based) in the histogram of n values. */
@@ -217,16 +204,17 @@ static cJSON *user_turns(const struct ise_corpus *c)
 
 	for (size_t v = 6; v <= 10 && v <= c->max_user_turns && n; v++)
 		six_to_ten += c->turns[v];
-	add(o, "total", count(c->user_turns));
-	add(o, "mean", ratio((double)c->user_turns, n));
+	ise_json_add(o, "total", count(c->user_turns));
+	ise_json_add(o, "mean", ratio((double)c->user_turns, n));
 	if (n)
-		add(o, "median",
+		ise_json_add(
+		    o, "median",
 		    number(n % 2 ? (double)rank(c, (n + 1) / 2)
 				 : ((double)rank(c, n / 2) + (double)rank(c, n / 2 + 1)) / 2));
 	else
-		add(o, "median", cJSON_CreateNull());
-	add(o, "max", count(c->max_user_turns));
-	add(o, "share_6_10", ratio((double)six_to_ten, n));
+		ise_json_add(o, "median", cJSON_CreateNull());
+	ise_json_add(o, "max", count(c->max_user_turns));
+	ise_json_add(o, "share_6_10", ratio((double)six_to_ten, n));
 	return o;
 }
 
@@ -234,9 +222,9 @@ static cJSON *total_mean_max(uint64_t total, uint64_t n, uint64_t max)
 {
 	cJSON *o = object();
 
-	add(o, "total", count(total));
-	add(o, "mean", ratio((double)total, n));
-	add(o, "max", count(max));
+	ise_json_add(o, "total", count(total));
+	ise_json_add(o, "mean", ratio((double)total, n));
+	ise_json_add(o, "max", count(max));
 	return o;
 }
 
@@ -244,8 +232,8 @@ static cJSON *flag(uint64_t trajectories, uint64_t n)
 {
 	cJSON *o = object();
 
-	add(o, "trajectories", count(trajectories));
-	add(o, "share", ratio((double)trajectories, n));
+	ise_json_add(o, "trajectories", count(trajectories));
+	ise_json_add(o, "share", ratio((double)trajectories, n));
 	return o;
 }
 
@@ -289,14 +277,14 @@ static size_t *tool_order(const struct ise_corpus *c)
 
 static cJSON *tools(const struct ise_corpus *c, const size_t *order)
 {
-	cJSON *list = checked(cJSON_CreateArray());
+	cJSON *list = ise_json_checked(cJSON_CreateArray());
 
 	for (size_t i = 0; i < c->ntools; i++) {
 		cJSON *t = object();
-		add(t, "tool", cJSON_CreateString(c->names[order[i]]));
-		add(t, "calls", count(c->tool_calls[order[i]]));
-		add(t, "share", ratio((double)c->tool_calls[order[i]], c->calls));
-		add(list, NULL, t);
+		ise_json_add(t, "tool", cJSON_CreateString(c->names[order[i]]));
+		ise_json_add(t, "calls", count(c->tool_calls[order[i]]));
+		ise_json_add(t, "share", ratio((double)c->tool_calls[order[i]], c->calls));
+		ise_json_add(list, NULL, t);
 	}
 	return list;
 }
@@ -304,7 +292,7 @@ static cJSON *tools(const struct ise_corpus *c, const size_t *order)
 static cJSON *trigrams(const struct ise_corpus *c)
 {
 	struct ise_corpus_trigram *all = ise_xcalloc(c->ntrigrams, sizeof *all);
-	cJSON *o = object(), *top = checked(cJSON_CreateArray());
+	cJSON *o = object(), *top = ise_json_checked(cJSON_CreateArray());
 	size_t n = 0;
 
 	for (size_t i = 0; i < c->trigrams_cap; i++)
@@ -313,36 +301,36 @@ static cJSON *trigrams(const struct ise_corpus *c)
 	sorting = c;
 	qsort(all, n, sizeof *all, by_count);
 	for (size_t i = 0; i < n && i < 20; i++) {
-		cJSON *t = object(), *names = checked(cJSON_CreateArray());
+		cJSON *t = object(), *names = ise_json_checked(cJSON_CreateArray());
 		for (int k = 0; k < 3; k++)
-			add(names, NULL, cJSON_CreateString(c->names[all[i].tool[k]]));
-		add(t, "tools", names);
-		add(t, "count", count(all[i].count));
-		add(t, "share", ratio((double)all[i].count, c->trigram_total));
-		add(top, NULL, t);
+			ise_json_add(names, NULL, cJSON_CreateString(c->names[all[i].tool[k]]));
+		ise_json_add(t, "tools", names);
+		ise_json_add(t, "count", count(all[i].count));
+		ise_json_add(t, "share", ratio((double)all[i].count, c->trigram_total));
+		ise_json_add(top, NULL, t);
 	}
 	free(all);
-	add(o, "total", count(c->trigram_total));
-	add(o, "distinct", count(c->ntrigrams));
-	add(o, "overflow", count(c->trigram_overflow));
-	add(o, "top", top);
+	ise_json_add(o, "total", count(c->trigram_total));
+	ise_json_add(o, "distinct", count(c->ntrigrams));
+	ise_json_add(o, "overflow", count(c->trigram_overflow));
+	ise_json_add(o, "top", top);
 	return o;
 }
 
 static cJSON *cooccurrence(const struct ise_corpus *c, const size_t *order)
 {
-	cJSON *o = object(), *names = checked(cJSON_CreateArray());
-	cJSON *rows = checked(cJSON_CreateArray());
+	cJSON *o = object(), *names = ise_json_checked(cJSON_CreateArray());
+	cJSON *rows = ise_json_checked(cJSON_CreateArray());
 
 	for (size_t i = 0; i < c->ntools; i++) {
-		cJSON *row = checked(cJSON_CreateArray());
-		add(names, NULL, cJSON_CreateString(c->names[order[i]]));
+		cJSON *row = ise_json_checked(cJSON_CreateArray());
+		ise_json_add(names, NULL, cJSON_CreateString(c->names[order[i]]));
 		for (size_t j = 0; j < c->ntools; j++)
-			add(row, NULL, count(c->cooccur[order[i] * NAMES + order[j]]));
-		add(rows, NULL, row);
+			ise_json_add(row, NULL, count(c->cooccur[order[i] * NAMES + order[j]]));
+		ise_json_add(rows, NULL, row);
 	}
-	add(o, "tools", names);
-	add(o, "trajectories", rows);
+	ise_json_add(o, "tools", names);
+	ise_json_add(o, "trajectories", rows);
 	return o;
 }
 
@@ -352,20 +340,20 @@ static cJSON *flags(const struct ise_corpus *c)
 	cJSON *o = object(), *drift = flag(c->flagged[0], n), *integrity = object();
 	cJSON *secrets = flag(c->flagged[3], n);
 
-	add(drift, "turns", count(c->drift_turns));
-	add(drift, "turn_share", ratio((double)c->drift_turns, c->user_turns));
-	add(o, "role_drift", drift);
-	add(o, "stagnation", flag(c->flagged[1], n));
-	add(integrity, "calls", count(c->calls));
-	add(integrity, "intact_calls", count(c->intact_calls));
-	add(integrity, "intact_share", ratio((double)c->intact_calls, c->calls));
-	add(integrity, "trajectories", count(c->flagged[2]));
-	add(integrity, "share", ratio((double)c->flagged[2], n));
-	add(o, "integrity", integrity);
-	add(secrets, "found", count(c->secrets));
-	add(o, "secrets", secrets);
-	add(o, "clean", flag(c->clean, n));
-	add(o, "no_drift_or_stagnation", flag(c->no_drift_or_stagnation, n));
+	ise_json_add(drift, "turns", count(c->drift_turns));
+	ise_json_add(drift, "turn_share", ratio((double)c->drift_turns, c->user_turns));
+	ise_json_add(o, "role_drift", drift);
+	ise_json_add(o, "stagnation", flag(c->flagged[1], n));
+	ise_json_add(integrity, "calls", count(c->calls));
+	ise_json_add(integrity, "intact_calls", count(c->intact_calls));
+	ise_json_add(integrity, "intact_share", ratio((double)c->intact_calls, c->calls));
+	ise_json_add(integrity, "trajectories", count(c->flagged[2]));
+	ise_json_add(integrity, "share", ratio((double)c->flagged[2], n));
+	ise_json_add(o, "integrity", integrity);
+	ise_json_add(secrets, "found", count(c->secrets));
+	ise_json_add(o, "secrets", secrets);
+	ise_json_add(o, "clean", flag(c->clean, n));
+	ise_json_add(o, "no_drift_or_stagnation", flag(c->no_drift_or_stagnation, n));
 	return o;
 }
 
@@ -375,36 +363,37 @@ cJSON *ise_corpus_summary(const struct ise_corpus *c)
 	cJSON *s = object(), *o;
 	size_t *order = tool_order(c);
 
-	add(s, "trajectories", count(n));
-	add(s, "user_turns", user_turns(c));
-	add(s, "dialogue_turns", total_mean_max(c->dialogue_turns, n, c->max_dialogue_turns));
-	add(s, "tool_calls", total_mean_max(c->calls, n, c->max_calls));
+	ise_json_add(s, "trajectories", count(n));
+	ise_json_add(s, "user_turns", user_turns(c));
+	ise_json_add(s, "dialogue_turns",
+		     total_mean_max(c->dialogue_turns, n, c->max_dialogue_turns));
+	ise_json_add(s, "tool_calls", total_mean_max(c->calls, n, c->max_calls));
 	o = object();
-	add(o, "mean", ratio((double)c->unique_tools, n));
-	add(o, "max", count(c->max_unique_tools));
-	add(s, "unique_tools", o);
+	ise_json_add(o, "mean", ratio((double)c->unique_tools, n));
+	ise_json_add(o, "max", count(c->max_unique_tools));
+	ise_json_add(s, "unique_tools", o);
 	o = object();
-	add(o, "total", count(c->reasoning));
-	add(o, "mean", ratio((double)c->reasoning, n));
-	add(s, "reasoning_blocks", o);
-	add(s, "tokens", total_mean_max(c->tokens, n, c->max_tokens));
+	ise_json_add(o, "total", count(c->reasoning));
+	ise_json_add(o, "mean", ratio((double)c->reasoning, n));
+	ise_json_add(s, "reasoning_blocks", o);
+	ise_json_add(s, "tokens", total_mean_max(c->tokens, n, c->max_tokens));
 	o = object();
-	add(o, "trajectories", count(c->usage_trajectories));
-	add(o, "mean", ratio(c->usage_tokens, c->usage_trajectories));
-	add(s, "usage_tokens", o);
+	ise_json_add(o, "trajectories", count(c->usage_trajectories));
+	ise_json_add(o, "mean", ratio(c->usage_tokens, c->usage_trajectories));
+	ise_json_add(s, "usage_tokens", o);
 	if (c->have_rejects) {
 		o = object();
-		add(o, "completed", count(n));
-		add(o, "rejected", count(c->rejects));
-		add(o, "rate", ratio((double)n, n + c->rejects));
-		add(s, "completion", o);
+		ise_json_add(o, "completed", count(n));
+		ise_json_add(o, "rejected", count(c->rejects));
+		ise_json_add(o, "rate", ratio((double)n, n + c->rejects));
+		ise_json_add(s, "completion", o);
 	} else {
-		add(s, "completion", cJSON_CreateNull());
+		ise_json_add(s, "completion", cJSON_CreateNull());
 	}
-	add(s, "tools", tools(c, order));
-	add(s, "trigrams", trigrams(c));
-	add(s, "cooccurrence", cooccurrence(c, order));
-	add(s, "flags", flags(c));
+	ise_json_add(s, "tools", tools(c, order));
+	ise_json_add(s, "trigrams", trigrams(c));
+	ise_json_add(s, "cooccurrence", cooccurrence(c, order));
+	ise_json_add(s, "flags", flags(c));
 	free(order);
 	return s;
 }

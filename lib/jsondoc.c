@@ -53,6 +53,20 @@ cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len, const
 	return doc;
 }
 
+cJSON *ise_json_checked(cJSON *item)
+{
+	if (!item)
+		ise_fatal("out of memory");
+	return item;
+}
+
+void ise_json_add(cJSON *to, const char *key, cJSON *item)
+{
+	ise_json_checked(item);
+	if (key ? !cJSON_AddItemToObject(to, key, item) : !cJSON_AddItemToArray(to, item))
+		ise_fatal("out of memory");
+}
+
 const char *ise_json_string(const cJSON *obj, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);

@@ -18,6 +18,12 @@ cJSON *ise_jsondoc_load(const char *path, const char *builtin, size_t len,
  * it was named on the command line).  The caller frees it. */
 char *ise_read_file(const char *path, size_t *len);
 
+/* item, or exit 3 (out of memory) when cJSON could not make it. */
+cJSON *ise_json_checked(cJSON *item);
+/* Add item to object `to` under key, or to array `to` when key is NULL;
+ * exit 3 when out of memory. */
+void ise_json_add(cJSON *to, const char *key, cJSON *item);
+
 /* Small typed getters used by the validators; NULL/0 when absent or of another type. */
 const char *ise_json_string(const cJSON *obj, const char *key);
 /* The string member key of obj, or fallback. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "jsondoc.h"
 #include "embedded.h"
 #include "xalloc.h"
 
@@ -121,19 +122,8 @@ void ise_lexicon_load(struct ise_lexicon *lex, const char *path)
 				  "built-in role-drift lexicon");
 		return;
 	}
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0, got;
-	if (!f)
-		ise_die(ISE_EXIT_USAGE, "cannot open '%s': %s", path, strerror(errno));
-	do {
-		ise_xgrow((void **)&buf, &cap, n + 4096, 1);
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got);
-	if (ferror(f))
-		ise_die(ISE_EXIT_USAGE, "cannot read '%s': %s", path, strerror(errno));
-	fclose(f);
+	size_t n;
+	char *buf = ise_read_file(path, &n);
 	ise_lexicon_parse(lex, buf, n, path);
 	free(buf);
 }

@@ -129,14 +129,11 @@ int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 		}
 		pthread_mutex_unlock(&p.lock);
 		if (fatal || !(rec = ise_reader_next(io->in))) {
-			pthread_mutex_lock(&p.lock);
-			int idle = nheld == 0;
-			if (!idle)
-				pthread_cond_wait(&p.work_done, &p.lock);
-			pthread_mutex_unlock(&p.lock);
-			if (idle)
+			if (!nheld) /* only this thread changes nheld */
 				break;
-			io->in->stopped = 1; /* no more input: drain */
+			/* no more input: drain; the wait above rechecks under the lock,
+			 * so a job finishing now cannot be missed */
+			io->in->stopped = 1;
 			continue;
 		}
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "id"));

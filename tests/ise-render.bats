@@ -170,3 +170,10 @@ teardown() {
 	assert_output 0
 	[ "$(jq -s 'map(select(.status == 429)) | length' "$FAKE_LOG")" -ge 1 ]
 }
+
+@test "the end of a short input never loses the last record's wake-up (a race that hung 1 run in ~100)" {
+	head -n 3 "$T20" >t3.jsonl
+	for i in $(seq 300); do
+		timeout 10 ise-render --offline -j 2 <t3.jsonl >/dev/null || fail "run $i: exit $?"
+	done
+}
