@@ -177,3 +177,19 @@ teardown() {
 		timeout 10 ise-render --offline -j 2 <t3.jsonl >/dev/null || fail "run $i: exit $?"
 	done
 }
+
+@test "llm: --tpm holds requests back once the minute's tokens are reserved" {
+	fake_start --echo
+	# each request reserves about 1000 tokens (its body / 4, plus --max-tokens);
+	# 60000 a minute lets about 60 go at once, then about one a second
+	head -n 70 "$TUPLES" >t70.jsonl
+	start=$(date +%s.%N)
+	run -0 --separate-stderr ise-render --words 1-5 --max-tokens 1 --tpm 60000 -j 8 t70.jsonl
+	elapsed=$(echo "$start $(date +%s.%N)" | awk '{print $2 - $1}')
+	assert_equal "${#lines[@]}" 70
+	awk -v e="$elapsed" 'BEGIN { exit !(e >= 2 && e < 25) }' || fail "took $elapsed s"
+	start=$(date +%s.%N)
+	run -0 --separate-stderr ise-render --words 1-5 --max-tokens 1 -j 8 t70.jsonl
+	elapsed=$(echo "$start $(date +%s.%N)" | awk '{print $2 - $1}')
+	awk -v e="$elapsed" 'BEGIN { exit !(e < 2) }' || fail "without --tpm it took $elapsed s"
+}
