@@ -283,6 +283,12 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 	o->nfiles = (size_t)(argc - optind);
 }
 
+void ise_cli_note_offline(const struct ise_options *o)
+{
+	if (o->offline == ISE_OFFLINE_NO_ENDPOINT)
+		ise_warn("no endpoint configured (OPENAI_BASE_URL or --base-url): offline engine");
+}
+
 uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t max)
 {
 	char *end;

@@ -58,6 +58,10 @@ typedef void (*ise_option_handler)(int opt, const char *arg, void *ctx);
 void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_options *o,
 		   ise_option_handler handle, void *ctx);
 
+/* Say once on stderr that the offline engine runs because no endpoint was
+ * configured (nothing when --offline asked for it). */
+void ise_cli_note_offline(const struct ise_options *o);
+
 /* Checked conversions; a bad value is a usage error naming the option. */
 uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t max);
 /* "A-B" or "A", with min <= A <= B <= max. */

@@ -80,8 +80,7 @@ static void generate(const struct config *cf, const struct ise_options *o)
 			"cannot make %llu distinct personas: the pools give at most %llu distinct "
 			"(name, role, industry) triples",
 			(unsigned long long)cf->count, (unsigned long long)pools.capacity);
-	if (o->offline == ISE_OFFLINE_NO_ENDPOINT) /* said once; not when --offline asked */
-		ise_warn("no endpoint configured (OPENAI_BASE_URL or --base-url): offline engine");
+	ise_cli_note_offline(o);
 	ise_persona_engine_init(&engine, &pools, o->seed);
 	ise_output_open(o, &out, 0, &done);
 	ise_progress_init(&progress, o->progress, cf->count);

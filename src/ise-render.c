@@ -234,13 +234,9 @@ int main(int argc, char **argv)
 	cf.o = &o;
 	ise_catalog_load(&cf.catalog, cf.catalog_file);
 	cf.prompt = read_prompt(cf.prompt_file);
-	if (o.offline) {
-		if (o.offline == ISE_OFFLINE_NO_ENDPOINT) /* said once; not when --offline asked */
-			ise_warn("no endpoint configured (OPENAI_BASE_URL or --base-url): offline "
-				 "engine");
-	} else {
+	ise_cli_note_offline(&o);
+	if (!o.offline)
 		cf.llm = ise_llm_new(&o.llm);
-	}
 	ise_output_open(&o, &out, cf.llm ? ISE_WRITE_UNBUFFERED : 0, &done);
 	if (cf.rejects_file)
 		/* rewritten every run: a resumed run retries every reject */
