@@ -199,7 +199,9 @@ field() {
 	assert_equal "$(d 1500 20)" "1.500"
 	when=$(date -u -d '+20 seconds' '+%a, %d %b %Y %H:%M:%S GMT')
 	run d - "$when"
-	[[ $output == 19.* || $output == 20.* ]] || fail "$output"
+	# The date has one-second resolution and the clock moves on while the
+	# probe starts: anything from 18 to 20 seconds is right.
+	awk -v v="$output" 'BEGIN { exit !(v >= 18 && v <= 20) }' || fail "$output"
 }
 
 @test "embeddings: one batched request, vectors in input order, the same text the same vector" {
