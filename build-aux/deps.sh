@@ -4,7 +4,8 @@
 set -e
 # ISE_DEPS replaces the list (the tests use it to see the not-root advice).
 pkgs=${ISE_DEPS:-"build-essential pkg-config libcjson-dev libcurl4-openssl-dev libgsl-dev
-libopenblas-dev bats bats-assert bats-support jq mandoc clang-format python3"}
+libopenblas-dev libseccomp-dev bubblewrap bats bats-assert bats-support jq mandoc clang-format
+python3"}
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

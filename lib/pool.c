@@ -155,6 +155,8 @@ int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 		const char *text = ise_reader_text(io->in, &job->len);
 		job->text = ise_xmalloc(job->len + 1);
 		memcpy(job->text, text, job->len + 1);
+		if (io->admit)
+			io->admit(io->admit_ctx, job);
 		pthread_mutex_lock(&p.lock);
 		held[nheld++] = job;
 		p.queue[(p.qhead + p.qlen++) % p.cap] = job;

@@ -32,6 +32,8 @@ struct ise_job {
 	char error[1024]; /* why the record failed, reported as FILE:LINE */
 	int fatal;
 	int done;
+	void *data; /* the program's own, from admit to work */
+	unsigned long long ticket;
 };
 
 typedef void (*ise_work_fn)(void *ctx, struct ise_job *job);
@@ -42,6 +44,10 @@ struct ise_pool_io {
 	const struct ise_idset *done;     /* ids to skip */
 	const struct ise_options *options;
 	unsigned long long written, failed, skipped;
+	/* optional: called on the reading thread for each record, in input
+	 * order, before any worker sees it (e.g. to take a ticket) */
+	ise_work_fn admit;
+	void *admit_ctx;
 };
 
 /* Returns the worst status it saw (it reports bad records itself). */

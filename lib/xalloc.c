@@ -1,6 +1,8 @@
 #include "xalloc.h"
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,4 +48,19 @@ void ise_xgrow(void **p, size_t *cap, size_t need, size_t size)
 	}
 	*p = ise_xrealloc(*p, n * size);
 	*cap = n;
+}
+
+char *ise_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		ise_fatal("bad format");
+	char *s = ise_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
 }

@@ -12,6 +12,8 @@ void *ise_xmalloc(size_t n);
 void *ise_xcalloc(size_t count, size_t size);
 void *ise_xrealloc(void *p, size_t n);
 char *ise_xstrdup(const char *s);
+/* printf into a new string */
+char *ise_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *p (holding *cap elements of size) to hold at least need elements. */
 void ise_xgrow(void **p, size_t *cap, size_t need, size_t size);
 

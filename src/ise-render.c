@@ -242,7 +242,8 @@ int main(int argc, char **argv)
 		/* rewritten every run: a resumed run retries every reject */
 		ise_writer_open(&rejects, cf.rejects_file, ISE_WRITE_UNBUFFERED);
 	ise_reader_init(&in, o.files, o.nfiles, o.max_line, o.strict ? ISE_READ_STRICT : 0);
-	struct ise_pool_io io = {&in, &out, cf.rejects_file ? &rejects : NULL, &done, &o, 0, 0, 0};
+	struct ise_pool_io io = {&in,  &out, cf.rejects_file ? &rejects : NULL, &done, &o, 0, 0, 0,
+				 NULL, NULL};
 	int status = ise_pool_run(&io, work, &cf);
 	if (cf.llm) {
 		char totals[256];

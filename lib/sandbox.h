@@ -1,0 +1,162 @@
+/*
+ * sandbox: isolated workspaces and the commands a model writes, run in them.
+ *
+ * ise_sandbox_new probes what the machine can give (namespaces, overlayfs,
+ * bwrap, cgroups) and fails closed: asking for a level it cannot give is an
+ * error, never a silent downgrade.  It must be called before the program
+ * starts threads (it moves the process into a private mount namespace).
+ *
+ * A workspace is a directory the sandboxed shell sees as /workspace:
+ * an overlay of the template on a size-limited tmpfs when the kernel allows
+ * (open and close in constant time), else a copy.  Every command runs under
+ * a small monitor process (pid 1 of fresh namespaces at the ns level) that
+ * reaps everything and kills whatever is left when the command ends, times
+ * out or floods its output; background commands (exec with background) keep
+ * their monitor until process kill or workspace close.
+ */
+#ifndef ISE_SANDBOX_H
+#define ISE_SANDBOX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <cJSON.h>
+
+enum ise_isolation {
+	ISE_ISO_AUTO = -1, /* ns when root, else bwrap when installed, else refuse */
+	ISE_ISO_NONE,      /* process group, timeout, caps: tests only */
+	ISE_ISO_RLIMIT,    /* + rlimits, a dedicated uid when root, no-new-privs, seccomp */
+	ISE_ISO_NS,        /* + mount/pid/net/ipc/uts namespaces, read-only root */
+	ISE_ISO_BWRAP,     /* the same through bubblewrap (not root) */
+};
+
+struct ise_sandbox_config {
+	enum ise_isolation level;
+	const char *template_dir;  /* NULL: the built-in one */
+	const char *run_dir;       /* where workspaces live; NULL: /run/ise or $TMPDIR/ise */
+	int net;                   /* 1: commands keep the host network */
+	double timeout_s;          /* default wall time of a call, 120 */
+	double timeout_max_s;      /* the most a call may ask for, 1800 */
+	unsigned long long memory; /* RLIMIT_DATA, 4 GiB */
+	unsigned long long fsize;  /* RLIMIT_FSIZE, 1 GiB */
+	unsigned long long disk;   /* workspace tmpfs size, 1 GiB */
+	unsigned long long tmp;    /* /tmp size, 256 MiB */
+	unsigned long nproc;       /* processes (RLIMIT_NPROC / pids.max), 512 */
+	unsigned long nofile;      /* RLIMIT_NOFILE, 1024 */
+	size_t max_output;         /* bytes of output kept (head+tail), 30,000 */
+	unsigned long long drain;  /* output read before the command is killed, 64 MiB */
+	uid_t uid;                 /* the sandbox user when root, 65534 */
+	gid_t gid;
+};
+
+void ise_sandbox_config_default(struct ise_sandbox_config *c);
+/* "none", "rlimit", "ns", "bwrap"; -2 when unknown */
+int ise_isolation_parse(const char *s);
+const char *ise_isolation_name(enum ise_isolation l);
+
+struct ise_sandbox;
+struct ise_ws;
+
+/* NULL with a reason in err when the level cannot be given. */
+struct ise_sandbox *ise_sandbox_new(const struct ise_sandbox_config *c, char *err, size_t errlen);
+/* Kills every command, closes every workspace. */
+void ise_sandbox_free(struct ise_sandbox *sb);
+enum ise_isolation ise_sandbox_level(const struct ise_sandbox *sb);
+/* {"level": ..., "workspace": "overlay"|"copy", "net": bool, "seccomp": bool, ...} */
+cJSON *ise_sandbox_describe(const struct ise_sandbox *sb);
+
+/* Open workspace name from template (NULL: the sandbox's); NULL with err. */
+struct ise_ws *ise_ws_open(struct ise_sandbox *sb, const char *name, const char *template_dir,
+			   char *err, size_t errlen);
+/* Save the changes (the overlay's upper layer, or the copy) into dir. */
+int ise_ws_keep(struct ise_ws *ws, const char *dir, char *err, size_t errlen);
+/* Kill its commands, free it. */
+void ise_ws_close(struct ise_ws *ws);
+const char *ise_ws_name(const struct ise_ws *ws);
+/* The workspace root, for host-side file tools. */
+int ise_ws_rootfd(const struct ise_ws *ws);
+uid_t ise_ws_uid(const struct ise_ws *ws);
+gid_t ise_ws_gid(const struct ise_ws *ws);
+/* Serialise calls on one workspace: hold it around ise_tool_call. */
+void ise_ws_lock(struct ise_ws *ws);
+void ise_ws_unlock(struct ise_ws *ws);
+struct ise_sandbox *ise_ws_sandbox(const struct ise_ws *ws);
+
+struct ise_exec {
+	const char *command;
+	const char *workdir; /* relative to /workspace, or absolute inside it; NULL: /workspace */
+	double timeout_s;    /* 0: the default */
+	int background;
+};
+
+/*
+ * The command-line options ise-exec and ise-sim share: put
+ * ISE_SANDBOX_OPTIONS in the program's struct option table,
+ * ISE_SANDBOX_HELP in its help, and pass every option to
+ * ise_sandbox_option first (1: it was one of these).
+ */
+enum {
+	ISE_SBOPT_ISOLATION = 0x400,
+	ISE_SBOPT_TEMPLATE,
+	ISE_SBOPT_RUN_DIR,
+	ISE_SBOPT_NET,
+	ISE_SBOPT_TIMEOUT,
+	ISE_SBOPT_TIMEOUT_MAX,
+	ISE_SBOPT_MEMORY,
+	ISE_SBOPT_FSIZE,
+	ISE_SBOPT_DISK,
+	ISE_SBOPT_TMP,
+	ISE_SBOPT_NPROC,
+	ISE_SBOPT_MAX_OUTPUT,
+	ISE_SBOPT_UID,
+	ISE_SBOPT_ALLOW_PRIVATE,
+	ISE_SBOPT_SEARCH_URL,
+	ISE_SBOPT_WEB_TIMEOUT,
+};
+#define ISE_SANDBOX_OPTIONS                                                                        \
+	{"isolation", required_argument, NULL, ISE_SBOPT_ISOLATION},                               \
+	    {"template", required_argument, NULL, ISE_SBOPT_TEMPLATE},                             \
+	    {"run-dir", required_argument, NULL, ISE_SBOPT_RUN_DIR},                               \
+	    {"net", no_argument, NULL, ISE_SBOPT_NET},                                             \
+	    {"exec-timeout", required_argument, NULL, ISE_SBOPT_TIMEOUT},                               \
+	    {"exec-timeout-max", required_argument, NULL, ISE_SBOPT_TIMEOUT_MAX},                       \
+	    {"memory", required_argument, NULL, ISE_SBOPT_MEMORY},                                 \
+	    {"fsize", required_argument, NULL, ISE_SBOPT_FSIZE},                                   \
+	    {"disk", required_argument, NULL, ISE_SBOPT_DISK},                                     \
+	    {"tmp-size", required_argument, NULL, ISE_SBOPT_TMP},                                  \
+	    {"nproc", required_argument, NULL, ISE_SBOPT_NPROC},                                   \
+	    {"max-output", required_argument, NULL, ISE_SBOPT_MAX_OUTPUT},                         \
+	    {"uid", required_argument, NULL, ISE_SBOPT_UID},                                       \
+	    {"allow-private", no_argument, NULL, ISE_SBOPT_ALLOW_PRIVATE},                         \
+	    {"search-url", required_argument, NULL, ISE_SBOPT_SEARCH_URL},                         \
+	{                                                                                          \
+		"web-timeout", required_argument, NULL, ISE_SBOPT_WEB_TIMEOUT                      \
+	}
+#define ISE_SANDBOX_HELP                                                                           \
+	"      --isolation LEVEL  ns (default as root), bwrap, rlimit, or none (tests only)\n"     \
+	"      --template DIR     workspaces start as a copy-on-write view of DIR\n"               \
+	"      --run-dir DIR      where workspaces live (/run/ise; $TMPDIR/ise-UID)\n"             \
+	"      --net              commands keep the host network (default: none)\n"                \
+	"      --exec-timeout SECS wall time of a command when it gives none (120)\n"               \
+	"      --exec-timeout-max SECS  the most a command may ask for (1800)\n"                         \
+	"      --memory SIZE      data memory of a command (4G)\n"                                 \
+	"      --fsize SIZE       largest file a command may write (1G)\n"                         \
+	"      --disk SIZE        space for a workspace's changes (1G)\n"                          \
+	"      --tmp-size SIZE    size of /tmp in the sandbox (256M)\n"                            \
+	"      --nproc N          processes a command may run (512)\n"                             \
+	"      --max-output SIZE  output bytes kept, head and tail (30000)\n"                      \
+	"      --uid UID[:GID]    the sandbox user when root (65534)\n"                            \
+	"      --allow-private    web tools may reach loopback and private addresses\n"            \
+	"      --search-url URL   web_search endpoint (a SearXNG JSON API)\n"                      \
+	"      --web-timeout SECS time limit of a web request (30)\n"
+
+struct ise_tools_config;
+int ise_sandbox_option(int opt, const char *arg, struct ise_sandbox_config *c,
+		       struct ise_tools_config *t);
+
+struct ise_tool_result;
+/* exec and process, called with the workspace locked. */
+void ise_ws_exec(struct ise_ws *ws, const struct ise_exec *e, struct ise_tool_result *r);
+void ise_ws_process(struct ise_ws *ws, const cJSON *args, struct ise_tool_result *r);
+
+#endif

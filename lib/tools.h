@@ -1,0 +1,92 @@
+/*
+ * tools: the 16 tools of the catalog, executed for real.
+ *
+ * ise_tool_call is the one entry point ise-exec and ise-sim use: it takes a
+ * workspace, a tool name and its arguments (an object, or a JSON string as
+ * models send them) and fills a result with the text the agent sees.  Tools
+ * never trust their arguments: every path is resolved inside the workspace,
+ * every size is capped, every byte of output is made valid UTF-8.
+ *
+ * The file tools (fstools.c) work on the workspace's root directory fd from
+ * the host side with openat2(RESOLVE_IN_ROOT), so `..`, absolute paths and
+ * symlinks resolve inside the workspace as they would for the sandboxed
+ * shell; the web tools (web.c) run in this process with libcurl; exec and
+ * process go to the sandbox (sandbox.c).
+ */
+#ifndef ISE_TOOLS_H
+#define ISE_TOOLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <cJSON.h>
+
+struct ise_ws;
+
+struct ise_web_config {
+	double timeout_s;       /* whole transfer, default 30 */
+	size_t max_bytes;       /* body bytes read at most (after decoding), default 2 MiB */
+	size_t max_chars;       /* text given to the agent by default, default 50,000 */
+	int allow_private;      /* 1: loopback, private and link-local addresses allowed */
+	const char *search_url; /* web_search endpoint (SearXNG JSON API), NULL: none */
+	const char *user_agent; /* default "ise/VERSION" */
+};
+
+struct ise_tools_config {
+	size_t max_read;   /* bytes one read returns at most, default 256 KiB */
+	size_t max_output; /* bytes of tool text kept (head+tail), default 30,000 */
+	struct ise_web_config web;
+};
+
+void ise_tools_config_default(struct ise_tools_config *c);
+
+struct ise_tool_result {
+	int ok;                /* 0: the call failed (bad arguments, no such file, refused) */
+	char *content;         /* the text the agent sees, valid UTF-8, NUL-terminated, malloc'd */
+	int exit_code;         /* exec: 0-255, -1 when killed by a signal or not a process */
+	int signal;            /* exec: the signal that ended it, else 0 */
+	int timed_out;         /* exec: the wall-time limit killed it */
+	int truncated;         /* output was cut to the cap */
+	const char *limit_hit; /* NULL, "cpu", "fsize", "memory", "output", "disk" */
+	double duration_ms;
+	cJSON *details; /* tool-specific facts (status, bytes, path, url, ...), or NULL */
+};
+
+/* Run one tool call in ws.  Never fails as a program: every problem is a
+ * result with ok = 0 and the error text a real tool would give.  The
+ * caller holds ise_ws_lock(ws), so calls on one workspace never overlap. */
+void ise_tool_call(struct ise_ws *ws, const struct ise_tools_config *c, const char *name,
+		   const cJSON *arguments, struct ise_tool_result *r);
+void ise_tool_result_free(struct ise_tool_result *r);
+
+/* Set r to a failed call with the message (printf-style). */
+void ise_tool_fail(struct ise_tool_result *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The parts, for tests and for ise_tool_call.  rootfd is an O_PATH or
+ * O_DIRECTORY fd of the workspace root; files the tools create get uid:gid
+ * (the sandbox user) so the sandboxed shell can change them.
+ */
+/* read write edit apply_patch list_dir glob grep memory_write memory_search
+ * memory_get cron.  Returns 0 when name is not one of these. */
+int ise_fs_tool(int rootfd, uid_t uid, gid_t gid, const struct ise_tools_config *c,
+		const char *name, const cJSON *args, struct ise_tool_result *r);
+/* web_fetch web_search http_request.  Returns 0 when name is not one of these. */
+int ise_web_tool(const struct ise_web_config *c, const char *name, const cJSON *args,
+		 struct ise_tool_result *r);
+
+/*
+ * Text helpers shared by the tools and the sandbox.
+ * ise_utf8_clean: bytes to valid UTF-8 per RFC 3629 (overlongs, surrogates
+ * and values past U+10FFFF are invalid; each maximal invalid subpart becomes
+ * U+FFFD, and so does NUL; other control characters stay, for the JSON
+ * writer to escape), malloc'd and NUL-terminated; *outlen gets its length.
+ * ise_text_cap: keep the first and last max/2 bytes of text on UTF-8
+ * boundaries with "\n[... N bytes omitted ...]\n" between; returns a new
+ * string and sets *cut when something was left out.
+ */
+char *ise_utf8_clean(const char *s, size_t n, size_t *outlen);
+char *ise_text_cap(const char *s, size_t n, size_t max, int *cut);
+
+#endif
