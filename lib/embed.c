@@ -1,0 +1,523 @@
+#include "embed.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "llm.h"
+#include "xalloc.h"
+
+enum source { SOURCE_HASH, SOURCE_FIELD, SOURCE_ENDPOINT };
+
+/* Texts per /v1/embeddings request: TEI's default max_client_batch_size is
+ * 32, vLLM and OpenAI take more; 32 works everywhere. */
+#define ENDPOINT_BATCH 32
+
+/* One distinct feature of the text being embedded. */
+struct feature {
+	uint64_t key;
+	uint32_t count;
+	uint32_t used;
+};
+
+/* The hashed embedder's scratch for one thread: an open-addressing table of
+ * the features of one text, the list of its slots in use, the normalised
+ * text and the word and character halves of the vector. */
+struct hasher {
+	const struct ise_embedder *e;
+	struct feature *table;
+	size_t table_cap;
+	uint32_t *slots;
+	size_t nslots, slots_cap;
+	unsigned char *norm;
+	size_t norm_cap;
+	double *part;
+	/* a job: texts[first..last) into out */
+	const char *const *texts;
+	double *out;
+	size_t first, last;
+	long bad;
+};
+
+#define MAX_THREADS 16
+
+struct ise_embedder {
+	enum source source;
+	char *name, *field;
+	unsigned dim;
+	long bad;
+	struct ise_llm *llm;
+	struct ise_llm_config llm_cfg;
+	struct hasher hashers[MAX_THREADS];
+	unsigned nthreads;
+	double tf_weight[256]; /* 1 + log(tf) for small tf */
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) ISE_PRINTF(3, 4);
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c, const struct ise_options *o,
+				      char *err, size_t errlen)
+{
+	struct ise_embedder *e;
+	char buf[512];
+
+	if (c->field && c->url) {
+		set_err(err, errlen, "--embedding-field and --embed-url name two sources");
+		return NULL;
+	}
+	if (c->url && !*c->url) {
+		set_err(err, errlen, "--embed-url is empty");
+		return NULL;
+	}
+	if (c->field && !*c->field) {
+		set_err(err, errlen, "--embedding-field is empty");
+		return NULL;
+	}
+	e = ise_xcalloc(1, sizeof *e);
+	e->bad = -1;
+	if (c->field) {
+		e->source = SOURCE_FIELD;
+		e->field = ise_xstrdup(c->field);
+		snprintf(buf, sizeof buf, "field:%s", c->field);
+	} else if (c->url) {
+		const char *model = c->model ? c->model : o ? o->llm.embed_model : NULL;
+		e->source = SOURCE_ENDPOINT;
+		if (o)
+			e->llm_cfg = o->llm;
+		else
+			ise_llm_config_from_env(&e->llm_cfg, NULL);
+		e->llm_cfg.base_url = c->url;
+		e->llm_cfg.embed_model = model;
+		e->llm_cfg.model = model;
+		e->llm = ise_llm_new(&e->llm_cfg);
+		snprintf(buf, sizeof buf, "openai:%s@%s", model ? model : "default", c->url);
+	} else {
+		e->source = SOURCE_HASH;
+		e->dim = c->dim ? c->dim : ISE_EMBED_DIM_DEFAULT;
+		snprintf(buf, sizeof buf, "hash-ngram-%u", e->dim);
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		e->nthreads = cpus < 1 ? 1 : cpus > MAX_THREADS ? MAX_THREADS : (unsigned)cpus;
+		for (unsigned t = 0; t < e->nthreads; t++) {
+			e->hashers[t].e = e;
+			e->hashers[t].part = ise_xcalloc(2 * (size_t)e->dim, sizeof(double));
+		}
+		for (unsigned i = 1; i < 256; i++)
+			e->tf_weight[i] = 1 + log((double)i);
+	}
+	e->name = ise_xstrdup(buf);
+	return e;
+}
+
+void ise_embedder_free(struct ise_embedder *e)
+{
+	if (!e)
+		return;
+	if (e->llm)
+		ise_llm_free(e->llm);
+	free(e->name);
+	free(e->field);
+	for (unsigned t = 0; t < e->nthreads; t++) {
+		free(e->hashers[t].table);
+		free(e->hashers[t].slots);
+		free(e->hashers[t].norm);
+		free(e->hashers[t].part);
+	}
+	free(e);
+}
+
+const char *ise_embedder_name(const struct ise_embedder *e)
+{
+	return e->name;
+}
+
+unsigned ise_embedder_dim(const struct ise_embedder *e)
+{
+	return e->dim;
+}
+
+int ise_embedder_needs_text(const struct ise_embedder *e)
+{
+	return e->source != SOURCE_FIELD;
+}
+
+size_t ise_embedder_batch(const struct ise_embedder *e)
+{
+	return e->source == SOURCE_ENDPOINT ? ENDPOINT_BATCH : 1;
+}
+
+long ise_embedder_bad_record(const struct ise_embedder *e)
+{
+	return e->bad;
+}
+
+/* L2-normalise v in place; 0 when it is all zero (left as is). */
+static int normalise(double *v, size_t d)
+{
+	double s = 0;
+
+	for (size_t k = 0; k < d; k++)
+		s += v[k] * v[k];
+	if (!(s > 0))
+		return 0;
+	s = 1 / sqrt(s);
+	for (size_t k = 0; k < d; k++)
+		v[k] *= s;
+	return 1;
+}
+
+/* ---- the hashed embedder ---- */
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME  0x100000001b3ULL
+#define SEED_WORD  0x9e3779b97f4a7c15ULL
+#define SEED_CHAR  0xbf58476d1ce4e5b9ULL
+
+/* splitmix64's finaliser: every output bit depends on every input bit */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+static void table_reserve(struct hasher *hs, size_t features)
+{
+	size_t cap = 64;
+
+	while (cap < 2 * features)
+		cap <<= 1;
+	if (cap > hs->table_cap) {
+		free(hs->table);
+		hs->table = ise_xcalloc(cap, sizeof *hs->table);
+		hs->table_cap = cap;
+	}
+	ise_xgrow((void **)&hs->slots, &hs->slots_cap, features + 1, sizeof *hs->slots);
+	hs->nslots = 0;
+}
+
+static void count(struct hasher *hs, uint64_t key)
+{
+	size_t mask = hs->table_cap - 1, i = (size_t)(key ^ key >> 29) & mask;
+
+	for (;;) {
+		struct feature *f = &hs->table[i];
+		if (!f->used) {
+			f->used = 1;
+			f->key = key;
+			f->count = 1;
+			hs->slots[hs->nslots++] = (uint32_t)i;
+			return;
+		}
+		if (f->key == key) {
+			f->count++;
+			return;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+/* Add the counted features with sublinear weights to part (one bucket and
+ * sign each) and empty the table; part must hold hs->e->dim zeros. */
+static void flush_features(struct hasher *hs, double *part, uint64_t seed)
+{
+	for (size_t s = 0; s < hs->nslots; s++) {
+		struct feature *f = &hs->table[hs->slots[s]];
+		uint64_t h = mix(f->key ^ seed);
+		size_t bucket = (size_t)(((h >> 32) * (uint64_t)hs->e->dim) >> 32);
+		double w = f->count < 256 ? hs->e->tf_weight[f->count] : 1 + log((double)f->count);
+		part[bucket] += (h & 1) ? -w : w;
+		f->used = 0;
+	}
+	hs->nslots = 0;
+}
+
+static int is_word_byte(unsigned char b)
+{
+	return (b >= 'a' && b <= 'z') || (b >= '0' && b <= '9') || b == '_' || b >= 0x80;
+}
+
+/* The text lowercased (ASCII), whitespace runs folded to one space, with a
+ * space at each end so that n-grams see word boundaries.  Returns its length. */
+static size_t normalise_text(struct hasher *hs, const char *text)
+{
+	size_t len = strlen(text), n = 0;
+	int space = 1;
+
+	ise_xgrow((void **)&hs->norm, &hs->norm_cap, len + 3, 1);
+	hs->norm[n++] = ' ';
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+		unsigned char b = *p;
+		if (b == ' ' || (b >= '\t' && b <= '\r')) {
+			if (!space)
+				hs->norm[n++] = ' ';
+			space = 1;
+			continue;
+		}
+		hs->norm[n++] = (b >= 'A' && b <= 'Z') ? (unsigned char)(b + 32) : b;
+		space = 0;
+	}
+	if (!space)
+		hs->norm[n++] = ' ';
+	return n;
+}
+
+static void hash_words(struct hasher *hs, size_t n, double *part)
+{
+	const unsigned char *t = hs->norm;
+	uint64_t prev = 0;
+	int have_prev = 0;
+
+	table_reserve(hs, n);
+	for (size_t i = 0; i < n;) {
+		if (!is_word_byte(t[i])) {
+			/* punctuation ends a word but keeps the bigram chain;
+			 * it is seen by the character n-grams */
+			i++;
+			continue;
+		}
+		uint64_t h = FNV_OFFSET;
+		while (i < n && is_word_byte(t[i]))
+			h = (h ^ t[i++]) * FNV_PRIME;
+		count(hs, h);
+		if (have_prev)
+			count(hs, mix(prev) * 31 + h + 1);
+		prev = h;
+		have_prev = 1;
+	}
+	flush_features(hs, part, SEED_WORD);
+}
+
+static void hash_chars(struct hasher *hs, size_t n, double *part)
+{
+	const unsigned char *t = hs->norm;
+
+	table_reserve(hs, 3 * n);
+	for (size_t i = 0; i + 3 <= n; i++) {
+		uint64_t h = FNV_OFFSET;
+		h = (h ^ t[i]) * FNV_PRIME;
+		h = (h ^ t[i + 1]) * FNV_PRIME;
+		h = (h ^ t[i + 2]) * FNV_PRIME;
+		count(hs, h ^ 3);
+		if (i + 4 <= n) {
+			h = (h ^ t[i + 3]) * FNV_PRIME;
+			count(hs, h ^ 4);
+		}
+		if (i + 5 <= n) {
+			h = (h ^ t[i + 4]) * FNV_PRIME;
+			count(hs, h ^ 5);
+		}
+	}
+	flush_features(hs, part, SEED_CHAR);
+}
+
+/* One text into v[0..dim), normalised; 0 when the text has no features. */
+static int hash_text(struct hasher *hs, const char *text, double *v)
+{
+	size_t d = hs->e->dim, n = normalise_text(hs, text);
+	double *words = hs->part, *chars = hs->part + d;
+	int have = 0;
+
+	memset(hs->part, 0, 2 * d * sizeof *hs->part);
+	hash_words(hs, n, words);
+	hash_chars(hs, n, chars);
+	have += normalise(words, d);
+	have += normalise(chars, d);
+	for (size_t k = 0; k < d; k++)
+		v[k] = words[k] + chars[k];
+	return have && normalise(v, d);
+}
+
+static void *hash_job(void *arg)
+{
+	struct hasher *hs = arg;
+	size_t d = hs->e->dim;
+
+	hs->bad = -1;
+	for (size_t i = hs->first; i < hs->last; i++)
+		if (!hs->texts[i] || !hash_text(hs, hs->texts[i], hs->out + i * d)) {
+			hs->bad = (long)i;
+			break;
+		}
+	return NULL;
+}
+
+/* Texts are independent: split them over the threads in contiguous runs
+ * (the result does not depend on how many). */
+static long hash_texts(struct ise_embedder *e, const char *const *texts, size_t n, double *out)
+{
+	unsigned nt = n < 512 ? 1 : e->nthreads;
+	pthread_t tid[MAX_THREADS];
+	unsigned started = 0;
+	long bad = -1;
+
+	for (unsigned t = 0; t < nt; t++) {
+		struct hasher *hs = &e->hashers[t];
+		hs->texts = texts;
+		hs->out = out;
+		hs->first = n * t / nt;
+		hs->last = n * (t + 1) / nt;
+		if (t > 0 && !pthread_create(&tid[t], NULL, hash_job, hs))
+			started |= 1u << t;
+	}
+	hash_job(&e->hashers[0]);
+	for (unsigned t = 1; t < nt; t++) {
+		if (started & 1u << t)
+			pthread_join(tid[t], NULL);
+		else
+			hash_job(&e->hashers[t]); /* no thread to be had: do it here */
+	}
+	for (unsigned t = 0; t < nt && bad < 0; t++)
+		bad = e->hashers[t].bad;
+	return bad;
+}
+
+/* ---- vectors from the records ---- */
+
+static int field_vector(struct ise_embedder *e, const cJSON *rec, size_t i, double **out,
+			size_t *cap, size_t n, char *err, size_t errlen)
+{
+	const cJSON *vec = rec ? cJSON_GetObjectItemCaseSensitive(rec, e->field) : NULL, *x;
+	int len = cJSON_GetArraySize(vec);
+	size_t k = 0;
+
+	if (!cJSON_IsArray(vec) || len <= 0) {
+		set_err(err, errlen, "record %zu: '%s' is not a non-empty array of numbers", i,
+			e->field);
+		return -1;
+	}
+	if (!e->dim)
+		e->dim = (unsigned)len;
+	if ((unsigned)len != e->dim) {
+		set_err(err, errlen, "record %zu: '%s' has %d numbers, earlier vectors %u", i,
+			e->field, len, e->dim);
+		return -1;
+	}
+	if (!*out) {
+		*out = ise_xmalloc(n * e->dim * sizeof **out);
+		*cap = n;
+	}
+	double *row = *out + i * e->dim;
+	cJSON_ArrayForEach(x, vec) {
+		if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble)) {
+			set_err(err, errlen, "record %zu: '%s'[%zu] is not a finite number", i,
+				e->field, k);
+			return -1;
+		}
+		row[k++] = x->valuedouble;
+	}
+	if (!normalise(row, e->dim)) {
+		set_err(err, errlen, "record %zu: '%s' is the zero vector", i, e->field);
+		return -1;
+	}
+	return 0;
+}
+
+static int endpoint_vectors(struct ise_embedder *e, const char *const *texts, size_t n,
+			    double **out, char *err, size_t errlen)
+{
+	for (size_t first = 0; first < n; first += ENDPOINT_BATCH) {
+		size_t m = n - first < ENDPOINT_BATCH ? n - first : ENDPOINT_BATCH, d;
+		float *vectors;
+		char why[512];
+
+		for (size_t i = first; i < first + m; i++)
+			if (!texts[i] || !*texts[i]) {
+				e->bad = (long)i;
+				set_err(err, errlen, "record %zu: no text to embed", i);
+				return -1;
+			}
+		enum ise_llm_status st =
+		    ise_llm_embed(e->llm, texts + first, m, &vectors, &d, why, sizeof why);
+		if (st != ISE_LLM_OK) {
+			set_err(err, errlen, "records %zu-%zu: %s", first, first + m - 1, why);
+			return st == ISE_LLM_FATAL ? -2 : -1;
+		}
+		if (d > 1000000 || (e->dim && d != e->dim)) {
+			free(vectors);
+			set_err(err, errlen,
+				"records %zu-%zu: the endpoint returned %zu dimensions, "
+				"earlier %u",
+				first, first + m - 1, d, e->dim);
+			return -1;
+		}
+		e->dim = (unsigned)d;
+		if (!*out)
+			*out = ise_xmalloc(n * d * sizeof **out);
+		for (size_t i = 0; i < m; i++) {
+			double *row = *out + (first + i) * d;
+			for (size_t k = 0; k < d; k++)
+				row[k] = vectors[i * d + k];
+			if (!normalise(row, d)) {
+				free(vectors);
+				e->bad = (long)(first + i);
+				set_err(err, errlen,
+					"record %zu: the endpoint returned the zero vector",
+					first + i);
+				return -1;
+			}
+		}
+		free(vectors);
+	}
+	return 0;
+}
+
+int ise_embed(struct ise_embedder *e, const char *const *texts, const cJSON *const *recs, size_t n,
+	      double **out, unsigned *dim, char *err, size_t errlen)
+{
+	double *v = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	*out = NULL;
+	e->bad = -1;
+	if (!n) {
+		*dim = e->dim;
+		return 0;
+	}
+	switch (e->source) {
+	case SOURCE_HASH:
+		v = ise_xmalloc(n * e->dim * sizeof *v);
+		if ((e->bad = hash_texts(e, texts, n, v)) >= 0) {
+			set_err(err, errlen, "record %ld: no text to embed", e->bad);
+			rc = -1;
+		}
+		break;
+	case SOURCE_FIELD:
+		for (size_t i = 0; i < n && !rc; i++)
+			if (field_vector(e, recs ? recs[i] : NULL, i, &v, &cap, n, err, errlen)) {
+				e->bad = (long)i;
+				rc = -1;
+			}
+		break;
+	case SOURCE_ENDPOINT:
+		rc = endpoint_vectors(e, texts, n, &v, err, errlen);
+		break;
+	}
+	if (rc) {
+		free(v);
+		return rc;
+	}
+	*out = v;
+	*dim = e->dim;
+	return 0;
+}

@@ -1,0 +1,359 @@
+#!/usr/bin/env bats
+# ise-vendi: the Vendi Score against a numpy reference and exact cases,
+# bootstrap, curve and slices, the lexical measures against NLTK, the
+# embedders, bad input.
+load helper
+load fake
+
+FIX="$BATS_TEST_DIRNAME/fixtures"
+INTENTS="$FIX/vendi-intents.jsonl"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+# pool N ALPHA: the generated pool (tests/fixtures/vendi_gen.py, d = 768),
+# made once per file.
+pool() {
+	local f="$BATS_FILE_TMPDIR/pool-$1-$2.jsonl"
+	[ -s "$f" ] || python3 "$FIX/vendi_gen.py" "$1" 768 "$2" >"$f"
+	echo "$f"
+}
+
+# close A B [REL]: |A - B| <= REL |B| (default 1e-9)
+close() {
+	awk -v a="$1" -v b="$2" -v r="${3:-1e-9}" 'BEGIN {
+		d = a - b; if (d < 0) d = -d; m = b < 0 ? -b : b
+		if (d > r * m) { printf "%s differs from %s by %.3g relative\n", a, b, d / m; exit 1 } }'
+}
+
+# check_orders FILE WANT...: the scores of orders 1,2,inf,0.5,0.1,0 in FILE
+# (one ise-vendi object) against WANT, to 1e-9 relative.
+check_orders() {
+	local f=$1 q i=0
+	shift
+	local -a got
+	read -r -a got < <(jq -r '[.vendi["1","2","inf","0.5","0.1","0"]] | map(tostring) | join(" ")' "$f")
+	for q in 1 2 inf 0.5 0.1 0; do
+		close "${got[$i]}" "$1" || fail "q=$q: ${got[$i]} against $1"
+		shift
+		i=$((i + 1))
+	done
+}
+
+# The reference values were computed by bench/peer_vendi.py (numpy
+# eigvalsh, float64) on the same generated vectors.  DIVERSITY.md 1.4 lists
+# values for the same family of pools, but not its generator's exact
+# definition, so these are this generator's.
+@test "every order agrees with the numpy reference to 1e-9: primal (N < d) and dual (N > d)" {
+	local q='--q 1,2,inf,0.5,0.1,0'
+	run -0 ise-vendi --embedding-field emb $q -o a.json "$(pool 500 0)"
+	check_orders a.json 362.2718553198753 304.2341641653243 155.43344743427798 \
+		414.9002830872223 479.45767650919186 500
+	[ "$(jq -r '.method' a.json)" = primal ]
+	ise-vendi --embedding-field emb $q -o b.json "$(pool 500 0.62)"
+	check_orders b.json 47.6327095737038 12.821711222956251 4.304025221166388 \
+		162.93135806647538 408.9012089336824 500
+	ise-vendi --embedding-field emb $q -o c.json "$(pool 1000 0)"
+	check_orders c.json 523.798911890758 435.1451718580363 219.02449063912317 \
+		610.524341677532 727.9203024568824 768
+	[ "$(jq -r '.method' c.json)" = dual ]
+	ise-vendi --embedding-field emb $q -o d.json "$(pool 1000 0.62)"
+	check_orders d.json 53.33143554246539 13.298385726097461 4.404054933453187 \
+		213.66596133879474 609.7728978140577 768
+}
+
+@test "GSL's eigensolver (ISE_VENDI_EIGEN=gsl) agrees with the numpy reference as well" {
+	local q='--q 1,2,inf,0.5,0.1,0'
+	ISE_VENDI_EIGEN=gsl ise-vendi --embedding-field emb $q -o b.json "$(pool 500 0.62)"
+	assert_equal "$(jq -r .eigensolver b.json)" gsl_eigen_symm
+	check_orders b.json 47.6327095737038 12.821711222956251 4.304025221166388 \
+		162.93135806647538 408.9012089336824 500
+	ISE_VENDI_EIGEN=gsl ise-vendi --embedding-field emb $q -o d.json "$(pool 1000 0.62)"
+	check_orders d.json 53.33143554246539 13.298385726097461 4.404054933453187 \
+		213.66596133879474 609.7728978140577 768
+	ise-vendi --embedding-field emb -o l.json "$(pool 500 0.62)"
+	assert_equal "$(jq -r .eigensolver l.json)" "lapack dsyevd"
+}
+
+@test "a pool streamed through the Gram matrix in several blocks agrees too" {
+	# 5000 rows: blocks of 4096 and 904; and the same with every row kept
+	ise-vendi --embedding-field emb --q 1,2,inf,0.5,0.1,0 -o a.json "$(pool 5000 0.62)"
+	check_orders a.json 58.7403837939346 13.663102257641265 4.46105491107438 \
+		248.10321173617493 638.9782716986839 768
+	ise-vendi --embedding-field emb --q 1,2,inf,0.5,0.1,0 --curve all -o b.json "$(pool 5000 0.62)"
+	check_orders b.json 58.7403837939346 13.663102257641265 4.46105491107438 \
+		248.10321173617493 638.9782716986839 768
+	run -0 jq -r '.curve[0].vendi["1"]' b.json
+	close "$output" 58.7403837939346
+}
+
+@test "the eigenvalues sum to 1, q=0 is the rank, and the score never grows with q" {
+	ise-vendi --embedding-field emb --q 0,0.1,0.5,1,2,inf -o a.json "$(pool 500 0.62)"
+	run -0 jq -r '.trace' a.json
+	close "$output" 1 1e-12
+	run -0 jq -r '.rank' a.json
+	assert_output 500
+	run -0 jq -r '.vendi | [.["0"], .["0.1"], .["0.5"], .["1"], .["2"], .["inf"]] |
+		. as $v | [range(1; length) | $v[. - 1] >= $v[.]] | all' a.json
+	assert_output true
+}
+
+@test "exact cases: orthogonal vectors, copies, and a 2:1 mixture" {
+	# K's eigenvalues: 1/3 each; then 1; then 2/3 and 1/3
+	printf '%s\n' '{"v":[1,0,0]}' '{"v":[0,2,0]}' '{"v":[0,0,-5]}' >orth.jsonl
+	run -0 ise-vendi --embedding-field v --q 0,0.5,1,2,inf orth.jsonl
+	for q in 0 0.5 1 2 inf; do
+		close "$(jq -r ".vendi[\"$q\"]" <<<"$output")" 3 1e-12 || fail "q=$q"
+	done
+	printf '%s\n' '{"v":[1,2]}' '{"v":[2,4]}' '{"v":[0.5,1]}' >same.jsonl
+	run -0 ise-vendi --embedding-field v --q 0,1,inf same.jsonl
+	assert_equal "$(jq -c .vendi <<<"$output")" '{"0":1,"1":1,"inf":1}'
+	printf '%s\n' '{"v":[1,0]}' '{"v":[3,0]}' '{"v":[0,1]}' >mix.jsonl
+	run -0 ise-vendi --embedding-field v --q 0,1,2,inf mix.jsonl
+	close "$(jq -r '.vendi["1"]' <<<"$output")" "$(awk 'BEGIN { printf "%.17g", exp(-(2/3 * log(2/3) + 1/3 * log(1/3))) }')" 1e-12
+	close "$(jq -r '.vendi["2"]' <<<"$output")" 1.8 1e-12
+	close "$(jq -r '.vendi["inf"]' <<<"$output")" 1.5 1e-12
+	assert_equal "$(jq -r '.vendi["0"]' <<<"$output")" 2
+}
+
+@test "the output names the embedder, the kernel and the method" {
+	run -0 ise-vendi "$INTENTS"
+	run -0 jq -c '{n, embedder, field, dim, kernel, eps, method, eigensolver}' <<<"$output"
+	assert_output '{"n":240,"embedder":"hash-ngram-768","field":"natural_language_intent","dim":768,"kernel":"cosine","eps":1e-12,"method":"primal","eigensolver":"lapack dsyevd"}'
+	run -0 ise-vendi --dim 64 "$INTENTS"
+	assert_equal "$(jq -c '[.embedder, .dim, .method]' <<<"$output")" '["hash-ngram-64",64,"dual"]'
+	run -0 ise-vendi --embedding-field emb "$(pool 500 0)"
+	assert_equal "$(jq -r .embedder <<<"$output")" field:emb
+	[ "$(jq 'has("field")' <<<"$output")" = false ]
+}
+
+@test "the built-in embedder ignores case and spacing, and is deterministic" {
+	printf '%s\n' '{"t":"Compress the LOGS  in /var/log"}' '{"t":"compress the logs in /var/log"}' >same.jsonl
+	run -0 ise-vendi --field t --q 0,1 same.jsonl
+	assert_equal "$(jq -c '.vendi["0"]' <<<"$output")" 1
+	close "$(jq -c '.vendi["1"]' <<<"$output")" 1 1e-12
+	run -0 ise-vendi "$INTENTS"
+	a=$output
+	run -0 ise-vendi "$INTENTS"
+	assert_equal "$output" "$a"
+	# more varied text scores higher
+	for i in $(seq 40); do echo "{\"t\":\"archive the logs of team $((i % 2))\"}"; done >narrow.jsonl
+	jq -c '{t: .natural_language_intent}' "$INTENTS" | head -n 40 >wide.jsonl
+	narrow=$(ise-vendi --field t narrow.jsonl | jq '.vendi["1"]')
+	wide=$(ise-vendi --field t wide.jsonl | jq '.vendi["1"]')
+	awk -v a="$narrow" -v b="$wide" 'BEGIN { exit !(a < 2.5 && b > 2 * a) }' || fail "$narrow $wide"
+}
+
+@test "--subsample --bootstrap: draws, mean and sd, replacement stated, seeded" {
+	run -0 ise-vendi --subsample 50 --bootstrap 12 --q 1,inf "$INTENTS"
+	a=$output
+	run -0 jq -c '.bootstrap | [.size, .draws, .replacement, (.values["1"] | length), (.values.inf | length)]' <<<"$a"
+	assert_output '[50,12,false,12,12]'
+	# the mean and the sample sd (n - 1) of the draws
+	mean=$(jq '.bootstrap.values["1"] | add / length' <<<"$a")
+	close "$(jq '.bootstrap.mean["1"]' <<<"$a")" "$mean" 1e-12
+	sd=$(jq '.bootstrap.values["1"] | (add / length) as $m | (map((. - $m) * (. - $m)) | add) / (length - 1) | sqrt' <<<"$a")
+	close "$(jq '.bootstrap.sd["1"]' <<<"$a")" "$sd" 1e-9
+	# draws differ from each other, and a draw is smaller than the pool
+	assert_equal "$(jq '.bootstrap.values["1"] | unique | length' <<<"$a")" 12
+	run -0 jq '.bootstrap.mean["1"] < .vendi["1"]' <<<"$a"
+	assert_output true
+	# the same seed the same draws, another seed others
+	run -0 ise-vendi --subsample 50 --bootstrap 12 --q 1,inf "$INTENTS"
+	assert_equal "$output" "$a"
+	run -0 ise-vendi -s 2 --subsample 50 --bootstrap 12 --q 1,inf "$INTENTS"
+	[ "$(jq -c .bootstrap.values <<<"$output")" != "$(jq -c .bootstrap.values <<<"$a")" ]
+	# adding --curve does not change the draws
+	run -0 ise-vendi --subsample 50 --bootstrap 12 --q 1,inf --curve 10,all "$INTENTS"
+	assert_equal "$(jq -c .bootstrap <<<"$output")" "$(jq -c .bootstrap <<<"$a")"
+	run -0 ise-vendi --subsample 50 --bootstrap 3 --replace "$INTENTS"
+	assert_equal "$(jq .bootstrap.replacement <<<"$output")" true
+}
+
+@test "--subsample of the whole pool without replacement is the pool's score every time" {
+	run -0 ise-vendi --embedding-field emb --subsample 500 --bootstrap 3 "$(pool 500 0.62)"
+	v=$(jq '.vendi["1"]' <<<"$output")
+	run -0 jq -c --argjson v "$v" '.bootstrap.values["1"] | map(. == $v) | all' <<<"$output"
+	assert_output true
+	run -0 --separate-stderr ise-vendi --subsample 300 "$INTENTS"
+	assert_equal "$(jq -c .bootstrap <<<"$output")" null
+	[[ $stderr == *"the whole pool has 240 records, fewer than a draw of 300 without replacement: no bootstrap"* ]] || fail "$stderr"
+	run -0 ise-vendi --subsample 300 --replace "$INTENTS"
+	assert_equal "$(jq .bootstrap.draws <<<"$output")" 1
+}
+
+@test "--curve: nested prefixes of one permutation, all = the pool, sizes above it = all" {
+	run -0 ise-vendi --curve 10,50,100,all --q 0,1 "$INTENTS"
+	a=$output
+	assert_equal "$(jq -c '[.curve[].n]' <<<"$a")" '[10,50,100,240]'
+	# (two intents of the fixture are the same text: rank 239)
+	assert_equal "$(jq -c '[.curve[].vendi["0"]]' <<<"$a")" '[10,50,100,239]'
+	assert_equal "$(jq .rank <<<"$a")" 239
+	close "$(jq '.curve[-1].vendi["1"]' <<<"$a")" "$(jq '.vendi["1"]' <<<"$a")" 1e-12
+	# the same permutation whatever the sizes asked
+	run -0 ise-vendi --curve 10,100 --q 0,1 "$INTENTS"
+	assert_equal "$(jq -c '.curve[0]' <<<"$output")" "$(jq -c '.curve[0]' <<<"$a")"
+	assert_equal "$(jq -c '.curve[1]' <<<"$output")" "$(jq -c '.curve[2]' <<<"$a")"
+	run -0 ise-vendi -s 3 --curve 10 "$INTENTS"
+	[ "$(jq -c '.curve[0].vendi' <<<"$output")" != "$(jq -c '.curve[0].vendi' <<<"$a")" ]
+	run -0 --separate-stderr ise-vendi --curve 100,1000 "$INTENTS"
+	assert_equal "$(jq -c '[.curve[].n]' <<<"$output")" '[100,240]'
+	[[ $stderr == *"the whole pool has 240 records: curve point 1000 is the whole of it"* ]] || fail "$stderr"
+	# dual points (n > d) grow one Gram matrix
+	run -0 ise-vendi --embedding-field emb --curve 200,800,1000 --q 0 "$(pool 1000 0)"
+	assert_equal "$(jq -c '[.curve[].vendi["0"]]' <<<"$output")" '[200,768,768]'
+	for bad in 100,50 all,10 0 x; do
+		run -2 --separate-stderr ise-vendi --curve "$bad" "$INTENTS"
+		[[ $stderr == *"invalid value for --curve"* ]] || fail "$bad: $stderr"
+	done
+}
+
+@test "--by: the whole pool first, then a line per value; arrays overlap; nested paths" {
+	run -0 ise-vendi --by complexity "$INTENTS"
+	assert_equal "${#lines[@]}" 4
+	assert_equal "$(jq -sc 'map([.by, .slice, .n])' <<<"$output")" \
+		"$(jq -sc '[["complexity", null, length]] + (group_by(.complexity) | map(["complexity", .[0].complexity, length]))' "$INTENTS")"
+	# a slice scores as its records alone do
+	jq -c 'select(.complexity == "medium")' "$INTENTS" >medium.jsonl
+	alone=$(ise-vendi --q 0,1,2 medium.jsonl | jq -c .vendi)
+	run -0 ise-vendi --by complexity --q 0,1,2 "$INTENTS"
+	assert_equal "$(jq -c 'select(.slice == "medium") | .vendi' <<<"$output")" "$alone"
+	run -0 ise-vendi --by domains "$INTENTS"
+	assert_equal "$(jq -sc '[.[1:][] | .n] | add' <<<"$output")" "$(jq -s '[.[].domains | length] | add' "$INTENTS")"
+	run -0 ise-vendi --by persona.experience_level "$INTENTS"
+	assert_equal "$(jq -sc '[.[].slice]' <<<"$output")" '[null,"junior","mid","senior"]'
+	# records without the field are in the pool only
+	run -0 ise-vendi --by no_such_field "$INTENTS"
+	assert_equal "$(jq -c '[.n, .unsliced]' <<<"$output")" '[240,240]'
+	# an object is not a slice value
+	{ head -n 3 "$INTENTS"; echo '{"id":"x","natural_language_intent":"a b c","complexity":{"a":1}}'; } >obj.jsonl
+	run -1 --separate-stderr ise-vendi --by complexity obj.jsonl
+	assert_equal "$stderr" "ise-vendi: obj.jsonl:4: 'complexity' is not a string, number, boolean or an array of them"
+}
+
+@test "--by with --subsample and --curve applies both to every slice" {
+	run -0 ise-vendi --by complexity --subsample 20 --bootstrap 4 --curve 10,all "$INTENTS"
+	run -0 jq -sc 'map([.bootstrap.draws, (.curve | length)])' <<<"$output"
+	assert_output '[[4,2],[4,2],[4,2],[4,2]]'
+}
+
+# Reference values: bench/peer_vendi.py lexical, which runs NLTK 3.8's
+# sentence_bleu exactly as Texygen's SelfBleu does, on the same tokens.
+@test "--lexical: distinct-n and Self-BLEU equal the NLTK/Texygen reference" {
+	run -0 ise-vendi --lexical --lexical-sample 0 "$INTENTS"
+	assert_equal "$(jq -c '.lexical | [.k, .eligible, .texts]' <<<"$output")" '[20,125,125]'
+	assert_equal "$(jq -c .lexical.distinct <<<"$output")" \
+		'{"1":0.0472,"2":0.13305263157894737,"3":0.21955555555555556,"4":0.3035294117647059}'
+	local want=(0.9865534625931699 0.9729139995010085 0.9552018076324372 0.9348961034173842) g
+	for g in 2 3 4 5; do
+		close "$(jq ".lexical.self_bleu[\"$g\"]" <<<"$output")" "${want[$((g - 2))]}" 1e-15 || fail "self-bleu-$g"
+	done
+	run -0 ise-vendi --lexical --lexical-sample 0 --k 5 "$INTENTS"
+	assert_equal "$(jq -c .lexical.distinct <<<"$output")" \
+		'{"1":0.03666666666666667,"2":0.165625,"3":0.30972222222222223,"4":0.49375}'
+	want=(0.9933482869568925 0.9884931614165807 0.9782946880559068 0.9629364642020082)
+	for g in 2 3 4 5; do
+		close "$(jq ".lexical.self_bleu[\"$g\"]" <<<"$output")" "${want[$((g - 2))]}" 1e-15 || fail "self-bleu-$g"
+	done
+}
+
+@test "--lexical: tokens as Python's str.lower().split() makes them (Unicode case and spaces)" {
+	# fullwidth letters, no-break and ideographic spaces, a zero-width
+	# space inside a word, final sigma, dotted capital I, U+001C
+	printf '%s\n' '{"t":"Ｆｏｏ\u00a0BAR\u3000baz\u200bqux ΣΑΣ ΣΑΣ. İx Σ"}' \
+		'{"t":"foo bar baz qux σας ςας x\u001cy"}' >u.jsonl
+	run -0 ise-vendi --field t --lexical --k 4 u.jsonl
+	assert_equal "$(jq -c .lexical.distinct <<<"$output")" '{"1":0.875,"2":1,"3":1,"4":1}'
+	# NLTK on [t.lower().split() for t in texts]
+	assert_equal "$(jq -c .lexical.self_bleu <<<"$output")" \
+		'{"2":0.05979084437199157,"3":0.03931632259364,"4":0.03354193856825592,"5":0.032096837117108756}'
+}
+
+@test "--lexical: a seeded sample of N texts of at least K tokens" {
+	run -0 ise-vendi --lexical --k 10 --lexical-sample 50 "$INTENTS"
+	a=$output
+	assert_equal "$(jq -c '.lexical | [.eligible, .texts]' <<<"$a")" \
+		"[$(jq -r '.natural_language_intent | split(" ") | map(select(. != "")) | length' "$INTENTS" |
+			awk '$1 >= 10' | wc -l),50]"
+	run -0 ise-vendi --lexical --k 10 --lexical-sample 50 "$INTENTS"
+	assert_equal "$output" "$a"
+	run -0 ise-vendi -s 9 --lexical --k 10 --lexical-sample 50 "$INTENTS"
+	[ "$(jq -c .lexical <<<"$output")" != "$(jq -c .lexical <<<"$a")" ]
+	# distinct-n under the protocol: every text gives K - n + 1 n-grams
+	printf '%s\n' '{"t":"a b c d"}' '{"t":"A B c e f"}' '{"t":"too short"}' >t.jsonl
+	run -0 ise-vendi --field t --lexical --k 4 t.jsonl
+	assert_equal "$(jq -c '.lexical | [.eligible, .distinct]' <<<"$output")" \
+		'[2,{"1":0.625,"2":0.6666666666666666,"3":0.75,"4":1}]'
+	run -2 ise-vendi --k 5 "$INTENTS"
+}
+
+@test "vectors from an OpenAI-compatible endpoint: batched, named, cached" {
+	fake_start
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+	run -0 --separate-stderr ise-vendi --embed-url "$FAKE_URL/v1" --embed-model mini --embed-cache cache "$INTENTS"
+	a=$output
+	assert_equal "$(jq -r .embedder <<<"$a")" "openai:mini@$FAKE_URL/v1"
+	assert_equal "$(jq -c '[.n, .dim]' <<<"$a")" '[240,8]'
+	# 240 texts in requests of 32, in input order
+	assert_equal "$(jq -s 'length' "$FAKE_LOG")" 8
+	assert_equal "$(jq -s '[.[].body.input | length] | add' "$FAKE_LOG")" 240
+	assert_equal "$(jq -r '.body.model' "$FAKE_LOG" | sort -u)" mini
+	[[ $output$stderr != *SECRET* ]] || fail "the key leaked"
+	# a second run asks nothing
+	fake_reset
+	run -0 ise-vendi --embed-url "$FAKE_URL/v1" --embed-model mini --embed-cache cache "$INTENTS"
+	assert_equal "$output" "$a"
+	[ ! -s "$FAKE_LOG" ]
+	# an endpoint that refuses the key is fatal
+	fake_tape '{"match":{"path":"/v1/embeddings"},"status":401,"repeat":-1}'
+	run -3 --separate-stderr ise-vendi --embed-url "$FAKE_URL/v1" "$INTENTS"
+	[[ $stderr == "ise-vendi: embedding: "* ]] || fail "$stderr"
+	fake_stop
+}
+
+@test "bad records: reported with file and line, left out, exit 1; --strict stops" {
+	{
+		head -n 2 "$INTENTS"
+		echo '{"id":"x"}'
+		echo '{"id":"y","natural_language_intent":"   "}'
+		echo '{"id":"z","natural_language_intent":42}'
+		tail -n +3 "$INTENTS"
+	} >bad.jsonl
+	run -0 ise-vendi "$INTENTS"
+	good=$output
+	run -1 --separate-stderr ise-vendi bad.jsonl
+	assert_equal "$output" "$good"
+	assert_equal "${stderr_lines[0]}" "ise-vendi: bad.jsonl:3: no string 'natural_language_intent' to measure"
+	assert_equal "${stderr_lines[1]}" "ise-vendi: bad.jsonl:4: 'natural_language_intent' is empty"
+	assert_equal "${stderr_lines[2]}" "ise-vendi: bad.jsonl:5: no string 'natural_language_intent' to measure"
+	run -1 --separate-stderr ise-vendi --strict bad.jsonl
+	assert_equal "$(jq .n <<<"$output")" 2
+	assert_equal "${#stderr_lines[@]}" 1
+}
+
+@test "bad vectors: not an array, another length, not a number, all zero" {
+	printf '%s\n' '{"v":[1,0]}' '{"v":"x"}' '{"v":[1,2,3]}' '{"v":[1,"a"]}' '{"v":[0,0]}' '{"v":[]}' '{"v":[0,1]}' >v.jsonl
+	run -1 --separate-stderr ise-vendi --embedding-field v v.jsonl
+	assert_equal "$(jq -c '[.n, .vendi["1"]]' <<<"$output")" '[2,2]'
+	assert_equal "$stderr" "ise-vendi: v.jsonl:2: 'v' is not a non-empty array of numbers
+ise-vendi: v.jsonl:3: 'v' has 3 numbers, earlier vectors 2
+ise-vendi: v.jsonl:4: 'v'[1] is not a finite number
+ise-vendi: v.jsonl:5: 'v' is the zero vector
+ise-vendi: v.jsonl:6: 'v' is not a non-empty array of numbers"
+}
+
+@test "no records: n is 0 and there is no score" {
+	run -0 ise-vendi </dev/null
+	assert_equal "$(jq -c '[.n, .vendi]' <<<"$output")" '[0,null]'
+}
+
+@test "usage errors" {
+	for args in "--bootstrap 3" "--replace" "--q" "--q 1,-1" "--q x" "--q 1,,inf" "--q 1," \
+		"--embedding-field e --embed-url http://127.0.0.1:9/v1" "--embed-model m" \
+		"--dim 1" "--dim 64 --embedding-field e" "--lexical-sample 5" "-o x --resume" \
+		"--embed-cache d"; do
+		run -2 --separate-stderr ise-vendi $args "$INTENTS"
+		assert_equal "${stderr_lines[1]}" "Try 'ise-vendi --help' for more information."
+	done
+}
