@@ -9,7 +9,7 @@ DATADIR  = $(PREFIX)/share/ise
 MANDIR   = $(PREFIX)/share/man
 
 CC      ?= cc
-PKGS     = libcjson libcurl gsl
+PKGS     = libcjson libcurl gsl libseccomp
 WARN     = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -Wwrite-strings
 CFLAGS  ?= -O2 -g
@@ -37,7 +37,7 @@ PROGS   = $(patsubst src/%.c,%,$(wildcard src/ise-*.c))
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
 EMBED   = share/ise/catalog.json share/ise/personas.json share/ise/role-drift.txt \
-          share/ise/prompts/render.txt
+          share/ise/prompts/render.txt share/ise/prompts/user.txt share/ise/prompts/agent.txt
 BINS    = $(PROGS:%=bin/%)
 MAN1    = $(PROGS:%=man/man1/%.1)
 MAN7    = man/man7/ise.7
@@ -89,6 +89,10 @@ demo: all
 
 bench: all
 	@sh bench/run.sh
+	@sh bench/exec.sh
+	@sh bench/vendi.sh
+	@sh bench/dedup.sh
+	@sh bench/sim.sh
 
 lint:
 	clang-format --dry-run -Werror lib/*.c lib/*.h src/*.c

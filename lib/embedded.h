@@ -16,5 +16,9 @@ extern const size_t ise_data_role_drift_len;
 
 extern const char ise_data_render[];
 extern const size_t ise_data_render_len;
+extern const char ise_data_user[];
+extern const size_t ise_data_user_len;
+extern const char ise_data_agent[];
+extern const size_t ise_data_agent_len;
 
 #endif

@@ -33,7 +33,8 @@ says how many.  No entry left: with --echo the echo reply, else 500
 use only entries whose match.path names them.
   "match": {"path", "model", "last_user_re" (re.search on the last user
             message), "contains" (substring of the request's messages, or of
-            its input for embeddings, serialized as JSON)}
+            its input for embeddings, serialized as JSON), "last_role" (the
+            role of the request's last message: "user", "tool", ...)}
   "repeat", "delay_ms", "status", "headers": {...}
   one of:
   "reply": {"content", "tool_calls": [{"name", "arguments": {...} |
@@ -355,6 +356,11 @@ class State:
             if "last_user_re" in m:
                 u = last_user(b)
                 if u is None or not re.search(m["last_user_re"], u):
+                    continue
+            if "last_role" in m:
+                msgs = b.get("messages")
+                last = msgs[-1] if isinstance(msgs, list) and msgs else None
+                if not isinstance(last, dict) or last.get("role") != m["last_role"]:
                     continue
             if "contains" in m:
                 hay = canonical(b.get("messages") if "messages" in b else b.get("input"))

@@ -32,6 +32,10 @@ filter_args() {
 	ise-sample) echo "-n 5 -" ;;
 	ise-audit) echo "-" ;;
 	ise-render) echo "--offline -" ;;
+	ise-exec) echo "--no-timings -" ;;
+	ise-dedup) echo "-q -" ;;
+	ise-vendi) echo "-" ;;
+	ise-sim) echo "--offline --no-timings -" ;;
 	*) return 1 ;;
 	esac
 }
@@ -41,6 +45,27 @@ filter_input() {
 	case $1 in
 	ise-persona | ise-sample) ise-persona -n "${2:-20}" ;;
 	ise-render) ise-persona -n 300 | ise-sample -n "${2:-20}" ;;
+	ise-exec) # tool calls in three workspaces, each printing its own id
+		awk -v n="${2:-20}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"call_%d\",\"workspace\":" \
+			"\"w%d\",\"name\":\"exec\",\"arguments\":{\"command\":\"echo %d\"}}\n", i, i % 3, i }' ;;
+	ise-sim) # one-task intents whose plans print the same bytes every run
+		ise-persona -n "${2:-20}" | jq -c -n --slurpfile c "$ROOT/share/ise/catalog.json" '
+			[$c[0].tasks[] | select(.id == ("write-colleague-recommendation", "draft-newsletter-issue",
+				"update-config-value", "create-new-document", "validate-regex-pattern"))
+				| {id, name, domain, description, tools}] as $t |
+			foreach inputs as $p (-1; . + 1; {id: "intent_\(.)", persona: $p, tasks: [$t[. % ($t | length)]],
+				natural_language_intent: "Please \($t[. % ($t | length)].description)"})' ;;
+	ise-dedup) # distinct intents: every word 5-gram holds a numbered word
+		awk -v n="${2:-20}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"intent_%d\"," \
+			"\"natural_language_intent\":\"Please archive folder f%d and mail report r%d to " \
+			"user u%d before day d%d\"}\n", i, i, i, i, i }' ;;
+	ise-vendi) # intents of a dozen words drawn from a small vocabulary
+		awk -v n="${2:-20}" 'BEGIN { nw = split("list find compress archive rename count check sort " \
+			"logs reports images backups invoices notes videos configs in under from older " \
+			"than days weekly shared home server folder and then email summary", w)
+			srand(7); for (i = 0; i < n; i++) { s = ""; for (k = 0; k < 12; k++)
+			s = s w[int(rand() * nw) + 1] " "; printf "{\"id\":\"intent_%d\",\"natural_language_intent\":" \
+			"\"%stask %d\"}\n", i, s, i } }' ;;
 	ise-audit) # small trajectories: a request, a tool call, its result, an answer
 		awk -v n="${2:-20}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"traj_%d\",\"messages\":[" \
 			"{\"role\":\"user\",\"content\":\"list dir%d\"},{\"role\":\"assistant\",\"content\":\"\"," \
@@ -48,6 +73,15 @@ filter_input() {
 			"\"arguments\":\"{\\\"command\\\":\\\"ls dir%d\\\"}\"}}]},{\"role\":\"tool\"," \
 			"\"tool_call_id\":\"call_%d\",\"content\":\"a.txt\"},{\"role\":\"assistant\"," \
 			"\"content\":\"dir%d holds a.txt\"}]}\n", i, i, i, i, i, i }' ;;
+	*) return 1 ;;
+	esac
+}
+
+# Programs that write one summary of their input, not a record per record:
+# conventions.bats checks -o for them, and that --resume is refused.
+summary_program() {
+	case $1 in
+	ise-vendi) return 0 ;;
 	*) return 1 ;;
 	esac
 }

@@ -1,0 +1,627 @@
+/*
+ * sim: the loop of one trajectory, the agent's tool calls run for real,
+ * and the record it makes.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "diag.h"
+#include "jsondoc.h"
+#include "offline.h"
+#include "rng.h"
+#include "simuser.h"
+#include "template.h"
+#include "xalloc.h"
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- calls, turns, decisions ---- */
+
+int ise_call_failed(const struct ise_call *c)
+{
+	return !c->ok || c->timed_out || c->signal ||
+	       (!strcmp(c->name, "exec") && c->exit_code > 0);
+}
+
+/* What a call was about, in a few words: the command, the path, the URL. */
+static char *gist(const struct ise_call *c)
+{
+	static const char *const keys[] = {"command", "path",   "url", "query",
+					   "pattern", "action", "name"};
+	cJSON *args = cJSON_Parse(c->args);
+	const char *v = NULL;
+	char *out;
+
+	for (size_t i = 0; !v && cJSON_IsObject(args) && i < sizeof keys / sizeof *keys; i++)
+		v = ise_json_string(args, keys[i]);
+	if (!cJSON_IsObject(args)) {
+		out = ise_xasprintf("%s (malformed arguments)", c->name);
+	} else if (!v) {
+		out = ise_xstrdup(c->name);
+	} else {
+		size_t n = strcspn(v, "\n");
+		int cut = n > 80 || v[n];
+		out = ise_xasprintf(!strcmp(c->name, "exec") ? "%s `%.*s%s`" : "%s %.*s%s", c->name,
+				    (int)(n > 80 ? 80 : n), v, cut ? " ..." : "");
+	}
+	cJSON_Delete(args);
+	return out;
+}
+
+void ise_call_key_line(const struct ise_call *c, const char **s, size_t *len)
+{
+	const char *line = c->content;
+
+	*s = NULL, *len = 0;
+	while (line && *line) {
+		size_t n = strcspn(line, "\n"), lead = strspn(line, " \t");
+		if (n > lead && strncmp(line + lead, "(Command", 8)) {
+			*s = line + lead, *len = n - lead;
+			if (!c->ok)
+				return;
+		}
+		line = line[n] ? line + n + 1 : NULL;
+	}
+}
+
+char *ise_call_digest(const struct ise_call *c)
+{
+	char *what = gist(c), *out, result[64];
+	const char *line;
+	size_t n;
+
+	if (!c->ok)
+		snprintf(result, sizeof result, "failed");
+	else if (c->timed_out)
+		snprintf(result, sizeof result, "timed out");
+	else if (!strcmp(c->name, "exec") && c->exit_code >= 0)
+		snprintf(result, sizeof result, "exit %d", c->exit_code);
+	else if (!strcmp(c->name, "exec") && c->signal)
+		snprintf(result, sizeof result, "killed");
+	else if (!strcmp(c->name, "exec"))
+		snprintf(result, sizeof result, "running in the background");
+	else
+		snprintf(result, sizeof result, "ok");
+	ise_call_key_line(c, &line, &n);
+	if (ise_call_failed(c) && line) {
+		if (n > 120)
+			n = 120;
+		while (n && ((unsigned char)line[n] & 0xC0) == 0x80)
+			n--;
+		out = ise_xasprintf("%s -> %s: %.*s", what, result, (int)n, line);
+	} else {
+		out = ise_xasprintf("%s -> %s", what, result);
+	}
+	free(what);
+	return out;
+}
+
+static void call_release(struct ise_call *c)
+{
+	free(c->name);
+	free(c->args);
+	free(c->content);
+}
+
+static void turn_release(struct ise_turn *t)
+{
+	for (size_t i = 0; i < t->ncalls; i++)
+		call_release(&t->calls[i]);
+	free(t->calls);
+	free(t->query);
+	free(t->reply);
+}
+
+void ise_decision_release(struct ise_decision *d)
+{
+	free(d->query);
+	free(d->reason);
+	d->query = d->reason = NULL;
+}
+
+void ise_role_usage_add(struct ise_role_usage *u, const struct ise_llm_reply *r)
+{
+	u->requests++;
+	u->prompt_tokens += r->prompt_tokens;
+	u->completion_tokens += r->completion_tokens;
+	u->estimated |= r->usage_estimated;
+}
+
+const cJSON *ise_sim_persona(const cJSON *intent)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(intent, "persona");
+
+	if (cJSON_IsObject(p))
+		return p;
+	p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(intent, "metadata"),
+					     "persona");
+	return cJSON_IsObject(p) ? p : NULL;
+}
+
+/* ---- one trajectory ---- */
+
+struct traj {
+	const struct ise_sim_config *c;
+	const cJSON *intent, *persona;
+	const char *id, *text;
+	uint64_t seed;
+	struct ise_ws *ws;
+	struct ise_offline *script;
+	cJSON *messages, *decisions;
+	struct ise_turn *turns;
+	size_t nturns, cap;
+	struct ise_role_usage user, agent;
+	unsigned long calls, agent_requests;
+	double start, deadline, t_user, t_agent, t_tools;
+	const char *failure;
+	char error[512];
+	int fatal, is_success;
+};
+
+static void fail(struct traj *t, const char *failure, const char *fmt, ...) ISE_PRINTF(3, 4);
+static void fail(struct traj *t, const char *failure, const char *fmt, ...)
+{
+	va_list ap;
+
+	t->failure = failure;
+	va_start(ap, fmt);
+	vsnprintf(t->error, sizeof t->error, fmt, ap);
+	va_end(ap);
+}
+
+static int out_of_time(struct traj *t)
+{
+	if (now() < t->deadline)
+		return 0;
+	fail(t, "timeout", "the trajectory ran past its budget of %g seconds", t->c->budget);
+	return 1;
+}
+
+static cJSON *message(const char *role, const char *content)
+{
+	cJSON *m = ise_json_checked(cJSON_CreateObject());
+
+	ise_json_add(m, "role", cJSON_CreateString(role));
+	ise_json_add(m, "content", cJSON_CreateString(content ? content : ""));
+	return m;
+}
+
+static int tool_given(const cJSON *tools, const char *name)
+{
+	const cJSON *spec;
+
+	cJSON_ArrayForEach(spec, tools) {
+		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(spec, "function");
+		const char *n = ise_json_string(fn, "name");
+		if (n && !strcmp(n, name))
+			return 1;
+	}
+	return 0;
+}
+
+static char *tool_names(const cJSON *tools)
+{
+	const cJSON *spec;
+	char *list = ise_xstrdup("");
+
+	cJSON_ArrayForEach(spec, tools) {
+		const char *n =
+		    ise_json_string(cJSON_GetObjectItemCaseSensitive(spec, "function"), "name");
+		char *more = ise_xasprintf("%s%s%s", list, *list ? ", " : "", n ? n : "?");
+		free(list);
+		list = more;
+	}
+	return list;
+}
+
+/* A command may not outlive the trajectory: cap its timeout to what is
+ * left; 1 when it was capped. */
+static int cap_timeout(struct traj *t, cJSON *args)
+{
+	const cJSON *to = cJSON_GetObjectItemCaseSensitive(args, "timeout");
+	double asked =
+	    cJSON_IsNumber(to) && to->valuedouble > 0 ? to->valuedouble : t->c->exec_timeout;
+	double left = floor((t->deadline - now()) * 10) / 10;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "background")) || asked <= left)
+		return 0;
+	cJSON_DeleteItemFromObjectCaseSensitive(args, "timeout");
+	ise_json_add(args, "timeout", cJSON_CreateNumber(left < 0.1 ? 0.1 : left));
+	return 1;
+}
+
+/* Run one tool call for real and add its tool message. */
+static void run_call(struct traj *t, struct ise_turn *turn, const cJSON *tool_call)
+{
+	const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tool_call, "function");
+	const char *name = ise_json_string_or(fn, "name", "");
+	const char *args = ise_json_string_or(fn, "arguments", "");
+	struct ise_tool_result r;
+	double t0 = now();
+	int capped = 0;
+
+	memset(&r, 0, sizeof r);
+	if (!tool_given(t->c->tools, name)) {
+		char *names = tool_names(t->c->tools);
+		ise_tool_fail(&r, "unknown tool '%s': the tools are %s", name, names);
+		r.exit_code = -1;
+		free(names);
+	} else {
+		cJSON *parsed = cJSON_Parse(args);
+		cJSON *given = cJSON_IsObject(parsed) ? parsed : cJSON_CreateString(args);
+		if (cJSON_IsObject(parsed) && !strcmp(name, "exec"))
+			capped = cap_timeout(t, parsed);
+		if (given != parsed)
+			cJSON_Delete(parsed);
+		ise_json_checked(given);
+		ise_ws_lock(t->ws);
+		ise_tool_call(t->ws, t->c->tools_config, name, given, &r);
+		ise_ws_unlock(t->ws);
+		cJSON_Delete(given);
+		if (capped && r.timed_out)
+			t->deadline = now(); /* it ran to the end of the budget */
+	}
+	t->t_tools += now() - t0;
+	cJSON *m = message("tool", r.content);
+	ise_json_add(m, "tool_call_id",
+		     cJSON_CreateString(ise_json_string_or(tool_call, "id", "")));
+	ise_json_add(t->messages, NULL, m);
+	ise_xgrow((void **)&turn->calls, &turn->cap, turn->ncalls + 1, sizeof *turn->calls);
+	turn->calls[turn->ncalls++] = (struct ise_call){
+	    .name = ise_xstrdup(name),
+	    .args = ise_xstrdup(args),
+	    .ok = r.ok,
+	    .exit_code = r.exit_code,
+	    .signal = r.signal,
+	    .timed_out = r.timed_out,
+	    .content = ise_xstrdup(r.content ? r.content : ""),
+	};
+	t->calls++;
+	ise_tool_result_free(&r);
+}
+
+/* The conversation as the agent model is sent it: reasoning is kept in the
+ * record only (servers differ on whether they accept it back). */
+static cJSON *agent_request(struct traj *t)
+{
+	cJSON *req = ise_json_checked(cJSON_CreateObject());
+	cJSON *messages = ise_json_checked(cJSON_Duplicate(t->messages, 1)), *m;
+
+	cJSON_ArrayForEach(m, messages)
+		cJSON_DeleteItemFromObjectCaseSensitive(m, "reasoning_content");
+	ise_json_add(req, "messages", messages);
+	ise_json_add(req, "tools", cJSON_Duplicate(t->c->tools, 1));
+	uint64_t seed = ise_mix64(t->seed ^ 0xa9e7) + t->agent_requests;
+	ise_json_add(req, "seed", cJSON_CreateNumber((double)(seed & 0x7fffffff)));
+	return req;
+}
+
+/* The agent model's next message; 0 with content/reasoning/calls, or -1. */
+static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **calls)
+{
+	for (int attempt = 0;; attempt++) {
+		struct ise_llm_reply reply;
+		char err[600] = "";
+		cJSON *req = agent_request(t);
+		double t0 = now();
+		t->agent_requests++;
+		enum ise_llm_status st =
+		    ise_llm_chat(t->c->agent_llm, req, &reply, err, sizeof err);
+		t->t_agent += now() - t0;
+		cJSON_Delete(req);
+		if (st != ISE_LLM_OK) {
+			fail(t, "agent_error", "agent request failed: %s", err);
+			t->fatal = st == ISE_LLM_FATAL;
+			ise_llm_reply_release(&reply);
+			return -1;
+		}
+		ise_role_usage_add(&t->agent, &reply);
+		if (!*reply.content && !reply.tool_calls) {
+			/* an empty generation: once more, with another seed */
+			ise_llm_reply_release(&reply);
+			if (attempt) {
+				fail(t, "agent_error", "the agent gave an empty reply twice");
+				return -1;
+			}
+			continue;
+		}
+		*content = reply.content, reply.content = NULL;
+		*reasoning = reply.reasoning, reply.reasoning = NULL;
+		*calls = reply.tool_calls, reply.tool_calls = NULL;
+		ise_llm_reply_release(&reply);
+		return 0;
+	}
+}
+
+/* The agent works on the last query until it answers without tool calls,
+ * or --max-steps messages. */
+static int agent_turn(struct traj *t, struct ise_turn *turn)
+{
+	for (unsigned step = 0; step < t->c->max_steps; step++) {
+		char *content = NULL, *reasoning = NULL;
+		cJSON *calls = NULL, *call;
+		if (out_of_time(t))
+			return -1;
+		if (t->script)
+			ise_offline_agent(t->script, turn, &content, &calls);
+		else if (agent_llm(t, &content, &reasoning, &calls) < 0)
+			return -1;
+		cJSON *m = message("assistant", content);
+		if (calls)
+			ise_json_add(m, "tool_calls", calls);
+		if (reasoning)
+			ise_json_add(m, "reasoning_content", cJSON_CreateString(reasoning));
+		ise_json_add(t->messages, NULL, m);
+		free(reasoning);
+		if (!calls) {
+			turn->reply = content;
+			return 0;
+		}
+		free(content);
+		cJSON_ArrayForEach(call, calls)
+			run_call(t, turn, call);
+	}
+	turn->step_capped = 1;
+	turn->reply = ise_xstrdup("");
+	return 0;
+}
+
+static void add_decision(struct traj *t, const struct ise_decision *d)
+{
+	cJSON *o = ise_json_checked(cJSON_CreateObject());
+
+	ise_json_add(o, "turn", cJSON_CreateNumber((double)t->nturns + 1));
+	ise_json_add(o, "completed", cJSON_CreateBool(d->completed));
+	if (!d->completed)
+		ise_json_add(o, "query", cJSON_CreateString(d->query));
+	ise_json_add(o, "reason", cJSON_CreateString(d->reason ? d->reason : ""));
+	if (d->is_success >= 0)
+		ise_json_add(o, "is_success", cJSON_CreateBool(d->is_success));
+	ise_json_add(o, "attempts", cJSON_CreateNumber(d->attempts));
+	if (d->redrafts)
+		ise_json_add(o, "redrafts", cJSON_CreateNumber(d->redrafts));
+	ise_json_add(t->decisions, NULL, o);
+}
+
+/* The user's next decision; 1 to go on, 0 when it completed, -1 on failure. */
+static int user_turn(struct traj *t)
+{
+	struct ise_decision d;
+	double t0 = now();
+
+	if (out_of_time(t))
+		return -1;
+	if (t->script) {
+		ise_offline_user(t->script, t->turns, t->nturns, &d);
+	} else {
+		struct ise_simuser u = {t->c->user_llm, t->c->user_prompt, t->c->drift,
+					t->c->sim_attempts, t->c->drift_retries};
+		uint64_t seed = ise_mix64(t->seed ^ 0x5e77) + ((uint64_t)t->nturns << 8);
+		enum ise_simuser_status st = ise_simuser_decide(
+		    &u, t->persona, t->text, t->turns, t->nturns, t->c->max_turns, seed, &d,
+		    &t->user, t->error, sizeof t->error);
+		t->t_user += now() - t0;
+		if (st != ISE_SIMUSER_OK) {
+			t->failure = st == ISE_SIMUSER_DRIFT ? "role_drift" : "simulator_error";
+			t->fatal = st == ISE_SIMUSER_FATAL;
+			return -1;
+		}
+	}
+	add_decision(t, &d);
+	if (d.completed) {
+		t->is_success = d.is_success != 0;
+		if (!t->is_success)
+			fail(t, "not_success", "the user ended without success: %s", d.reason);
+		ise_decision_release(&d);
+		return 0;
+	}
+	if (t->nturns >= t->c->max_turns) {
+		fail(t, "max_turns", "no completion after %u user turns", t->c->max_turns);
+		ise_decision_release(&d);
+		return -1;
+	}
+	ise_xgrow((void **)&t->turns, &t->cap, t->nturns + 1, sizeof *t->turns);
+	struct ise_turn *turn = &t->turns[t->nturns++];
+	memset(turn, 0, sizeof *turn);
+	turn->query = d.query, d.query = NULL;
+	ise_decision_release(&d);
+	ise_json_add(t->messages, NULL, message("user", turn->query));
+	return agent_turn(t, turn) < 0 ? -1 : 1;
+}
+
+static char *agent_system(const struct traj *t)
+{
+	cJSON *vars = ise_json_checked(cJSON_CreateObject());
+	char *names = tool_names(t->c->tools);
+
+	ise_template_var(vars, "workspace", "/workspace", "");
+	ise_template_var(vars, "tools", names, "none");
+	ise_template_var(vars, "network",
+			 t->c->net ? "Shell commands have network access."
+				   : "Shell commands have no network access; downloads and package "
+				     "installs will fail, so work with what the user gives you.",
+			 "");
+	char *text = ise_template_fill(t->c->agent_prompt, strlen(t->c->agent_prompt), vars);
+	free(names);
+	cJSON_Delete(vars);
+	return text;
+}
+
+/* --think: reasoning stays as reasoning_content, moves inline, or goes. */
+static void apply_think(cJSON *messages, enum ise_think think)
+{
+	cJSON *m;
+
+	if (think == ISE_THINK_KEEP)
+		return;
+	cJSON_ArrayForEach(m, messages) {
+		cJSON *r = cJSON_DetachItemFromObjectCaseSensitive(m, "reasoning_content");
+		if (r && think == ISE_THINK_INLINE) {
+			const char *content = ise_json_string_or(m, "content", "");
+			char *text =
+			    ise_xasprintf("<think>\n%s\n</think>\n\n%s", r->valuestring, content);
+			cJSON_ReplaceItemInObjectCaseSensitive(
+			    m, "content", ise_json_checked(cJSON_CreateString(text)));
+			free(text);
+		}
+		cJSON_Delete(r);
+	}
+}
+
+static cJSON *role_usage(const struct ise_role_usage *u)
+{
+	cJSON *o = ise_json_checked(cJSON_CreateObject());
+
+	ise_json_add(o, "requests", cJSON_CreateNumber((double)u->requests));
+	ise_json_add(o, "prompt_tokens", cJSON_CreateNumber((double)u->prompt_tokens));
+	ise_json_add(o, "completion_tokens", cJSON_CreateNumber((double)u->completion_tokens));
+	if (u->estimated)
+		ise_json_add(o, "estimated", cJSON_CreateTrue());
+	return o;
+}
+
+static double ms(double s)
+{
+	return floor(s * 1e3 + 0.5);
+}
+
+static cJSON *record_fields(struct traj *t)
+{
+	const struct ise_sim_config *c = t->c;
+	cJSON *a = ise_json_checked(cJSON_CreateObject());
+
+	ise_json_add(a, "status", cJSON_CreateString(t->failure ? "failed" : "completed"));
+	ise_json_add(a, "is_success", cJSON_CreateBool(!t->failure));
+	ise_json_add(a, "failure",
+		     t->failure ? cJSON_CreateString(t->failure) : cJSON_CreateNull());
+	if (t->failure)
+		ise_json_add(a, "error", cJSON_CreateString(t->error));
+	apply_think(t->messages, c->think);
+	ise_json_add(a, "messages", t->messages);
+	t->messages = NULL;
+	ise_json_add(a, "tools", cJSON_Duplicate(c->tools, 1));
+	ise_json_add(a, "user_turns", cJSON_CreateNumber((double)t->nturns));
+	ise_json_add(a, "total_steps", cJSON_CreateNumber((double)t->calls));
+	ise_json_add(a, "simulator", t->decisions);
+	t->decisions = NULL;
+	cJSON *usage = ise_json_checked(cJSON_CreateObject());
+	long in = t->user.prompt_tokens + t->agent.prompt_tokens;
+	long out = t->user.completion_tokens + t->agent.completion_tokens;
+	ise_json_add(usage, "prompt_tokens", cJSON_CreateNumber((double)in));
+	ise_json_add(usage, "completion_tokens", cJSON_CreateNumber((double)out));
+	ise_json_add(usage, "total_tokens", cJSON_CreateNumber((double)(in + out)));
+	ise_json_add(usage, "user", role_usage(&t->user));
+	ise_json_add(usage, "agent", role_usage(&t->agent));
+	ise_json_add(a, "usage", usage);
+	ise_json_add(a, "engine", cJSON_CreateString(t->script ? "offline" : "llm"));
+	if (!t->script) {
+		cJSON *models = ise_json_checked(cJSON_CreateObject());
+		ise_json_add(models, "user",
+			     c->user_model ? cJSON_CreateString(c->user_model)
+					   : cJSON_CreateNull());
+		ise_json_add(models, "agent",
+			     c->agent_model ? cJSON_CreateString(c->agent_model)
+					    : cJSON_CreateNull());
+		ise_json_add(a, "models", models);
+	}
+	ise_json_add(a, "workspace", cJSON_CreateString(t->id));
+	ise_json_add(a, "isolation",
+		     cJSON_CreateString(ise_isolation_name(ise_sandbox_level(c->sandbox))));
+	ise_json_add(a, "template", cJSON_CreateString(c->template_name));
+	if (c->timings) {
+		cJSON *tm = ise_json_checked(cJSON_CreateObject());
+		ise_json_add(tm, "total_ms", cJSON_CreateNumber(ms(now() - t->start)));
+		ise_json_add(tm, "user_ms", cJSON_CreateNumber(ms(t->t_user)));
+		ise_json_add(tm, "agent_ms", cJSON_CreateNumber(ms(t->t_agent)));
+		ise_json_add(tm, "tools_ms", cJSON_CreateNumber(ms(t->t_tools)));
+		ise_json_add(a, "timings", tm);
+	}
+	return a;
+}
+
+/* A directory name for --keep from an id: no '/', no leading dot. */
+static char *keep_path(const char *dir, const char *id)
+{
+	char *name = ise_xstrdup(id);
+
+	for (char *p = name; *p; p++)
+		if (*p == '/' || (unsigned char)*p < 0x20)
+			*p = '_';
+	if (name[0] == '.')
+		name[0] = '_';
+	char *path = ise_xasprintf("%s/%s", dir, name);
+	free(name);
+	return path;
+}
+
+void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise_sim_outcome *out)
+{
+	struct traj t = {.c = c, .intent = intent};
+	const char *why = NULL;
+
+	memset(out, 0, sizeof *out);
+	t.id = ise_json_string_or(intent, "id", "");
+	t.persona = ise_sim_persona(intent);
+	t.text = ise_json_string(intent, "natural_language_intent");
+	t.seed = ise_hash_str(t.id, c->seed);
+	if (!c->user_llm) {
+		t.script = ise_offline_new(intent, c->catalog, c->seed, &why);
+		if (!t.script) {
+			snprintf(out->error, sizeof out->error, "%s", why);
+			return;
+		}
+	} else if (!t.text || !*t.text) {
+		snprintf(out->error, sizeof out->error,
+			 "record without a non-empty string 'natural_language_intent'");
+		return;
+	}
+	t.start = now();
+	t.deadline = t.start + c->budget;
+	t.messages = ise_json_checked(cJSON_CreateArray());
+	t.decisions = ise_json_checked(cJSON_CreateArray());
+	char *system = agent_system(&t);
+	ise_json_add(t.messages, NULL, message("system", system));
+	free(system);
+	char err[512] = "";
+	t.ws = ise_ws_open(c->sandbox, t.id, NULL, err, sizeof err);
+	if (!t.ws)
+		fail(&t, "workspace_error", "%s", err);
+	while (t.ws && user_turn(&t) > 0)
+		;
+	if (t.ws && c->keep_dir) {
+		char *path = keep_path(c->keep_dir, t.id);
+		if (ise_ws_keep(t.ws, path, err, sizeof err))
+			ise_warn("%s: cannot keep the workspace in '%s': %s", t.id, path, err);
+		free(path);
+	}
+	if (t.ws)
+		ise_ws_close(t.ws);
+	if (c->stats) {
+		atomic_fetch_add(&c->stats->turns, t.nturns);
+		atomic_fetch_add(&c->stats->calls, t.calls);
+		atomic_fetch_add(
+		    &c->stats->tokens,
+		    (unsigned long long)(t.user.prompt_tokens + t.user.completion_tokens +
+					 t.agent.prompt_tokens + t.agent.completion_tokens));
+	}
+	out->fatal = t.fatal;
+	out->failure = t.failure;
+	snprintf(out->error, sizeof out->error, "%s", t.error);
+	out->added = record_fields(&t);
+	for (size_t i = 0; i < t.nturns; i++)
+		turn_release(&t.turns[i]);
+	free(t.turns);
+	ise_offline_free(t.script);
+}

@@ -1,0 +1,343 @@
+/*
+ * ise-sim: play each intent as a conversation between a simulated user and
+ * a tool-using agent whose tool calls run for real in a sandbox, with
+ * models behind OpenAI-compatible endpoints or the offline engine.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "catalog.h"
+#include "cli.h"
+#include "diag.h"
+#include "embedded.h"
+#include "jsondoc.h"
+#include "jsonl.h"
+#include "lexicon.h"
+#include "llm.h"
+#include "pool.h"
+#include "resume.h"
+#include "sandbox.h"
+#include "sim.h"
+#include "tools.h"
+#include "xalloc.h"
+
+enum {
+	OPT_USER_PROMPT = 0x200,
+	OPT_AGENT_PROMPT,
+	OPT_TOOLS,
+	OPT_CATALOG,
+	OPT_LEXICON,
+	OPT_MAX_TURNS,
+	OPT_MAX_STEPS,
+	OPT_BUDGET,
+	OPT_SIM_ATTEMPTS,
+	OPT_DRIFT_RETRIES,
+	OPT_REJECTS,
+	OPT_THINK,
+	OPT_KEEP,
+	OPT_NO_TIMINGS,
+	OPT_USER_BASE_URL,
+	OPT_USER_MODEL,
+	OPT_AGENT_BASE_URL,
+	OPT_AGENT_MODEL,
+};
+
+struct role {
+	const char *base_url, *model; /* from --user-* or --agent-* */
+};
+
+struct config {
+	const char *user_prompt_file, *agent_prompt_file, *tools_file, *catalog_file;
+	const char *lexicon_file, *rejects_file;
+	struct role user, agent;
+	struct ise_sim_config sim;
+	struct ise_sandbox_config sandbox;
+	struct ise_tools_config tools;
+	struct ise_sim_stats stats;
+};
+
+static const struct option options[] = {
+    {"user-prompt", required_argument, NULL, OPT_USER_PROMPT},
+    {"agent-prompt", required_argument, NULL, OPT_AGENT_PROMPT},
+    {"tools", required_argument, NULL, OPT_TOOLS},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
+    {"lexicon", required_argument, NULL, OPT_LEXICON},
+    {"max-turns", required_argument, NULL, OPT_MAX_TURNS},
+    {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+    {"budget", required_argument, NULL, OPT_BUDGET},
+    {"sim-attempts", required_argument, NULL, OPT_SIM_ATTEMPTS},
+    {"drift-retries", required_argument, NULL, OPT_DRIFT_RETRIES},
+    {"rejects", required_argument, NULL, OPT_REJECTS},
+    {"think", required_argument, NULL, OPT_THINK},
+    {"keep", required_argument, NULL, OPT_KEEP},
+    {"no-timings", no_argument, NULL, OPT_NO_TIMINGS},
+    {"user-base-url", required_argument, NULL, OPT_USER_BASE_URL},
+    {"user-model", required_argument, NULL, OPT_USER_MODEL},
+    {"agent-base-url", required_argument, NULL, OPT_AGENT_BASE_URL},
+    {"agent-model", required_argument, NULL, OPT_AGENT_MODEL},
+    ISE_SANDBOX_OPTIONS,
+    {0},
+};
+
+static const struct ise_cli cli = {
+    .synopsis = "[--max-turns N] [--max-steps N] [--budget SECS] [--rejects FILE]\n"
+		"       [--think inline|keep|drop] [--tools FILE] [--user-prompt FILE]\n"
+		"       [--agent-prompt FILE] [--keep DIR] [sandbox options] [-j N]\n"
+		"       [-o FILE [--resume]] [--progress] [LLM options] [FILE...]",
+    .about = "Play each intent of FILE (or standard input) as a conversation: a simulated\n"
+	     "user gives one instruction per turn to an agent whose tool calls run for real\n"
+	     "in a sandboxed workspace; write the completed trajectories.",
+    .help = "      --max-turns=N   user turns at most (default 20)\n"
+	    "      --max-steps=N   agent messages per user turn at most (default 30)\n"
+	    "      --budget=SECS   wall time of one trajectory at most (default 1800)\n"
+	    "      --rejects=FILE  write the trajectories that fail here, with why\n"
+	    "      --think=MODE    agent reasoning: keep (reasoning_content, default),\n"
+	    "                      inline (<think> in content) or drop\n"
+	    "      --tools=FILE    the agent's tool specs (default: the catalog's 16)\n"
+	    "      --catalog=FILE  task catalog, for the offline engine and the tools\n"
+	    "      --user-prompt=FILE   simulator prompt (default: prompts/user.txt)\n"
+	    "      --agent-prompt=FILE  agent system prompt (default: prompts/agent.txt)\n"
+	    "      --lexicon=FILE  role-drift phrases a user turn may not hold\n"
+	    "      --sim-attempts=N     simulator requests for a usable reply (default 3)\n"
+	    "      --drift-retries=N    redrafts of a user turn that drifts (default 3)\n"
+	    "      --keep=DIR      save each workspace's files under DIR/ID\n"
+	    "      --no-timings    leave timings out, so reruns give the same bytes\n"
+	    "      --user-base-url=URL, --user-model=NAME    the simulator's endpoint\n"
+	    "      --agent-base-url=URL, --agent-model=NAME  the agent's endpoint\n"
+	    "\nthe sandbox, as in ise-exec:\n" ISE_SANDBOX_HELP "\n",
+    .options = options,
+    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
+	      ISE_OPT_LLM,
+};
+
+static void handle(int opt, const char *arg, void *ctx)
+{
+	struct config *cf = ctx;
+
+	if (ise_sandbox_option(opt, arg, &cf->sandbox, &cf->tools))
+		return;
+	switch (opt) {
+	case OPT_USER_PROMPT:
+		cf->user_prompt_file = arg;
+		break;
+	case OPT_AGENT_PROMPT:
+		cf->agent_prompt_file = arg;
+		break;
+	case OPT_TOOLS:
+		cf->tools_file = arg;
+		break;
+	case OPT_CATALOG:
+		cf->catalog_file = arg;
+		break;
+	case OPT_LEXICON:
+		cf->lexicon_file = arg;
+		break;
+	case OPT_MAX_TURNS:
+		cf->sim.max_turns = (unsigned)ise_parse_uint("--max-turns", arg, 1, 1000);
+		break;
+	case OPT_MAX_STEPS:
+		cf->sim.max_steps = (unsigned)ise_parse_uint("--max-steps", arg, 1, 10000);
+		break;
+	case OPT_BUDGET:
+		cf->sim.budget = ise_parse_double("--budget", arg, 0.001, 7 * 86400);
+		break;
+	case OPT_SIM_ATTEMPTS:
+		cf->sim.sim_attempts = (unsigned)ise_parse_uint("--sim-attempts", arg, 1, 100);
+		break;
+	case OPT_DRIFT_RETRIES:
+		cf->sim.drift_retries = (unsigned)ise_parse_uint("--drift-retries", arg, 0, 100);
+		break;
+	case OPT_REJECTS:
+		cf->rejects_file = arg;
+		break;
+	case OPT_THINK:
+		if (!strcmp(arg, "keep"))
+			cf->sim.think = ISE_THINK_KEEP;
+		else if (!strcmp(arg, "inline"))
+			cf->sim.think = ISE_THINK_INLINE;
+		else if (!strcmp(arg, "drop"))
+			cf->sim.think = ISE_THINK_DROP;
+		else
+			ise_usage_error("invalid value for --think: '%s' (inline, keep or drop)",
+					arg);
+		break;
+	case OPT_KEEP:
+		cf->sim.keep_dir = arg;
+		break;
+	case OPT_NO_TIMINGS:
+		cf->sim.timings = 0;
+		break;
+	case OPT_USER_BASE_URL:
+		cf->user.base_url = arg;
+		break;
+	case OPT_USER_MODEL:
+		cf->user.model = arg;
+		break;
+	case OPT_AGENT_BASE_URL:
+		cf->agent.base_url = arg;
+		break;
+	case OPT_AGENT_MODEL:
+		cf->agent.model = arg;
+		break;
+	}
+}
+
+static char *read_text(const char *path, const char *builtin)
+{
+	size_t len;
+
+	return path ? ise_read_file(path, &len) : ise_xstrdup(builtin);
+}
+
+static void work(void *ctx, struct ise_job *job)
+{
+	struct config *cf = ctx;
+	struct ise_sim_outcome out;
+
+	ise_sim_run(&cf->sim, job->in, &out);
+	if (!out.added) { /* not an intent it can play */
+		snprintf(job->error, sizeof job->error, "%s", out.error);
+		return;
+	}
+	atomic_fetch_add(&cf->stats.done, 1);
+	if (out.fatal) { /* left for --resume: neither kept nor rejected */
+		snprintf(job->error, sizeof job->error, "%s", out.error);
+		job->fatal = 1;
+		cJSON_Delete(out.added);
+		return;
+	}
+	if (!out.failure) {
+		atomic_fetch_add(&cf->stats.kept, 1);
+		job->added = out.added;
+		return;
+	}
+	atomic_fetch_add(&cf->stats.rejected, 1);
+	snprintf(job->error, sizeof job->error, "trajectory rejected (%s): %s", out.failure,
+		 out.error);
+	job->reject = ise_json_checked(cJSON_Duplicate(job->in, 1));
+	cJSON *item;
+	cJSON_ArrayForEach(item, out.added) {
+		cJSON_DeleteItemFromObjectCaseSensitive(job->reject, item->string);
+	}
+	while ((item = out.added->child)) {
+		cJSON_DetachItemViaPointer(out.added, item);
+		cJSON_AddItemToObject(job->reject, item->string, item);
+	}
+	cJSON_Delete(out.added);
+}
+
+int main(int argc, char **argv)
+{
+	struct config cf = {.sim = {.max_turns = 20,
+				    .max_steps = 30,
+				    .budget = 1800,
+				    .sim_attempts = 3,
+				    .drift_retries = 3,
+				    .timings = 1}};
+	struct ise_options o;
+	struct ise_catalog catalog;
+	struct ise_lexicon drift;
+	struct ise_reader in;
+	struct ise_writer out, rejects;
+	struct ise_idset done;
+	char err[512] = "";
+
+	ise_diag_init(argv[0]);
+	ise_sandbox_config_default(&cf.sandbox);
+	ise_tools_config_default(&cf.tools);
+	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
+
+	struct ise_llm_config user = ise_sim_role(&o.llm, "USER", cf.user.base_url, cf.user.model);
+	struct ise_llm_config agent =
+	    ise_sim_role(&o.llm, "AGENT", cf.agent.base_url, cf.agent.model);
+	int ro = o.llm.cache_mode == ISE_CACHE_RO;
+	if (o.offline == ISE_OFFLINE_NO_ENDPOINT && (user.base_url || agent.base_url))
+		o.offline = 0; /* the roles have endpoints of their own */
+	if (!o.offline && !ro && (!user.base_url || !agent.base_url))
+		ise_usage_error("no endpoint for the %s (ISE_%s_BASE_URL, --%s-base-url or "
+				"OPENAI_BASE_URL)",
+				user.base_url ? "agent" : "simulated user",
+				user.base_url ? "AGENT" : "USER", user.base_url ? "agent" : "user");
+
+	if (cf.sim.keep_dir && mkdir(cf.sim.keep_dir, 0755) && errno != EEXIST)
+		ise_die(ISE_EXIT_USAGE, "--keep: cannot make '%s': %s", cf.sim.keep_dir,
+			strerror(errno));
+	ise_catalog_load(&catalog, cf.catalog_file);
+	ise_lexicon_load(&drift, cf.lexicon_file);
+	cJSON *tools = ise_sim_tools(cf.tools_file, &catalog);
+	char *user_prompt = read_text(cf.user_prompt_file, ise_data_user);
+	char *agent_prompt = read_text(cf.agent_prompt_file, ise_data_agent);
+
+	/* before any thread: it moves the process into a mount namespace */
+	struct ise_sandbox *sandbox = ise_sandbox_new(&cf.sandbox, err, sizeof err);
+	if (!sandbox)
+		ise_fatal("sandbox: %s", err);
+	cJSON *described = ise_sandbox_describe(sandbox);
+
+	ise_cli_note_offline(&o);
+	struct ise_sim_config *s = &cf.sim;
+	if (!o.offline) {
+		s->user_llm = ise_llm_new(&user);
+		s->agent_llm =
+		    ise_sim_same_endpoint(&user, &agent) ? s->user_llm : ise_llm_new(&agent);
+		s->user_model = user.model;
+		s->agent_model = agent.model;
+	}
+	s->user_prompt = user_prompt;
+	s->agent_prompt = agent_prompt;
+	s->catalog = &catalog;
+	s->drift = &drift;
+	s->tools = tools;
+	s->sandbox = sandbox;
+	s->tools_config = &cf.tools;
+	s->template_name = cf.sandbox.template_dir ? cf.sandbox.template_dir : "built-in";
+	s->exec_timeout = cf.sandbox.timeout_s;
+	s->net = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(described, "network"));
+	s->seed = o.seed;
+	s->stats = &cf.stats;
+	cJSON_Delete(described);
+
+	ise_output_open(&o, &out, ISE_WRITE_UNBUFFERED, &done);
+	if (cf.rejects_file)
+		/* rewritten every run: a resumed run plays every reject again */
+		ise_writer_open(&rejects, cf.rejects_file, ISE_WRITE_UNBUFFERED);
+	ise_reader_init(&in, o.files, o.nfiles, o.max_line, o.strict ? ISE_READ_STRICT : 0);
+	struct ise_options pool_options = o;
+	pool_options.progress = 0; /* ise-sim draws its own line */
+	struct ise_pool_io io = {.in = &in,
+				 .out = &out,
+				 .rejects = cf.rejects_file ? &rejects : NULL,
+				 .done = &done,
+				 .options = &pool_options};
+	struct ise_sim_progress *progress = ise_sim_progress_start(&cf.stats, o.progress);
+	int status = ise_pool_run(&io, work, &cf);
+	ise_sim_progress_stop(progress);
+	if (s->user_llm) {
+		char totals[256];
+		ise_llm_totals(s->user_llm, totals, sizeof totals);
+		ise_warn("%s: %s", s->agent_llm == s->user_llm ? "models" : "simulated user",
+			 totals);
+		if (s->agent_llm != s->user_llm) {
+			ise_llm_totals(s->agent_llm, totals, sizeof totals);
+			ise_warn("agent: %s", totals);
+		}
+	}
+	ise_writer_close(&out);
+	if (cf.rejects_file)
+		ise_writer_close(&rejects);
+	ise_reader_release(&in);
+	ise_idset_release(&done);
+	if (s->agent_llm != s->user_llm)
+		ise_llm_free(s->agent_llm);
+	ise_llm_free(s->user_llm);
+	ise_sandbox_free(sandbox);
+	cJSON_Delete(tools);
+	free(user_prompt);
+	free(agent_prompt);
+	ise_lexicon_release(&drift);
+	ise_catalog_release(&catalog);
+	return status;
+}

@@ -1,0 +1,507 @@
+#!/usr/bin/env bats
+# ise-sim: the offline engine, and the simulator and agent against the fake
+# server, every tool call run for real in the sandbox (as root: namespaces).
+load helper
+load fake
+
+setup_file() {
+	export INTENTS=$BATS_FILE_TMPDIR/intents.jsonl
+	ise-persona -n 100 2>/dev/null | ise-sample -n 40 | ise-render --offline >"$INTENTS" 2>/dev/null
+	head -n 1 "$INTENTS" >"$BATS_FILE_TMPDIR/one.jsonl"
+	export ONE=$BATS_FILE_TMPDIR/one.jsonl
+	# one-task intents for tasks whose plans print the same bytes every run
+	export SINGLE=$BATS_FILE_TMPDIR/single.jsonl
+	filter_input ise-sim 10 >"$SINGLE" 2>/dev/null
+}
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	unset OPENAI_BASE_URL OPENAI_API_KEY ISE_MODEL ISE_USER_BASE_URL ISE_USER_API_KEY \
+		ISE_USER_MODEL ISE_AGENT_BASE_URL ISE_AGENT_API_KEY ISE_AGENT_MODEL
+}
+
+teardown() {
+	[ -z "${FAKE_PID:-}" ] || fake_stop
+}
+
+# The two roles on one fake server, told apart by their model names.
+sim() {
+	ise-sim --user-model sim --agent-model agent "$@"
+}
+
+# A simulator reply: decision COMPLETED QUERY [REASON] [IS_SUCCESS]
+decision() {
+	jq -cn --argjson c "$1" --arg q "$2" --arg r "${3:-next step}" --argjson s "${4:-true}" \
+		'{completed: $c, query: $q, reason: $r, is_success: $s}'
+}
+
+# Tape entries.  user_turn N QUERY: the simulator's reply to its Nth call;
+# user_done: it completes (any call not matched before); agent_calls
+# LAST_USER_RE CALLS_JSON: the agent's tool calls for that query; agent_says
+# TEXT: its reply once a tool result came back.
+user_turn() {
+	jq -cn --arg n "message number $1 of" --arg c "$(decision false "$2")" \
+		'{match: {model: "sim", contains: $n}, reply: {content: $c}, repeat: -1}'
+}
+user_done() {
+	jq -cn --arg c "$(decision true "" "${1:-all done}" "${2:-true}")" \
+		'{match: {model: "sim"}, reply: {content: $c}, repeat: -1}'
+}
+agent_calls() {
+	jq -cn --arg re "$1" --argjson calls "$2" \
+		'{match: {model: "agent", last_role: "user", last_user_re: $re}, reply: {tool_calls: $calls}, repeat: -1}'
+}
+agent_says() {
+	jq -cn --arg c "$1" '{match: {model: "agent", last_role: "tool"}, reply: {content: $c}, repeat: -1}'
+}
+
+# The request bodies a role sent, one a line.
+requests() {
+	jq -c --arg m "$1" 'select(.body.model == $m) | .body' "$FAKE_LOG"
+}
+
+@test "a full multi-turn trajectory: real files and exit codes in the tool messages, the user sees what ran" {
+	fake_start
+	fake_tape "$(user_turn 1 "Make a folder data and put the numbers 1 to 5 in data/n.txt.")
+$(user_turn 2 "Now give me their sum, and list missing.txt too.")
+$(user_done "both steps done")
+$(agent_calls "numbers 1 to 5" '[{"name":"exec","arguments":{"command":"mkdir -p data && seq 1 5 > data/n.txt && wc -l < data/n.txt"}}]')
+$(agent_calls "sum" '[{"name":"exec","arguments":{"command":"awk \"{s+=\\$1} END {print s}\" data/n.txt"}},{"name":"exec","arguments":{"command":"ls missing.txt"}}]')
+$(agent_says "Done: data/n.txt holds 1 to 5, their sum is 15, and missing.txt does not exist.")"
+	run -0 --separate-stderr sim --keep kept "$ONE"
+	assert_equal "${#lines[@]}" 1
+	id=$(jq -r .id "$ONE")
+	r=$output
+	# the intent's fields are kept, the trajectory's added
+	jq -e --argjson in "$(cat "$ONE")" '.persona == $in.persona and .task_params == $in.task_params and
+		.natural_language_intent == $in.natural_language_intent' <<<"$r"
+	jq -e '.status == "completed" and .is_success == true and .failure == null and .engine == "llm" and
+		.user_turns == 2 and .total_steps == 3 and .isolation == "ns" and .template == "built-in" and
+		.workspace == .id and (.tools | length) == 16 and .models == {user: "sim", agent: "agent"} and
+		(.timings | .total_ms >= .tools_ms)' <<<"$r"
+	# the messages, in order, in the OpenAI chat format
+	assert_equal "$(jq -c '[.messages[].role]' <<<"$r")" \
+		'["system","user","assistant","tool","assistant","user","assistant","tool","tool","assistant"]'
+	jq -e '.messages[0].content | contains("/workspace")' <<<"$r"
+	jq -e '[.messages[] | select(.tool_calls) | .tool_calls[] | .function.arguments | type] | all(. == "string")' <<<"$r"
+	assert_equal "$(jq -c '[.messages[] | select(.role == "tool") | .content]' <<<"$r")" \
+		'["5\n","15\n","ls: cannot access '"'"'missing.txt'"'"': No such file or directory\n\n(Command exited with code 2)"]'
+	# every decision, with its reason
+	assert_equal "$(jq -c '[.simulator[] | [.turn, .completed, .reason]]' <<<"$r")" \
+		'[[1,false,"next step"],[2,false,"next step"],[3,true,"both steps done"]]'
+	jq -e '.usage.user.requests == 3 and .usage.agent.requests == 4 and .usage.total_tokens > 0 and
+		.usage.total_tokens == .usage.prompt_tokens + .usage.completion_tokens' <<<"$r"
+	# the simulator saw what really ran, not only the agent's account
+	requests sim >sim.jsonl
+	jq -e -s '.[1].messages[-1].content | contains("exec `mkdir -p data && seq 1 5 > data/n.txt && wc -l < data/n.txt` -> exit 0")' sim.jsonl
+	jq -e -s '.[2].messages[-1].content | contains("exec `ls missing.txt` -> exit 2: ls: cannot access") and contains("2 tool calls, 1 failed")' sim.jsonl
+	jq -e -s 'all(.[]; .response_format.json_schema.name == "user_turn")' sim.jsonl
+	# the agent got the 16 tools and every tool result
+	requests agent >agent.jsonl
+	jq -e -s '(.[0].tools | length) == 16 and (.[3].messages | map(select(.role == "tool")) | length) == 3' agent.jsonl
+	# the workspace really held the files
+	assert_equal "$(cat "kept/$id/data/n.txt")" "$(seq 1 5)"
+}
+
+@test "parallel tool calls in one message all run, each result in call order with its id" {
+	fake_start
+	fake_tape "$(user_turn 1 "Write a.txt and b.txt, then list them.")
+$(user_done)
+$(agent_calls "Write" '[{"name":"write","arguments":{"path":"a.txt","content":"A\n"}},{"name":"write","arguments":{"path":"b.txt","content":"B\n"}},{"name":"exec","arguments":{"command":"sleep 0.2; cat a.txt b.txt"}}]')
+$(agent_says "a.txt and b.txt are written.")"
+	run -0 --separate-stderr sim "$ONE"
+	jq -e '.total_steps == 3' <<<"$output"
+	assert_equal "$(jq -c '[.messages[2].tool_calls[].id] == [.messages[3,4,5].tool_call_id]' <<<"$output")" true
+	assert_equal "$(jq -c '[.messages[2].tool_calls[].id] | unique | length' <<<"$output")" 3
+	assert_equal "$(jq -r '.messages[5].content' <<<"$output")" "A
+B"
+}
+
+@test "malformed arguments go back to the agent as a tool error; Ollama-shaped calls still run" {
+	fake_start
+	fake_tape "$(user_turn 1 "Run the listing.")
+$(user_done)
+$(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {tool_calls: [
+	{name: "exec", arguments_raw: "{\"command\": \"ls"},
+	{name: "exec", arguments_obj: {command: "echo fine"}, no_id: true},
+	{name: "no_such_tool", arguments: {}}]}}')
+$(agent_says "One call was broken.")"
+	run -0 --separate-stderr sim "$ONE"
+	r=$output
+	jq -e '.total_steps == 3 and .status == "completed"' <<<"$r"
+	jq -e '.messages[3].content | test("exec: the arguments are not valid JSON")' <<<"$r"
+	assert_equal "$(jq -r '.messages[4].content' <<<"$r")" fine
+	jq -e '.messages[5].content | startswith("unknown tool '"'"'no_such_tool'"'"': the tools are exec, process, read")' <<<"$r"
+	# the arguments are kept as the model sent them, ids made where missing
+	jq -e '.messages[2].tool_calls | .[0].function.arguments == "{\"command\": \"ls" and
+		(.[1].id | length) > 0 and (map(.id) | unique | length) == 3' <<<"$r"
+	# the agent was shown the error
+	requests agent | tail -n 1 | jq -e '.messages | map(select(.role == "tool")) | .[0].content | test("not valid JSON")'
+}
+
+@test "--think keep, inline, drop; the agent is never sent reasoning back" {
+	fake_start
+	fake_tape "$(user_turn 1 "Say hi.")
+$(user_done)
+$(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {reasoning_content: "plan: echo", tool_calls: [{name: "exec", arguments: {command: "echo hi"}}]}, repeat: -1}')
+$(jq -cn '{match: {model: "agent", last_role: "tool"}, reply: {content: "<think>it worked</think>It printed hi."}, repeat: -1}')"
+	run -0 --separate-stderr sim "$ONE"
+	jq -e '.messages[2].reasoning_content == "plan: echo" and .messages[4].reasoning_content == "it worked" and
+		.messages[4].content == "It printed hi."' <<<"$output"
+	run -0 --separate-stderr sim --think inline "$ONE"
+	jq -e '.messages[2].content == "<think>\nplan: echo\n</think>\n\n" and
+		.messages[4].content == "<think>\nit worked\n</think>\n\nIt printed hi." and
+		([.messages[] | has("reasoning_content")] | any | not)' <<<"$output"
+	run -0 --separate-stderr sim --think drop "$ONE"
+	jq -e '.messages[4].content == "It printed hi." and ([.messages[] | has("reasoning_content")] | any | not)' <<<"$output"
+	[ "$(requests agent | grep -c reasoning)" -eq 0 ]
+	run -2 sim --think loud "$ONE"
+}
+
+@test "simulator JSON in fences, cut at max_tokens, or with wrong types is repaired by asking again" {
+	fake_start
+	good=$(decision false "List the workspace.")
+	fake_tape "$(jq -cn --arg c "Here you go:
+\`\`\`json
+$good
+\`\`\`" '{match: {model: "sim", contains: "message number 1 of"}, reply: {content: $c}}')
+$(jq -cn '{match: {model: "sim", contains: "message number 2 of"}, reply: {content: "{\"completed\": false, \"query\": \"Now count the", finish_reason: "length"}}')
+$(jq -cn '{match: {model: "sim", contains: "message number 2 of"}, reply: {content: "{\"completed\": \"false\", \"query\": \"Now count the files.\", \"reason\": \"x\"}"}}')
+$(user_turn 2 "Now count the files.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"ls"}}]')
+$(agent_says "Listed.")"
+	run -0 --separate-stderr sim "$ONE"
+	assert_equal "$(jq -c '[.simulator[].attempts]' <<<"$output")" "[1,3,1]"
+	requests sim >sim.jsonl
+	assert_equal "$(wc -l <sim.jsonl)" 5
+	# each retry shows the bad reply and why, and has a new seed
+	jq -e -s '.[2].messages[-2:] | .[0].role == "assistant" and (.[0].content | startswith("{\"completed\": false")) and
+		(.[1].content | contains("it was cut off"))' sim.jsonl
+	jq -e -s '.[3].messages[-1].content | contains("\"completed\" must be the JSON boolean true or false")' sim.jsonl
+	jq -e -s '[.[1:4][].seed] | unique | length == 3' sim.jsonl
+	# a simulator that never gives a usable reply rejects the trajectory
+	fake_tape "$(jq -cn '{match: {model: "sim"}, reply: {content: "{\"completed\": 1}"}, repeat: -1}')"
+	run -1 --separate-stderr sim --sim-attempts 2 --rejects rej.jsonl "$ONE"
+	assert_output ""
+	[[ $stderr == *"trajectory rejected (simulator_error): no usable simulator reply after 2 tries: \"completed\" must be the JSON boolean"* ]] || fail "$stderr"
+	jq -e '.status == "failed" and .failure == "simulator_error" and .user_turns == 0' rej.jsonl
+}
+
+@test "a user turn in the assistant's voice is asked for again; one that keeps drifting is rejected" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$(decision false "I'd be happy to help you set up the report.")" '{match: {model: "sim", contains: "message number 1 of"}, reply: {content: $c}}')
+$(user_turn 1 "Set up the report folder.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"mkdir report"}}]')
+$(agent_says "Made report/.")"
+	run -0 --separate-stderr sim "$ONE"
+	jq -e '.simulator[0] | .attempts == 2 and .redrafts == 1 and .query == "Set up the report folder."' <<<"$output"
+	jq -e '[.messages[] | select(.role == "user") | .content] == ["Set up the report folder."]' <<<"$output"
+	requests sim | sed -n 2p | jq -e --arg p "Your query says 'I'd be happy to'" '.messages[-1].content | contains($p)'
+	fake_reset
+	fake_tape "$(jq -cn --arg c "$(decision false "Sure, let me know if you need anything else.")" '{match: {model: "sim"}, reply: {content: $c}, repeat: -1}')"
+	run -1 --separate-stderr sim --drift-retries 1 --rejects rej.jsonl "$ONE"
+	[[ $stderr == *"(role_drift): the simulated user kept writing as the assistant ('Sure, let me') after 1 redrafts"* ]] || fail "$stderr"
+	assert_equal "$(jq -r .failure rej.jsonl)" role_drift
+	assert_equal "$(fake_requests)" 2
+}
+
+@test "--max-turns: the simulator is told its last call may only finish; no completion is a reject" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$(decision false "Keep going.")" '{match: {model: "sim"}, reply: {content: $c}, repeat: -1}')
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"true"}}]')
+$(agent_says "Went on.")"
+	run -1 --separate-stderr sim --max-turns 2 --rejects rej.jsonl "$ONE"
+	assert_output ""
+	[[ $stderr == *"trajectory rejected (max_turns): no completion after 2 user turns"* ]] || fail "$stderr"
+	jq -e '.failure == "max_turns" and .user_turns == 2 and (.simulator | length) == 3 and .is_success == false' rej.jsonl
+	requests sim >sim.jsonl
+	assert_equal "$(wc -l <sim.jsonl)" 3
+	jq -e -s '(.[2].messages[-1].content | contains("You have no messages left")) and
+		(.[0].messages[-1].content | contains("message number 1 of at most 2"))' sim.jsonl
+}
+
+@test "only completed, successful trajectories are kept; the others go to --rejects with why" {
+	fake_start
+	head -n 3 "$INTENTS" | jq -c 'if input_line_number == 2 then .natural_language_intent += " GIVE-UP-MARKER" else . end' >three.jsonl
+	fake_tape "$(jq -cn --arg c "$(decision true "" "the camera is not reachable" false)" \
+		'{match: {model: "sim", contains: "GIVE-UP-MARKER"}, reply: {content: $c}, repeat: -1}')
+$(user_turn 1 "Do the first step.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo step"}}]')
+$(agent_says "Did the step.")"
+	run -1 --separate-stderr sim --rejects rej.jsonl three.jsonl
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .id)" "$(sed -n '1p;3p' three.jsonl | jq -r .id)"
+	assert_equal "$(wc -l <rej.jsonl)" 1
+	jq -e --arg id "$(sed -n 2p three.jsonl | jq -r .id)" '.id == $id and .status == "failed" and .is_success == false and
+		.failure == "not_success" and (.error | contains("the camera is not reachable")) and
+		(.messages | length) == 1 and .simulator[0].is_success == false and .persona.name != null' rej.jsonl
+	[[ $stderr == *"three.jsonl:2: trajectory rejected (not_success): the user ended without success: the camera is not reachable"* ]] || fail "$stderr"
+	# a rerun with --resume plays the reject again, and only it
+	sim -o out.jsonl three.jsonl 2>/dev/null || true
+	fake_reset
+	fake_tape "$(user_turn 1 "Do the first step.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo step"}}]')
+$(agent_says "Did the step.")"
+	run -0 --separate-stderr sim -o out.jsonl --resume three.jsonl
+	assert_equal "$(jq -r .id out.jsonl | sort)" "$(jq -r .id three.jsonl | sort)"
+	assert_equal "$(requests sim | grep -c GIVE-UP-MARKER)" 2
+	assert_equal "$(requests sim | wc -l)" 2
+}
+
+@test "kill -9 mid-run, then --resume: every id once, no finished trajectory asked for again" {
+	fake_start --latency-ms 60
+	tape="$(user_turn 1 "Print hello.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]')
+$(agent_says "Printed hello.")"
+	fake_tape "$tape"
+	ise-sim --user-model sim --agent-model agent -j 4 -o out.jsonl "$INTENTS" 2>/dev/null &
+	pid=$!
+	for _ in $(seq 100); do [ "$(wc -l <out.jsonl 2>/dev/null || echo 0)" -ge 8 ] && break; sleep 0.1; done
+	kill -9 "$pid"
+	wait "$pid" || true
+	n1=$(wc -l <out.jsonl)
+	[ "$n1" -ge 8 ] && [ "$n1" -lt 40 ]
+	jq -r .natural_language_intent out.jsonl >finished.txt
+	fake_reset
+	fake_tape "$tape"
+	run -0 --separate-stderr sim -j 4 -o out.jsonl --resume "$INTENTS"
+	assert_equal "$(jq -r .id out.jsonl | sort | uniq -d)" ""
+	assert_equal "$(jq -r .id out.jsonl | sort)" "$(jq -r .id "$INTENTS" | sort)"
+	# the second run asked the simulator about the other intents only
+	assert_equal "$(requests sim | jq -r --rawfile done finished.txt '.messages[0].content as $p |
+		[$done | split("\n")[] | select(length > 0) | select(. as $t | $p | contains($t))] | length' | sort -u)" 0
+	assert_equal "$(requests sim | wc -l)" $(((40 - n1) * 2))
+}
+
+@test "-j 8: each trajectory has a workspace of its own, and the output keeps input order" {
+	fake_start --latency-ms 50
+	head -n 16 "$INTENTS" >16.jsonl
+	fake_tape "$(user_turn 1 "Mark your workspace.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"ls -A | grep -c marker; od -An -N8 -tx1 /dev/urandom > marker.txt; sleep 0.3; ls -A | grep -c marker"}}]')
+$(agent_says "Marked.")"
+	run -0 --separate-stderr sim -j 8 --keep kept 16.jsonl
+	assert_equal "${#lines[@]}" 16
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r .id)" "$(jq -r .id 16.jsonl)"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r '.messages[3].content' | grep . | sort -u)" "0
+1"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | jq -r '.messages[3].content' | grep -c .)" 32
+	assert_equal "$(ls kept | wc -l)" 16
+	assert_equal "$(cat kept/*/marker.txt | sort -u | wc -l)" 16
+	run -0 fake_stats
+	[ "$(jq .peak_inflight <<<"$output")" -ge 4 ]
+}
+
+@test "a dead endpoint ends with exit 3 after every finished trajectory is written; none is rejected" {
+	fake_start
+	fake_tape "$(user_turn 1 "Print hello." | jq -c '.repeat = 2')
+$(user_done | jq -c '.repeat = 2')
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]' | jq -c '.repeat = 2')
+$(agent_says "Printed hello." | jq -c '.repeat = 2')
+$(jq -cn '{status: 503, error_style: "ollama_native", error_message: "server busy", repeat: -1}')"
+	run -3 --separate-stderr sim --retries 0 --rejects rej.jsonl -o out.jsonl "$INTENTS"
+	assert_equal "$(wc -l <out.jsonl)" 2
+	assert_equal "$(wc -l <rej.jsonl)" 0
+	[[ $stderr == *"simulator request failed: "*"HTTP 503: server busy"* ]] || fail "$stderr"
+	[[ $stderr != *SECRET* ]]
+}
+
+@test "each role has its own endpoint, key and model: ISE_USER_*, ISE_AGENT_*, then the options" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$(decision false "Print hello.")" '{match: {contains: "message number 1 of"}, reply: {content: $c}, repeat: -1}')
+$(jq -cn --arg c "$(decision true "" "done")" '{reply: {content: $c}, repeat: -1}')"
+	user_url=$OPENAI_BASE_URL user_log=$FAKE_LOG user_pid=$FAKE_PID
+	fake_start
+	fake_tape "$(jq -cn '{match: {last_role: "user"}, reply: {tool_calls: [{name: "exec", arguments: {command: "echo hello"}}]}, repeat: -1}')
+$(jq -cn '{reply: {content: "Printed."}, repeat: -1}')"
+	agent_url=$OPENAI_BASE_URL agent_log=$FAKE_LOG
+	unset OPENAI_BASE_URL
+	export ISE_USER_BASE_URL=$user_url ISE_AGENT_BASE_URL=$agent_url ISE_MODEL=common ISE_AGENT_MODEL=a1
+	run -0 --separate-stderr ise-sim "$ONE"
+	jq -e '.models == {user: "common", agent: "a1"} and .status == "completed"' <<<"$output"
+	assert_equal "$(jq -r .body.model "$user_log" | sort -u)" common
+	assert_equal "$(jq -r .body.model "$agent_log" | sort -u)" a1
+	assert_equal "$(jq -s 'map(.body | has("tools")) | unique' "$user_log")" '[
+  false
+]'
+	[[ $stderr == *"simulated user: 2 requests"* && $stderr == *"agent: 2 requests"* ]] || fail "$stderr"
+	# one role without an endpoint is a usage error
+	run -2 --separate-stderr env -u ISE_AGENT_BASE_URL ise-sim "$ONE"
+	[[ $stderr == *"no endpoint for the agent (ISE_AGENT_BASE_URL, --agent-base-url or OPENAI_BASE_URL)"* ]] || fail "$stderr"
+	# the options win over the environment; --base-url serves a role with no variable of its own
+	run -0 --separate-stderr env -u ISE_USER_BASE_URL ise-sim --base-url "$agent_url" --user-base-url "$user_url" \
+		--agent-model a2 "$ONE"
+	kill "$user_pid"
+	jq -e '.models == {user: "common", agent: "a2"}' <<<"$output"
+}
+
+@test "the same seed and cached replies give the same trajectories, without a request" {
+	fake_start
+	fake_tape "$(user_turn 1 "Count to three.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"seq 3"}}]')
+$(agent_says "Counted.")"
+	head -n 4 "$INTENTS" >four.jsonl
+	sim --cache c --no-timings -j 2 four.jsonl >a.jsonl 2>/dev/null
+	n=$(fake_requests)
+	[ "$n" -eq 16 ]
+	run -0 --separate-stderr sim --cache c --no-timings four.jsonl
+	assert_equal "$output" "$(cat a.jsonl)"
+	assert_equal "$(fake_requests)" "$n"
+	[[ $stderr == *"(8 cached, 0 retried)"* ]] || fail "$stderr"
+	# and a replay needs no endpoint at all
+	fake_stop
+	run -0 --separate-stderr sim --cache c --cache-mode ro --no-timings four.jsonl
+	assert_equal "$output" "$(cat a.jsonl)"
+	# the requests carry seeds from (seed, id): another seed asks anew
+	run -1 --separate-stderr sim --cache c --cache-mode ro -s 2 --no-timings four.jsonl
+	[[ $stderr == *"is not in the cache (--cache-mode ro)"* ]] || fail "$stderr"
+}
+
+@test "the reference pipeline's intents are played as they are (metadata.persona)" {
+	fake_start
+	fake_tape "$(user_turn 1 "Create the onboarding checklist file.")
+$(user_done)
+$(agent_calls "." '[{"name":"write","arguments":{"path":"checklist.md","content":"- [ ] laptop\n"}}]')
+$(agent_says "Written.")"
+	jq -cn '{id: "intent_58f206b3", natural_language_intent: "Hey, I am Amara, a nurse manager in Lagos; set up an onboarding checklist for 3 new nurses.",
+		domains: ["0b7c7c9e-1d57-4c42-9a57-5b1e2f0a9d11"], tasks: ["5f0c3c1a-2b6e-4a8f-9d3e-7c1b2a4e6f80"],
+		persona_id: "3d1f...", tools_used: [], skills_used: [], complexity: "simple",
+		metadata: {persona: {name: "Amara Okafor", role: "Nurse Manager", industry: "Healthcare", expertise: ["staffing", "triage", "training"],
+			experience_level: "Senior", communication_style: "Direct", work_context: "Runs nursing at a hospital network in Lagos."},
+			domains: [{name: "file-io", description: "local files", selected_tasks: [{name: "Create New Document", description: "New file with given content in the workspace."}]}]}}' >ref.jsonl
+	run -0 --separate-stderr sim ref.jsonl
+	jq -e '.status == "completed" and .metadata.persona.name == "Amara Okafor" and .persona_id == "3d1f..."' <<<"$output"
+	requests sim | head -n 1 | jq -e '.messages[0].content | contains("Amara Okafor, a Senior Nurse Manager in Healthcare") and
+		contains("set up an onboarding checklist for 3 new nurses") and contains("Be brief and direct")'
+	# the offline engine plays the tasks it knows by name, and says so of the others
+	jq -c '.metadata.domains[0].selected_tasks += [{name: "Monitor Doorbell Camera Feed X", description: "Pull live frames from the entry camera."}]' ref.jsonl >ref2.jsonl
+	run -1 --separate-stderr ise-sim --offline --rejects rej.jsonl ref2.jsonl
+	jq -e '.failure == "not_success" and (.error | contains("1 of 2 tasks done")) and (.error | contains("Monitor Doorbell Camera Feed X"))' rej.jsonl
+	jq -e '[.messages[] | select(.role == "assistant") | .content] | any(contains("I have no way to do \"Monitor Doorbell Camera Feed X\""))' rej.jsonl
+}
+
+@test "--max-steps ends an agent turn that never stops calling tools; the user is told" {
+	fake_start
+	fake_tape "$(user_turn 1 "Loop.")
+$(user_done)
+$(jq -cn '{match: {model: "agent"}, reply: {tool_calls: [{name: "exec", arguments: {command: "echo again"}}]}, repeat: -1}')"
+	run -0 --separate-stderr sim --max-steps 3 "$ONE"
+	jq -e '.total_steps == 3 and ([.messages[] | select(.role == "assistant")] | length) == 3' <<<"$output"
+	requests sim | sed -n 2p | jq -e '.messages[-1].content | contains("hit its step limit before a final answer")'
+}
+
+@test "--budget: a command cannot outlive the trajectory, which fails with timeout" {
+	fake_start
+	fake_tape "$(user_turn 1 "Wait a long time.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"sleep 60","timeout":600}}]')
+$(agent_says "Waited.")"
+	SECONDS=0
+	run -1 --separate-stderr sim --budget 2 --rejects rej.jsonl "$ONE"
+	[ "$SECONDS" -lt 15 ]
+	jq -e '.failure == "timeout" and (.messages[3].content | contains("timed out after"))' rej.jsonl
+	[[ $stderr == *"trajectory rejected (timeout): the trajectory ran past its budget of 2 seconds"* ]] || fail "$stderr"
+}
+
+@test "--tools FILE: the agent gets those specs only, and a call to another tool is refused" {
+	fake_start
+	fake_tape "$(user_turn 1 "Write a file.")
+$(user_done)
+$(agent_calls "." '[{"name":"write","arguments":{"path":"x","content":"y"}},{"name":"exec","arguments":{"command":"ls x || echo none"}}]')
+$(agent_says "No write tool.")"
+	jq '{tools: [.tools[] | select(.function.name == "exec")]}' "$ROOT/share/ise/catalog.json" >tools.json
+	run -0 --separate-stderr sim --tools tools.json "$ONE"
+	jq -e '(.tools | map(.function.name)) == ["exec"]' <<<"$output"
+	jq -e '.messages[3].content == "unknown tool '"'"'write'"'"': the tools are exec" and (.messages[4].content | contains("none"))' <<<"$output"
+	requests agent | head -n 1 | jq -e '(.tools | length) == 1 and (.messages[0].content | contains("tools you are given: exec."))'
+	echo '[{"name": "exec"}]' >bad.json
+	run -2 --separate-stderr sim --tools bad.json "$ONE"
+	[[ $stderr == *"a tool spec must be"* ]]
+}
+
+@test "--progress: done, kept, rejected, turns and tokens a second" {
+	fake_start
+	fake_tape "$(user_turn 1 "Print hello.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]')
+$(agent_says "Printed hello.")"
+	run -0 --separate-stderr sim --progress -j 2 <(head -n 3 "$INTENTS")
+	[[ $stderr =~ ise-sim:\ 3\ done\ \(3\ kept,\ 0\ rejected\),\ [0-9.]+\ turns/s,\ [0-9]+\ tokens/s,\ 3\ tool\ calls ]] || fail "$stderr"
+}
+
+@test "--exec-timeout is a command's wall time; --timeout a model request's" {
+	fake_start
+	fake_tape "$(user_turn 1 "Sleep.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"sleep 30"}}]')
+$(agent_says "Slept.")"
+	SECONDS=0
+	run -0 --separate-stderr sim --exec-timeout 1 "$ONE"
+	jq -e '.messages[3].content == "(Command timed out after 1 seconds)"' <<<"$output"
+	fake_tape "$(jq -cn '{hang: true, repeat: -1}')"
+	run -3 --separate-stderr sim --timeout 1 --retries 0 "$ONE"
+	[ "$SECONDS" -lt 20 ]
+	[[ $stderr == *"simulator request failed"* ]] || fail "$stderr"
+}
+
+# ---- the offline engine ----
+
+@test "offline: real trajectories from the catalog's plans, one task a turn, a check, then done" {
+	head -n 12 "$INTENTS" >12.jsonl
+	run -0 --separate-stderr ise-sim -j 4 12.jsonl
+	assert_equal "$stderr" "ise-sim: no endpoint configured (OPENAI_BASE_URL or --base-url): offline engine"
+	assert_equal "${#lines[@]}" 12
+	printf '%s\n' "${lines[@]}" >out.jsonl
+	jq -e -s 'all(.[]; .engine == "offline" and .status == "completed" and .usage.total_tokens == 0 and
+		.user_turns >= (.tasks | length) + 1 and .total_steps > 0 and
+		(.simulator[-1] | .completed and .is_success) and (.simulator | length) == .user_turns + 1 and
+		([.messages[] | select(.role == "tool")] | length) == .total_steps)' out.jsonl
+	# each task's request, with its values, is a user turn of its own
+	jq -e -s 'all(.[]; . as $r | [.messages[] | select(.role == "user") | .content] as $u |
+		all(.tasks[]; . as $t | $r.task_params[$t.id] | [.[]] | all(. as $v | $u | any(contains($v)))))' out.jsonl
+	# the results are what ran: a written file is there for the commands after it
+	jq -e -s '[.[].messages[] | select(.role == "tool") | .content | select(startswith("Successfully wrote"))] | length > 12' out.jsonl
+	# the scripted user never speaks as the assistant
+	run -0 ise-audit out.jsonl
+	assert_equal "$(jq -s '[.[].audit.role_drift | length] | add' <<<"$output")" 0
+}
+
+@test "offline: a failed step (a missing command) is restated once with its error, then the user moves on" {
+	jq '(.tasks[] | select(.id == "create-new-document") | .plan) += [{tool: "exec", args: {command: "nosuchcmd-ise --publish {{doc}}"}}]' \
+		"$ROOT/share/ise/catalog.json" >cat.json
+	head -n 1 "$SINGLE" | jq -c '.tasks = [.tasks[0] | .id = "create-new-document"] | del(.task_params)' >in.jsonl
+	run -1 --separate-stderr ise-sim --offline --catalog cat.json --rejects rej.jsonl in.jsonl
+	assert_output ""
+	jq -e '.failure == "not_success" and .user_turns == 3' rej.jsonl
+	run -0 jq -r '.messages[] | select(.role == "user") | .content' rej.jsonl
+	[[ ${lines[1]} == *"nosuchcmd-ise: not found"* ]] || fail "${lines[1]}"
+	[[ ${lines[2]} == *"still does not work ("*"nosuchcmd-ise: not found), so leave it for now."* ]] || fail "${lines[2]}"
+	# the repair ran only the failed step, and the report says it failed again
+	jq -e '[.messages[] | select(.role == "assistant" and .tool_calls)] | .[-3].tool_calls[0].function.arguments | contains("nosuchcmd-ise")' rej.jsonl
+	jq -e '[.messages[] | select(.role == "assistant" and (.tool_calls | not))][1].content | contains("1 of 1 steps failed")' rej.jsonl
+	jq -e '.error | contains("'"'"'Create New Document'"'"' could not be done here: ") and contains("nosuchcmd-ise: not found")' rej.jsonl
+}
+
+@test "offline: without the network the user accepts the fallback values" {
+	jq '(.tasks[] | select(.id == "create-new-document")) |= (.tools += ["http_request"] | .plan = [{tool: "http_request", args: {method: "GET", url: "http://127.0.0.1:9/rates"}}] + .plan)' \
+		"$ROOT/share/ise/catalog.json" >cat.json
+	head -n 1 "$SINGLE" | jq -c '.tasks = [.tasks[0] | .id = "create-new-document"]' >in.jsonl
+	run -0 --separate-stderr ise-sim --offline --catalog cat.json in.jsonl
+	jq -e '.messages[3].role == "tool" and (.messages | map(select(.role == "user"))[1].content |
+		(contains("no network") or contains("without network access")))' <<<"$output"
+}
+
+@test "offline: the same seed gives the same trajectories with any -j; another seed other values" {
+	a=$(ise-sim --offline --no-timings -s 5 "$SINGLE")
+	assert_equal "$(ise-sim --offline --no-timings -s 5 -j 4 "$SINGLE")" "$a"
+	b=$(ise-sim --offline --no-timings -s 6 "$SINGLE")
+	[ "$a" != "$b" ]
+	# the records carry timings unless asked not to
+	ise-sim --offline "$SINGLE" | jq -e -s 'all(.[]; .timings.total_ms >= 0)'
+}
