@@ -118,8 +118,8 @@ enum {
 	    {"template", required_argument, NULL, ISE_SBOPT_TEMPLATE},                             \
 	    {"run-dir", required_argument, NULL, ISE_SBOPT_RUN_DIR},                               \
 	    {"net", no_argument, NULL, ISE_SBOPT_NET},                                             \
-	    {"exec-timeout", required_argument, NULL, ISE_SBOPT_TIMEOUT},                               \
-	    {"exec-timeout-max", required_argument, NULL, ISE_SBOPT_TIMEOUT_MAX},                       \
+	    {"exec-timeout", required_argument, NULL, ISE_SBOPT_TIMEOUT},                          \
+	    {"exec-timeout-max", required_argument, NULL, ISE_SBOPT_TIMEOUT_MAX},                  \
 	    {"memory", required_argument, NULL, ISE_SBOPT_MEMORY},                                 \
 	    {"fsize", required_argument, NULL, ISE_SBOPT_FSIZE},                                   \
 	    {"disk", required_argument, NULL, ISE_SBOPT_DISK},                                     \
@@ -137,8 +137,8 @@ enum {
 	"      --template DIR     workspaces start as a copy-on-write view of DIR\n"               \
 	"      --run-dir DIR      where workspaces live (/run/ise; $TMPDIR/ise-UID)\n"             \
 	"      --net              commands keep the host network (default: none)\n"                \
-	"      --exec-timeout SECS wall time of a command when it gives none (120)\n"               \
-	"      --exec-timeout-max SECS  the most a command may ask for (1800)\n"                         \
+	"      --exec-timeout SECS wall time of a command when it gives none (120)\n"              \
+	"      --exec-timeout-max SECS  the most a command may ask for (1800)\n"                   \
 	"      --memory SIZE      data memory of a command (4G)\n"                                 \
 	"      --fsize SIZE       largest file a command may write (1G)\n"                         \
 	"      --disk SIZE        space for a workspace's changes (1G)\n"                          \
