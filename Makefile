@@ -19,7 +19,14 @@ ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
 # GSL's pkg-config names the reference CBLAS; link OpenBLAS instead.
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-lgslcblas/-lopenblas/') -lm -lpthread
 
-ifdef SANITIZE
+ifdef FUZZ
+# make fuzz: lib/ and the targets with clang's libFuzzer, in their own tree.
+OUT         = build/fuzz
+CC          = $(FUZZ_CC)
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -O1
+LDFLAGS    += -fsanitize=fuzzer,address,undefined
+else ifdef SANITIZE
 OUT         = build/san
 ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -O1
 LDFLAGS    += -fsanitize=$(SANITIZE)
@@ -76,12 +83,46 @@ $(OUT)/flags: FORCE
 -include $(LIBOBJ:.o=.d) $(PROGS:%=$(OUT)/src/%.d)
 
 # Small programs the tests drive lib/ with (not installed).
-TESTPROGS = $(patsubst tests/unit/%.c,$(OUT)/tests/%,$(wildcard tests/unit/*.c))
+TESTPROGS = $(patsubst tests/unit/%.c,$(OUT)/tests/%,\
+            $(filter-out tests/unit/fuzz_replay.c,$(wildcard tests/unit/*.c)))
 $(OUT)/tests/%: $(OUT)/tests/unit/%.o $(OUT)/libise.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(OUT)/libise.a $(LIBS)
 
-check: all $(TESTPROGS)
+# The fuzz targets (fuzz/fuzz_*.c): for make check, each linked with a
+# main() that replays files; for make fuzz, with libFuzzer.
+FUZZ_CC     ?= clang
+FUZZ_TIME   ?= 60
+FUZZ_TARGETS = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_REPLAY  = $(FUZZ_TARGETS:%=$(OUT)/tests/%)
+$(OUT)/tests/fuzz_%: $(OUT)/tests/unit/fuzz_replay.o $(OUT)/fuzz/fuzz_%.o $(OUT)/fuzz/harness.o \
+                     $(OUT)/libise.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(OUT)/libise.a $(LIBS)
+$(OUT)/fuzz/bin/fuzz_%: $(OUT)/fuzz/fuzz_%.o $(OUT)/fuzz/harness.o $(OUT)/libise.a
+	@mkdir -p $(@D)
+	$(if $(Q),@echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(OUT)/libise.a $(LIBS)
+-include $(OUT)/fuzz/harness.d $(FUZZ_TARGETS:%=$(OUT)/fuzz/%.d) $(OUT)/tests/unit/fuzz_replay.d
+
+# Each target for FUZZ_TIME seconds from the committed corpus (fuzz/corpus/T,
+# left as it is); what it learns goes to build/fuzz/corpus/T, a crash to
+# build/fuzz/crashes/ (make it a test: copy it to tests/fixtures/fuzz/T/).
+fuzz:
+	@echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return d && n; }' | \
+	  $(FUZZ_CC) -fsanitize=fuzzer -x c -o /dev/null - 2>/dev/null || { \
+	  echo "fuzz: needs $(FUZZ_CC) with libFuzzer: apt-get install clang libclang-rt-dev" \
+	    "(or make deps)" >&2; exit 2; }
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-run
+
+fuzz-run: $(FUZZ_TARGETS:%=$(OUT)/fuzz/bin/%)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(OUT)/corpus/$$t $(OUT)/crashes && echo "fuzz: $$t for $(FUZZ_TIME) s" && \
+	  $(OUT)/fuzz/bin/$$t -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=4096 \
+	    -artifact_prefix=$(OUT)/crashes/$$t- $(OUT)/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+check: all $(TESTPROGS) $(FUZZ_REPLAY)
 	@ISE_TESTPROGS=$(CURDIR)/$(OUT)/tests tests/run
 
 demo: all
@@ -123,5 +164,5 @@ uninstall:
 clean:
 	rm -rf build bin lib/libise.a demo-out
 
-.PHONY: all check demo bench lint deps install uninstall clean print-libs FORCE
+.PHONY: all check fuzz fuzz-run demo bench lint deps install uninstall clean print-libs FORCE
 .SECONDARY:

@@ -1272,9 +1272,14 @@ static char *json_pretty(const cJSON *doc)
 
 /* ---- results ---- */
 
+/* The URL and what came back may be any bytes: keep the details valid UTF-8. */
 static void add_string(cJSON *o, const char *key, const char *v)
 {
-	ise_json_add(o, key, cJSON_CreateString(v ? v : ""));
+	size_t n;
+	char *clean = ise_utf8_clean(v ? v : "", v ? strlen(v) : 0, &n);
+
+	ise_json_add(o, key, cJSON_CreateString(clean));
+	free(clean);
 }
 
 static void add_number(cJSON *o, const char *key, double v)

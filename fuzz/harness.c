@@ -1,0 +1,295 @@
+/*
+ * harness: see harness.h.
+ */
+#define _GNU_SOURCE /* memfd_create */
+#include "harness.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "diag.h"
+#include "xalloc.h"
+
+/* Weak: present under the sanitizers (clang's and gcc's), absent otherwise. */
+void __sanitizer_set_report_fd(void *fd) __attribute__((weak));
+
+static int real_stderr = -1, quiet_fd = -1;
+static jmp_buf exit_point;
+static int exited;
+
+void fuzz_setup(const char *name)
+{
+	if (real_stderr >= 0)
+		return;
+	ise_diag_init(name);
+	real_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 10);
+	if (real_stderr < 0)
+		real_stderr = STDERR_FILENO;
+	if (__sanitizer_set_report_fd)
+		__sanitizer_set_report_fd((void *)(intptr_t)real_stderr);
+}
+
+void fuzz_fail(const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(msg, sizeof msg - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n > sizeof msg - 2)
+		n = (int)sizeof msg - 2;
+	msg[n++] = '\n';
+	(void)!write(real_stderr >= 0 ? real_stderr : STDERR_FILENO, msg, (size_t)n);
+	abort();
+}
+
+void fuzz_quiet_begin(void)
+{
+	int fd = memfd_create("fuzz-stderr", MFD_CLOEXEC);
+
+	if (fd < 0)
+		fuzz_fail("fuzz: memfd_create: %s", strerror(errno));
+	if (real_stderr < 0)
+		fuzz_fail("fuzz: fuzz_setup was not called");
+	if (dup2(fd, STDERR_FILENO) < 0)
+		fuzz_fail("fuzz: dup2: %s", strerror(errno));
+	quiet_fd = fd;
+}
+
+char *fuzz_quiet_end(int want, size_t *len)
+{
+	char *text = NULL;
+	size_t n = 0, cap = 0;
+
+	if (dup2(real_stderr, STDERR_FILENO) < 0)
+		fuzz_fail("fuzz: dup2: %s", strerror(errno));
+	if (want) {
+		ssize_t got;
+		off_t off = 0;
+		do {
+			ise_xgrow((void **)&text, &cap, n + 4096, 1);
+			got = pread(quiet_fd, text + n, cap - n - 1, off);
+			if (got > 0)
+				n += (size_t)got, off += got;
+		} while (got > 0);
+		text[n] = '\0';
+	}
+	close(quiet_fd);
+	quiet_fd = -1;
+	if (len)
+		*len = n;
+	return text;
+}
+
+int fuzz_memfile(const void *data, size_t size, char *path, size_t pathlen)
+{
+	int fd = memfd_create("fuzz-input", MFD_CLOEXEC);
+	size_t done = 0;
+
+	if (fd < 0)
+		fuzz_fail("fuzz: memfd_create: %s", strerror(errno));
+	while (done < size) {
+		ssize_t n = write(fd, (const char *)data + done, size - done);
+		if (n <= 0)
+			fuzz_fail("fuzz: write: %s", strerror(errno));
+		done += (size_t)n;
+	}
+	snprintf(path, pathlen, "/proc/self/fd/%d", fd);
+	return fd;
+}
+
+static void jump_back(void)
+{
+	exited = 1;
+	longjmp(exit_point, 1);
+}
+
+jmp_buf *fuzz_exit_point(void)
+{
+	exited = 0;
+	ise_on_fatal(jump_back);
+	return &exit_point;
+}
+
+int fuzz_exited(void)
+{
+	ise_on_fatal(NULL);
+	return exited;
+}
+
+uint64_t fuzz_hash(const uint8_t *data, size_t size)
+{
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	for (size_t i = 0; i < size; i++)
+		h = (h ^ data[i]) * UINT64_C(1099511628211);
+	return h;
+}
+
+/* ---- a strict JSON syntax check (RFC 8259) ---- */
+
+struct scan {
+	const char *p, *end;
+	int depth;
+};
+
+static void skip_space(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+		return 0;
+	s->p += n;
+	return 1;
+}
+
+static int digits(struct scan *s)
+{
+	const char *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static int number(struct scan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (!digits(s))
+		return 0;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!digits(s))
+			return 0;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!digits(s))
+			return 0;
+	}
+	return 1;
+}
+
+static int hex4(const char *p)
+{
+	for (int i = 0; i < 4; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') ||
+		      (p[i] >= 'A' && p[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static int string(struct scan *s)
+{
+	s->p++; /* the opening quote */
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p++;
+		if (c == '"')
+			return 1;
+		if (c < 0x20)
+			return 0;
+		if (c == '\\') {
+			if (s->p == s->end)
+				return 0;
+			c = (unsigned char)*s->p++;
+			if (c == 'u') {
+				if (s->end - s->p < 4 || !hex4(s->p))
+					return 0;
+				s->p += 4;
+			} else if (!strchr("\"\\/bfnrt", c) || !c) {
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static int value(struct scan *s);
+
+static int members(struct scan *s, char close, int keyed)
+{
+	s->p++; /* the opening bracket */
+	if (++s->depth > 10000)
+		return 0;
+	skip_space(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 1;
+	}
+	for (;;) {
+		skip_space(s);
+		if (keyed) {
+			if (s->p == s->end || *s->p != '"' || !string(s))
+				return 0;
+			skip_space(s);
+			if (s->p == s->end || *s->p++ != ':')
+				return 0;
+		}
+		if (!value(s))
+			return 0;
+		skip_space(s);
+		if (s->p == s->end)
+			return 0;
+		char c = *s->p++;
+		if (c == close) {
+			s->depth--;
+			return 1;
+		}
+		if (c != ',')
+			return 0;
+	}
+}
+
+static int value(struct scan *s)
+{
+	skip_space(s);
+	if (s->p == s->end)
+		return 0;
+	switch (*s->p) {
+	case '{':
+		return members(s, '}', 1);
+	case '[':
+		return members(s, ']', 0);
+	case '"':
+		return string(s);
+	case 't':
+		return literal(s, "true");
+	case 'f':
+		return literal(s, "false");
+	case 'n':
+		return literal(s, "null");
+	default:
+		return number(s);
+	}
+}
+
+int fuzz_strict_json(const char *text, size_t len)
+{
+	struct scan s = {text, text + len, 0};
+
+	if (!value(&s))
+		return 0;
+	skip_space(&s);
+	return s.p == s.end;
+}
