@@ -136,6 +136,170 @@ static int blank(const char *s, size_t n)
 	return 1;
 }
 
+/* A strict JSON syntax check (RFC 8259): cJSON also takes 01, 1. and raw
+ * control characters in strings, which the whole-line writer would pass on. */
+
+struct scan {
+	const char *p, *end;
+	int depth;
+};
+
+static void skip_space(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+		return 0;
+	s->p += n;
+	return 1;
+}
+
+static int digits(struct scan *s)
+{
+	const char *start = s->p;
+
+	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
+		s->p++;
+	return s->p > start;
+}
+
+static int number(struct scan *s)
+{
+	if (s->p < s->end && *s->p == '-')
+		s->p++;
+	if (s->p < s->end && *s->p == '0')
+		s->p++;
+	else if (!digits(s))
+		return 0;
+	if (s->p < s->end && *s->p == '.') {
+		s->p++;
+		if (!digits(s))
+			return 0;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!digits(s))
+			return 0;
+	}
+	return 1;
+}
+
+static int hex4(const char *p)
+{
+	for (int i = 0; i < 4; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f') ||
+		      (p[i] >= 'A' && p[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+static int string(struct scan *s)
+{
+	s->p++; /* the opening quote */
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p++;
+		if (c == '"')
+			return 1;
+		if (c < 0x20) {
+			s->p--; /* point at it */
+			return 0;
+		}
+		if (c == '\\') {
+			if (s->p == s->end)
+				return 0;
+			c = (unsigned char)*s->p++;
+			if (c == 'u') {
+				if (s->end - s->p < 4 || !hex4(s->p))
+					return 0;
+				s->p += 4;
+			} else if (!strchr("\"\\/bfnrt", c) || !c) {
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+static int value(struct scan *s);
+
+static int members(struct scan *s, char close, int keyed)
+{
+	s->p++; /* the opening bracket */
+	if (++s->depth > 10000)
+		return 0;
+	skip_space(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 1;
+	}
+	for (;;) {
+		skip_space(s);
+		if (keyed) {
+			if (s->p == s->end || *s->p != '"' || !string(s))
+				return 0;
+			skip_space(s);
+			if (s->p == s->end || *s->p++ != ':')
+				return 0;
+		}
+		if (!value(s))
+			return 0;
+		skip_space(s);
+		if (s->p == s->end)
+			return 0;
+		char c = *s->p++;
+		if (c == close) {
+			s->depth--;
+			return 1;
+		}
+		if (c != ',')
+			return 0;
+	}
+}
+
+static int value(struct scan *s)
+{
+	skip_space(s);
+	if (s->p == s->end)
+		return 0;
+	switch (*s->p) {
+	case '{':
+		return members(s, '}', 1);
+	case '[':
+		return members(s, ']', 0);
+	case '"':
+		return string(s);
+	case 't':
+		return literal(s, "true");
+	case 'f':
+		return literal(s, "false");
+	case 'n':
+		return literal(s, "null");
+	default:
+		return number(s);
+	}
+}
+
+size_t ise_json_strict(const char *text, size_t len)
+{
+	struct scan s = {text, text + len, 0};
+
+	if (value(&s)) {
+		skip_space(&s);
+		if (s.p == s.end)
+			return 0;
+	}
+	return (size_t)(s.p - text) + 1;
+}
+
 cJSON *ise_reader_next(struct ise_reader *r)
 {
 	int got;
@@ -157,6 +321,12 @@ cJSON *ise_reader_next(struct ise_reader *r)
 		if (json && end && !blank(end, len - (size_t)(end - text))) {
 			cJSON_Delete(json);
 			json = NULL;
+		}
+		size_t bad;
+		if (json && (bad = ise_json_strict(text, len))) { /* 01, 1., a raw control byte */
+			cJSON_Delete(json);
+			json = NULL;
+			end = text + bad - 1;
 		}
 		if (!json) {
 			size_t col = end && end >= text ? (size_t)(end - text) + 1 : 0;

@@ -76,4 +76,8 @@ void ise_writer_flush(struct ise_writer *w);
 /* Flush and close; checks the final status of stdout as coreutils does. */
 void ise_writer_close(struct ise_writer *w);
 
+/* 0 when text is strict JSON (RFC 8259), else 1 + the offset of the first
+ * error.  The reader refuses lines that cJSON alone would take. */
+size_t ise_json_strict(const char *text, size_t len);
+
 #endif

@@ -77,6 +77,17 @@ setup() {
 	done
 }
 
+@test "JSON only cJSON takes (01, 1., a raw control byte) is a bad record, not copied on" {
+	for p in $(programs); do
+		{ filter_input "$p" | head -n 3; echo '{"id":"z1","n":01}'; echo '{"id":"z2","n":1.}'
+			printf '{"id":"z3","s":"a\tb"}\n'; filter_input "$p" | tail -n +4; } >in.jsonl
+		run -1 --separate-stderr "$p" $(filter_args "$p") <in.jsonl
+		assert_equal "${stderr_lines[0]}" "$p: <stdin>:4:18: invalid JSON"
+		assert_equal "${stderr_lines[1]}" "$p: <stdin>:5:18: invalid JSON"
+		assert_equal "${stderr_lines[2]}" "$p: <stdin>:6:18: invalid JSON"
+	done
+}
+
 @test "--strict stops at the first bad line with exit 1" {
 	for p in $(programs); do
 		filter_input "$p" >in.jsonl
