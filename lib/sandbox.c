@@ -212,6 +212,9 @@ struct ise_sandbox {
 	struct ise_ws *list;
 	unsigned next_slot;
 	int warned_owner;
+	int zygote; /* socket to it, or -1 */
+	pid_t zygote_pid;
+	pthread_mutex_t zlock;
 	char **env_tail; /* LANG etc., shared by every command */
 };
 
@@ -381,8 +384,8 @@ struct monitor_status {
 /* Everything a child needs, prepared by the parent. */
 struct spawn {
 	const struct ise_sandbox *sb;
-	const struct ise_ws *ws;
-	char *const *argv; /* sh -c cmd, or bwrap ... */
+	const char *newroot, *merged; /* the workspace's (ns level) */
+	char *const *argv;            /* sh -c cmd, or bwrap ... */
 	char *const *envp;
 	const char *chdir_path; /* ns and bwrap */
 	int workdirfd;          /* none and rlimit */
@@ -440,8 +443,8 @@ static void setup_root(const struct spawn *s, struct monitor_status *st)
 
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		setup_failed(s, st, "make / private");
-	if (mount("tmpfs", s->ws->newroot, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") ||
-	    chdir(s->ws->newroot))
+	if (mount("tmpfs", s->newroot, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") ||
+	    chdir(s->newroot))
 		setup_failed(s, st, "mount the root tmpfs");
 	static const char *const sysdirs[] = {"/usr",   "/bin",    "/sbin", "/lib", "/lib32",
 					      "/lib64", "/libx32", "/etc",  "/opt"};
@@ -462,7 +465,7 @@ static void setup_root(const struct spawn *s, struct monitor_status *st)
 				setup_failed(s, st, "bind a system directory");
 		}
 	}
-	if (mkdir("workspace", 0755) || mount(s->ws->merged, "workspace", NULL, MS_BIND, NULL) ||
+	if (mkdir("workspace", 0755) || mount(s->merged, "workspace", NULL, MS_BIND, NULL) ||
 	    mount(NULL, "workspace", NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV, NULL))
 		setup_failed(s, st, "bind the workspace");
 	snprintf(opts, sizeof opts, "size=%llu,mode=1777", sb->c.tmp);
@@ -643,6 +646,7 @@ static _Noreturn void monitor(const struct spawn *s)
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	struct sigaction sa = {.sa_handler = monitor_signal};
 	sigemptyset(&sa.sa_mask);
+	signal(SIGCHLD, SIG_DFL); /* not the zygote's reaper: wait4 below wants them */
 	sigaction(SIGALRM, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigset_t none;
@@ -717,6 +721,232 @@ static pid_t start_monitor(const struct spawn *s, int *pidfd)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	errno = e;
 	return pid;
+}
+
+/* ---- the zygote ----
+ *
+ * A small single-threaded process forked at start clones the monitors:
+ * cloning from a busy program with many threads would copy its page tables
+ * and interrupt every thread (TLB shootdowns) for each command.  A request
+ * is a memfd holding the spawn's strings, with the spawn's fds beside it;
+ * the answer is the monitor's pid and pidfd.
+ */
+struct zreq {
+	double timeout;
+	uint32_t uid, gid;
+	int32_t keep_uid, has_stdin, has_workdir;
+	uint32_t nargv, nenv;
+};
+
+static void zygote_reap(int sig)
+{
+	(void)sig;
+	int e = errno;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	errno = e;
+}
+
+static size_t put_str(char *buf, size_t at, const char *str)
+{
+	size_t n = strlen(str ? str : "") + 1;
+	if (buf)
+		memcpy(buf + at, str ? str : "", n);
+	return at + n;
+}
+
+/* One request: read it, start the monitor, answer.  0 at end of input. */
+static int zygote_serve(const struct ise_sandbox *sb, int sock)
+{
+	int fds[5] = {-1, -1, -1, -1, -1};
+	struct zreq q;
+	struct iovec iov = {&q, sizeof q};
+	char cbuf[CMSG_SPACE(sizeof fds)];
+	struct msghdr m = {
+	    .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+	ssize_t n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	if (n <= 0)
+		return n < 0 && errno == EINTR;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	size_t nfd =
+	    c && c->cmsg_type == SCM_RIGHTS ? (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) : 0;
+	if (nfd)
+		memcpy(fds, CMSG_DATA(c), nfd * sizeof(int));
+	int32_t answer = -EINVAL;
+	int pidfd = -1;
+	struct stat st;
+	char *blob = NULL, **argv = NULL;
+	if (n == sizeof q && nfd == 3u + (unsigned)q.has_stdin + (unsigned)q.has_workdir &&
+	    !fstat(fds[0], &st) && (blob = malloc((size_t)st.st_size + 1)) &&
+	    pread(fds[0], blob, (size_t)st.st_size, 0) == st.st_size &&
+	    (argv = calloc(q.nargv + q.nenv + 2, sizeof *argv))) {
+		blob[st.st_size] = 0;
+		char *p = blob, *end = blob + st.st_size;
+		const char *strs[3];
+		for (int i = 0; i < 3; i++, p += strlen(p) + 1)
+			strs[i] = p < end ? p : "";
+		for (uint32_t i = 0; i < q.nargv + q.nenv + 1 && p < end; i++, p += strlen(p) + 1)
+			argv[i] = i == q.nargv ? NULL : p;
+		struct spawn s = {.sb = sb,
+				  .newroot = strs[1],
+				  .merged = strs[2],
+				  .argv = argv,
+				  .envp = argv + q.nargv + 1,
+				  .chdir_path = *strs[0] ? strs[0] : NULL,
+				  .outfd = fds[1],
+				  .statusfd = fds[2],
+				  .stdinfd = q.has_stdin ? fds[3] : -1,
+				  .workdirfd = q.has_workdir ? fds[3 + q.has_stdin] : -1,
+				  .timeout = q.timeout,
+				  .uid = q.uid,
+				  .gid = q.gid,
+				  .keep_uid = q.keep_uid};
+		pid_t pid = start_monitor(&s, &pidfd);
+		answer = pid < 0 ? -errno : pid;
+	}
+	free(blob);
+	free(argv);
+	for (size_t i = 0; i < nfd; i++)
+		close(fds[i]);
+	char abuf[CMSG_SPACE(sizeof(int))];
+	struct iovec aiov = {&answer, sizeof answer};
+	struct msghdr a = {.msg_iov = &aiov, .msg_iovlen = 1};
+	if (pidfd >= 0) {
+		a.msg_control = abuf;
+		a.msg_controllen = sizeof abuf;
+		struct cmsghdr *ac = CMSG_FIRSTHDR(&a);
+		ac->cmsg_level = SOL_SOCKET;
+		ac->cmsg_type = SCM_RIGHTS;
+		ac->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(ac), &pidfd, sizeof(int));
+	}
+	while (sendmsg(sock, &a, MSG_NOSIGNAL) < 0 && errno == EINTR)
+		;
+	if (pidfd >= 0)
+		close(pidfd);
+	return 1;
+}
+
+static int start_zygote(struct ise_sandbox *sb, char *err, size_t errlen)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		return -1;
+	}
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(0);
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(sv[1], 3) < 0)
+			_exit(1);
+		close_range(4, ~0U, 0);
+		struct sigaction sa = {.sa_handler = zygote_reap,
+				       .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGCHLD, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		while (zygote_serve(sb, 3))
+			;
+		_exit(0);
+	}
+	close(sv[1]);
+	sb->zygote = sv[0];
+	sb->zygote_pid = pid;
+	return 0;
+}
+
+/* Start the monitor through the zygote; its pid, with *pidfd, or -1. */
+static pid_t zygote_spawn(const struct ise_sandbox *sb, const struct spawn *s, int *pidfd)
+{
+	size_t len = 0;
+	len = put_str(NULL, len, s->chdir_path);
+	len = put_str(NULL, len, s->newroot);
+	len = put_str(NULL, len, s->merged);
+	uint32_t nargv = 0, nenv = 0;
+	for (; s->argv[nargv]; nargv++)
+		len = put_str(NULL, len, s->argv[nargv]);
+	len = put_str(NULL, len, "");
+	for (; s->envp[nenv]; nenv++)
+		len = put_str(NULL, len, s->envp[nenv]);
+	char *blob = ise_xmalloc(len);
+	size_t at = put_str(blob, 0, s->chdir_path);
+	at = put_str(blob, at, s->newroot);
+	at = put_str(blob, at, s->merged);
+	for (uint32_t i = 0; i < nargv; i++)
+		at = put_str(blob, at, s->argv[i]);
+	at = put_str(blob, at, "");
+	for (uint32_t i = 0; i < nenv; i++)
+		at = put_str(blob, at, s->envp[i]);
+	int mfd = memfd_create("ise-spawn", MFD_CLOEXEC);
+	ssize_t w = mfd < 0 ? -1 : write(mfd, blob, len);
+	free(blob);
+	if (w != (ssize_t)len) {
+		if (mfd >= 0)
+			close(mfd);
+		return -1;
+	}
+	struct zreq q = {.timeout = s->timeout,
+			 .uid = s->uid,
+			 .gid = s->gid,
+			 .keep_uid = s->keep_uid,
+			 .has_stdin = s->stdinfd >= 0,
+			 .has_workdir = s->workdirfd >= 0,
+			 .nargv = nargv,
+			 .nenv = nenv};
+	int fds[5] = {mfd, s->outfd, s->statusfd}, nfd = 3;
+	if (s->stdinfd >= 0)
+		fds[nfd++] = s->stdinfd;
+	if (s->workdirfd >= 0)
+		fds[nfd++] = s->workdirfd;
+	char cbuf[CMSG_SPACE(sizeof fds)];
+	struct iovec iov = {&q, sizeof q};
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
+			   .msg_controllen = CMSG_SPACE(nfd * sizeof(int))};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
+	int32_t answer = -EIO;
+	char abuf[CMSG_SPACE(sizeof(int))];
+	struct iovec aiov = {&answer, sizeof answer};
+	struct msghdr a = {
+	    .msg_iov = &aiov, .msg_iovlen = 1, .msg_control = abuf, .msg_controllen = sizeof abuf};
+	pthread_mutex_lock((pthread_mutex_t *)&sb->zlock);
+	ssize_t r = sendmsg(sb->zygote, &m, MSG_NOSIGNAL);
+	while (r >= 0 && (r = recvmsg(sb->zygote, &a, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	pthread_mutex_unlock((pthread_mutex_t *)&sb->zlock);
+	close(mfd);
+	struct cmsghdr *ac = r > 0 ? CMSG_FIRSTHDR(&a) : NULL;
+	if (answer < 0 || !ac || ac->cmsg_type != SCM_RIGHTS) {
+		errno = answer < 0 ? -answer : EIO;
+		return -1;
+	}
+	memcpy(pidfd, CMSG_DATA(ac), sizeof(int));
+	return answer;
+}
+
+/* The monitor is the zygote's child: wait for it through its pidfd. */
+static int pidfd_exited(int pidfd, int ms)
+{
+	struct pollfd p = {pidfd, POLLIN, 0};
+	int n;
+	while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	return n > 0;
 }
 
 /* ---- probes and set-up ---- */
@@ -845,6 +1075,8 @@ struct ise_sandbox *ise_sandbox_new(const struct ise_sandbox_config *c, char *er
 	sb->c = *c;
 	sb->root = geteuid() == 0;
 	pthread_mutex_init(&sb->lock, NULL);
+	pthread_mutex_init(&sb->zlock, NULL);
+	sb->zygote = -1;
 	sb->level = c->level;
 	if (sb->level == ISE_ISO_AUTO) {
 		if (sb->root) {
@@ -927,6 +1159,9 @@ struct ise_sandbox *ise_sandbox_new(const struct ise_sandbox_config *c, char *er
 	    "LOGNAME=agent",
 	    "SHELL=/bin/sh"};
 	sb->env_tail = (char **)env;
+	/* after the unshare: it must see the workspaces we mount */
+	if (start_zygote(sb, err, errlen))
+		goto fail;
 	if (sb->level == ISE_ISO_BWRAP && probe_bwrap(sb, err, errlen))
 		goto fail;
 	return sb;
@@ -958,6 +1193,10 @@ void ise_sandbox_free(struct ise_sandbox *sb)
 		return;
 	while (sb->list)
 		ise_ws_close(sb->list);
+	if (sb->zygote >= 0) { /* at end of input it exits */
+		close(sb->zygote);
+		waitpid(sb->zygote_pid, NULL, 0);
+	}
 	if (sb->dir) {
 		if (!sb->c.template_dir && sb->template)
 			rm_rf(sb->template);
@@ -968,6 +1207,7 @@ void ise_sandbox_free(struct ise_sandbox *sb)
 	free(sb->bwrap);
 	free(sb->bpf);
 	pthread_mutex_destroy(&sb->lock);
+	pthread_mutex_destroy(&sb->zlock);
 	free(sb);
 }
 
@@ -1348,7 +1588,8 @@ static int prepare(struct ise_ws *ws, const struct ise_exec *e, double timeout, 
 	}
 	memset(s, 0, sizeof *s);
 	s->sb = sb;
-	s->ws = ws;
+	s->newroot = ws->newroot;
+	s->merged = ws->merged;
 	s->timeout = timeout;
 	s->uid = ws->uid;
 	s->gid = ws->gid;
@@ -1477,7 +1718,7 @@ static void run_foreground(struct ise_ws *ws, struct spawn *s, struct ise_tool_r
 	s->statusfd = stat[1];
 	double t0 = now_s();
 	int pidfd = -1;
-	pid_t pid = start_monitor(s, &pidfd);
+	pid_t pid = zygote_spawn(sb, s, &pidfd);
 	close(out[1]);
 	close(stat[1]);
 	if (pid < 0) {
@@ -1525,9 +1766,7 @@ static void run_foreground(struct ise_ws *ws, struct spawn *s, struct ise_tool_r
 			grace = now_s() + 0.2;
 		}
 	}
-	siginfo_t info;
-	while (waitid(P_PIDFD, pidfd, &info, WEXITED) < 0 && errno == EINTR)
-		;
+	pidfd_exited(pidfd, -1);
 	if (killed && sb->level == ISE_ISO_RLIMIT && sb->root && s->uid && !s->keep_uid)
 		kill_uid(s->uid); /* its payload outlives it */
 	r->duration_ms = (now_s() - t0) * 1000;
@@ -1564,11 +1803,8 @@ static void session_free(struct session *s)
 {
 	if (!s->exited)
 		pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
-	if (!s->status_read) {
-		siginfo_t info;
-		while (waitid(P_PIDFD, s->pidfd, &info, WEXITED) < 0 && errno == EINTR)
-			;
-	}
+	if (!s->status_read)
+		pidfd_exited(s->pidfd, -1);
 	close(s->pidfd);
 	close(s->statusfd);
 	if (s->stdinfd >= 0)
@@ -1584,8 +1820,7 @@ static int session_ended(struct session *s)
 {
 	if (s->exited)
 		return 1;
-	siginfo_t info = {0};
-	if (waitid(P_PIDFD, s->pidfd, &info, WEXITED | WNOHANG) < 0 || !info.si_pid)
+	if (!pidfd_exited(s->pidfd, 0))
 		return 0;
 	s->exited = s->status_read = 1;
 	s->st = ise_xcalloc(1, sizeof *s->st);
@@ -1624,7 +1859,7 @@ static void run_background(struct ise_ws *ws, struct spawn *s, const char *comma
 	s->stdinfd = in[0];
 	s->statusfd = stat[1];
 	int pidfd = -1;
-	pid_t pid = start_monitor(s, &pidfd);
+	pid_t pid = zygote_spawn(ws->sb, s, &pidfd);
 	close(in[0]);
 	close(stat[1]);
 	close(logfd);
@@ -1762,9 +1997,7 @@ void ise_ws_process(struct ise_ws *ws, const cJSON *args, struct ise_tool_result
 			struct pollfd p = {s->pidfd, POLLIN, 0};
 			if (poll(&p, 1, 2000) <= 0)
 				pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
-			siginfo_t info;
-			while (waitid(P_PIDFD, s->pidfd, &info, WEXITED) < 0 && errno == EINTR)
-				;
+			pidfd_exited(s->pidfd, -1);
 			s->exited = s->status_read = 1;
 			s->st = ise_xcalloc(1, sizeof *s->st);
 			if (read_status(s->statusfd, s->st))
