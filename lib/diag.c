@@ -1,6 +1,7 @@
 #include "diag.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,18 @@ void ise_diag_init(const char *argv0)
 
 	if (argv0 && *argv0)
 		progname = slash ? slash + 1 : argv0;
+	/* A closed standard descriptor would be taken by the next file or socket
+	 * we open, and the records meant for it would go there.  Hold each one
+	 * with /dev/null opened the wrong way round, so using it fails with
+	 * EBADF as it would have. */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", fd ? O_RDONLY : O_WRONLY);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
 }
 
 const char *ise_progname(void)
@@ -128,4 +141,15 @@ void ise_usage_error(const char *fmt, ...)
 	if (n > 0 && (size_t)n < sizeof try)
 		(void)!write(STDERR_FILENO, try, (size_t)n);
 	exit(ISE_EXIT_USAGE);
+}
+
+void ise_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }
