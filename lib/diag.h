@@ -37,6 +37,10 @@ _Noreturn void ise_die(enum ise_exit status, const char *fmt, ...) ISE_PRINTF(2,
 /* "prog: message" then "Try 'prog --help' for more information.", exits 2. */
 _Noreturn void ise_usage_error(const char *fmt, ...) ISE_PRINTF(1, 2);
 
+/* A library function's error message, for its caller to report: printf
+ * into err[0..errlen), truncated to fit; nothing when err is NULL. */
+void ise_errf(char *err, size_t errlen, const char *fmt, ...) ISE_PRINTF(3, 4);
+
 void ise_status_raise(enum ise_exit status);
 enum ise_exit ise_status(void);
 

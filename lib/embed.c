@@ -2,7 +2,6 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,17 +58,42 @@ struct ise_embedder {
 	double tf_weight[256]; /* 1 + log(tf) for small tf */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) ISE_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+int ise_embed_option(int opt, const char *arg, struct ise_embed_config *c, const char **cache)
 {
-	va_list ap;
+	switch (opt) {
+	case ISE_EMBOPT_FIELD:
+		c->field = arg;
+		return 1;
+	case ISE_EMBOPT_URL:
+		c->url = arg;
+		return 1;
+	case ISE_EMBOPT_MODEL:
+		c->model = arg;
+		return 1;
+	case ISE_EMBOPT_CACHE:
+		*cache = arg;
+		return 1;
+	case ISE_EMBOPT_DIM:
+		c->dim = (unsigned)ise_parse_uint("--dim", arg, 2, 1 << 16);
+		return 1;
+	}
+	return 0;
+}
 
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+void ise_embed_check_options(const struct ise_embed_config *c, const char *cache,
+			     struct ise_options *o)
+{
+	if (c->model && !c->url)
+		ise_usage_error("--embed-model needs --embed-url");
+	if (cache && !c->url)
+		ise_usage_error("--embed-cache needs --embed-url");
+	if (c->dim && (c->url || c->field))
+		ise_usage_error("--dim sets the built-in embedder: not with --embed-url or "
+				"--embedding-field");
+	if (cache) {
+		o->llm.cache_dir = cache;
+		o->llm.cache_mode = ISE_CACHE_RW;
+	}
 }
 
 struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c, const struct ise_options *o,
@@ -79,15 +103,15 @@ struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c, const st
 	char buf[512];
 
 	if (c->field && c->url) {
-		set_err(err, errlen, "--embedding-field and --embed-url name two sources");
+		ise_errf(err, errlen, "--embedding-field and --embed-url name two sources");
 		return NULL;
 	}
 	if (c->url && !*c->url) {
-		set_err(err, errlen, "--embed-url is empty");
+		ise_errf(err, errlen, "--embed-url is empty");
 		return NULL;
 	}
 	if (c->field && !*c->field) {
-		set_err(err, errlen, "--embedding-field is empty");
+		ise_errf(err, errlen, "--embedding-field is empty");
 		return NULL;
 	}
 	e = ise_xcalloc(1, sizeof *e);
@@ -401,15 +425,15 @@ static int field_vector(struct ise_embedder *e, const cJSON *rec, size_t i, doub
 	size_t k = 0;
 
 	if (!cJSON_IsArray(vec) || len <= 0) {
-		set_err(err, errlen, "record %zu: '%s' is not a non-empty array of numbers", i,
-			e->field);
+		ise_errf(err, errlen, "record %zu: '%s' is not a non-empty array of numbers", i,
+			 e->field);
 		return -1;
 	}
 	if (!e->dim)
 		e->dim = (unsigned)len;
 	if ((unsigned)len != e->dim) {
-		set_err(err, errlen, "record %zu: '%s' has %d numbers, earlier vectors %u", i,
-			e->field, len, e->dim);
+		ise_errf(err, errlen, "record %zu: '%s' has %d numbers, earlier vectors %u", i,
+			 e->field, len, e->dim);
 		return -1;
 	}
 	if (!*out) {
@@ -419,14 +443,14 @@ static int field_vector(struct ise_embedder *e, const cJSON *rec, size_t i, doub
 	double *row = *out + i * e->dim;
 	cJSON_ArrayForEach(x, vec) {
 		if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble)) {
-			set_err(err, errlen, "record %zu: '%s'[%zu] is not a finite number", i,
-				e->field, k);
+			ise_errf(err, errlen, "record %zu: '%s'[%zu] is not a finite number", i,
+				 e->field, k);
 			return -1;
 		}
 		row[k++] = x->valuedouble;
 	}
 	if (!normalise(row, e->dim)) {
-		set_err(err, errlen, "record %zu: '%s' is the zero vector", i, e->field);
+		ise_errf(err, errlen, "record %zu: '%s' is the zero vector", i, e->field);
 		return -1;
 	}
 	return 0;
@@ -443,21 +467,21 @@ static int endpoint_vectors(struct ise_embedder *e, const char *const *texts, si
 		for (size_t i = first; i < first + m; i++)
 			if (!texts[i] || !*texts[i]) {
 				e->bad = (long)i;
-				set_err(err, errlen, "record %zu: no text to embed", i);
+				ise_errf(err, errlen, "record %zu: no text to embed", i);
 				return -1;
 			}
 		enum ise_llm_status st =
 		    ise_llm_embed(e->llm, texts + first, m, &vectors, &d, why, sizeof why);
 		if (st != ISE_LLM_OK) {
-			set_err(err, errlen, "records %zu-%zu: %s", first, first + m - 1, why);
+			ise_errf(err, errlen, "records %zu-%zu: %s", first, first + m - 1, why);
 			return st == ISE_LLM_FATAL ? -2 : -1;
 		}
 		if (d > 1000000 || (e->dim && d != e->dim)) {
 			free(vectors);
-			set_err(err, errlen,
-				"records %zu-%zu: the endpoint returned %zu dimensions, "
-				"earlier %u",
-				first, first + m - 1, d, e->dim);
+			ise_errf(err, errlen,
+				 "records %zu-%zu: the endpoint returned %zu dimensions, "
+				 "earlier %u",
+				 first, first + m - 1, d, e->dim);
 			return -1;
 		}
 		e->dim = (unsigned)d;
@@ -470,9 +494,9 @@ static int endpoint_vectors(struct ise_embedder *e, const char *const *texts, si
 			if (!normalise(row, d)) {
 				free(vectors);
 				e->bad = (long)(first + i);
-				set_err(err, errlen,
-					"record %zu: the endpoint returned the zero vector",
-					first + i);
+				ise_errf(err, errlen,
+					 "record %zu: the endpoint returned the zero vector",
+					 first + i);
 				return -1;
 			}
 		}
@@ -498,7 +522,7 @@ int ise_embed(struct ise_embedder *e, const char *const *texts, const cJSON *con
 	case SOURCE_HASH:
 		v = ise_xmalloc(n * e->dim * sizeof *v);
 		if ((e->bad = hash_texts(e, texts, n, v)) >= 0) {
-			set_err(err, errlen, "record %ld: no text to embed", e->bad);
+			ise_errf(err, errlen, "record %ld: no text to embed", e->bad);
 			rc = -1;
 		}
 		break;

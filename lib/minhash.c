@@ -12,6 +12,7 @@
 
 #include "diag.h"
 #include "rng.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define NONE UINT32_MAX
@@ -26,61 +27,6 @@ struct ise_dedup_doc {
 };
 
 /* ---- normalisation ---- */
-
-/* The code point at s[0..len), or NONE for a byte that does not start a
- * valid UTF-8 sequence (it is then taken as it is, one byte). */
-static uint32_t utf8_decode(const unsigned char *s, size_t len, size_t *used)
-{
-	uint32_t c = s[0], min;
-	size_t n;
-
-	*used = 1;
-	if (c < 0x80)
-		return c;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, c &= 0x1f, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, c &= 0x0f, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, c &= 0x07, min = 0x10000;
-	else
-		return NONE;
-	if (len < n)
-		return NONE;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return NONE;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return NONE;
-	*used = n;
-	return c;
-}
-
-static size_t utf8_encode(uint32_t c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xe0 | c >> 12);
-		out[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | c >> 18);
-	out[1] = (char)(0x80 | (c >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (c >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
-}
 
 /* Simple case folding of the scripts with a cheap rule: ASCII, Latin-1,
  * Latin Extended-A, Latin Extended Additional, basic Greek and Cyrillic. */
@@ -224,8 +170,8 @@ size_t ise_text_normalize(const char *text, size_t len, char **out)
 			}
 			continue;
 		}
-		c = utf8_decode(s + i, len - i, &used);
-		if (c == NONE) {
+		c = ise_utf8_decode(s + i, len - i, &used);
+		if (c == ISE_UTF8_NONE) {
 			o[n++] = (char)s[i];
 			space = 0;
 			continue;
@@ -237,7 +183,7 @@ size_t ise_text_normalize(const char *text, size_t len, char **out)
 					o[n++] = ' ';
 				space = 1;
 			} else {
-				n += utf8_encode(f[j], o + n);
+				n += ise_utf8_encode(f[j], o + n);
 				space = 0;
 			}
 		}
@@ -259,7 +205,7 @@ static int word_char(uint32_t c)
 	if (c < 0x80)
 		return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
 		       (c >= 'A' && c <= 'Z');
-	if (c == NONE)
+	if (c == ISE_UTF8_NONE)
 		return 1;
 	return !((c >= 0xa1 && c <= 0xbf) || c == 0xd7 || c == 0xf7 ||
 		 (c >= 0x2000 && c <= 0x206f) || (c >= 0x2190 && c <= 0x2bff) ||
@@ -320,7 +266,7 @@ size_t ise_shingles(const char *norm, size_t len, unsigned n, uint64_t **out)
 		else if (s[i] < 0x80)
 			w = word_char(s[i]);
 		else
-			w = word_char(utf8_decode(s + i, len - i, &used));
+			w = word_char(ise_utf8_decode(s + i, len - i, &used));
 		if (w && !in_word)
 			start = i;
 		if (!w && in_word)

@@ -11,7 +11,9 @@
 
 #include "brief.h"
 #include "diag.h"
+#include "register.h"
 #include "slots.h"
+#include "template.h"
 #include "xalloc.h"
 
 #define MAX_STEPS 64
@@ -78,17 +80,6 @@ static const char *str(const cJSON *obj, const char *key)
 static int has_prefix_ci(const char *s, const char *prefix)
 {
 	return !strncasecmp(s, prefix, strlen(prefix));
-}
-
-/* Whether needle occurs in s, ignoring ASCII case. */
-static int contains_ci(const char *s, const char *needle)
-{
-	size_t n = strlen(needle);
-
-	for (; *s; s++)
-		if (!strncasecmp(s, needle, n))
-			return 1;
-	return 0;
 }
 
 static void upper_first(char *s)
@@ -158,68 +149,6 @@ static unsigned pick(gsl_rng *r, size_t n)
 static int chance(gsl_rng *r, double p)
 {
 	return gsl_rng_uniform(r) < p;
-}
-
-/* ---- register: experience level and style family ---- */
-
-enum level { JUNIOR, MID, SENIOR, EXEC };
-enum family { ANALYTICAL, COLLABORATIVE, CREATIVE, DIRECT, FORMAL, CASUAL, NFAMILIES };
-
-static const char *const family_names[NFAMILIES] = {"Analytical", "Collaborative", "Creative",
-						    "Direct",     "Formal",        "Casual"};
-
-static enum level level_of(const char *s)
-{
-	static const struct {
-		const char *word;
-		enum level level;
-	} words[] = {
-	    {"junior", JUNIOR},  {"entry", JUNIOR},   {"intern", JUNIOR},    {"graduate", JUNIOR},
-	    {"trainee", JUNIOR}, {"mid", MID},        {"intermediate", MID}, {"senior", SENIOR},
-	    {"lead", SENIOR},    {"expert", SENIOR},  {"principal", SENIOR}, {"staff", SENIOR},
-	    {"exec", EXEC},      {"director", EXEC},  {"chief", EXEC},       {"vp", EXEC},
-	    {"c-level", EXEC},   {"president", EXEC}, {"head", EXEC},
-	};
-
-	for (size_t i = 0; s && i < COUNT(words); i++)
-		if (contains_ci(s, words[i].word))
-			return words[i].level;
-	return MID;
-}
-
-/* The family of persona: its style_family when that names one, else the
- * family whose cue words occur most in communication_style, else Direct. */
-static enum family family_of(const cJSON *persona)
-{
-	static const char *const cues[NFAMILIES][16] = {
-	    {"analytic", "data", "precise", "method", "detail", "logic", "rigor", "rigour",
-	     "systematic", "evidence", "metric", "number", "structured", "thorough", "skeptic"},
-	    {"collab", "team", "warm", "consensus", "inclusive", "support", "empath", "cooperat",
-	     "mentor", "listen", "encourag", "together", "facilitat"},
-	    {"creativ", "inventive", "imaginative", "visual", "playful", "idea", "experiment",
-	     "innovat", "story", "design", "dream", "whimsical", "curious"},
-	    {"direct", "blunt", "brief", "concise", "decisive", "straight", "candid", "frank",
-	     "terse", "assertive", "no-nonsense", "action", "results", "bottom line"},
-	    {"formal", "polite", "professional", "courteous", "protocol", "procedur", "reserved",
-	     "proper", "polished", "diplomatic", "ceremon", "by the book"},
-	    {"casual", "relaxed", "laid-back", "friendly", "informal", "easygoing", "chill",
-	     "chatty", "breezy", "humor", "humour", "jokes", "emoji"},
-	};
-	const char *fam = str(persona, "style_family");
-	const char *style = str(persona, "communication_style");
-	int best = DIRECT, best_score = 0;
-
-	for (int f = 0; f < NFAMILIES; f++)
-		if (fam && !strcasecmp(fam, family_names[f]))
-			return (enum family)f;
-	for (int f = 0; style && f < NFAMILIES; f++) {
-		int score = 0;
-		for (int k = 0; k < 16 && cues[f][k]; k++)
-			score += contains_ci(style, cues[f][k]);
-		if (score > best_score)
-			best = f, best_score = score;
-	}
-	return (enum family)best;
 }
 
 /* ---- the persona's work context in the first person ---- */
@@ -514,44 +443,45 @@ static void draft_release(struct draft *d)
 
 /* ---- phrase banks ({{name}} marks a persona or scenario variable) ---- */
 
-static const char *const openings[NFAMILIES][4] = {
-    [ANALYTICAL] = {"I'm {{name}}, {{a_role}}. {{ctx}}.", "{{name}}, {{role}}, here. {{ctx}}.",
-		    "Some context: I'm {{a_role}}, and {{ctx}}.",
-		    "For the record, I'm {{first}}, {{a_role}}; {{ctx}}."},
-    [COLLABORATIVE] = {"Hi! I'm {{first}}, {{a_role}}, and {{ctx}}.",
-		       "Hi there, {{first}} here ({{role}}). {{ctx}}, and I'd love a hand.",
-		       "Hello! I'm {{first}}. I'm {{a_role}} and {{ctx}}.",
-		       "Hi, {{first}} here, {{a_role}} hoping to team up on this. {{ctx}}."},
-    [CREATIVE] = {"Got a fun one for you. I'm {{first}}, {{a_role}}, and {{ctx}}.",
-		  "{{first}} here, {{a_role}} with an idea to try. {{ctx}}.",
-		  "Hi, I'm {{first}}. As {{a_role}} I like to move fast, and {{ctx}}.",
-		  "Picture {{a_role}} with too many tabs open: that's me, {{first}}. {{ctx}}."},
-    [DIRECT] = {"{{first}}, {{role}}. {{ctx}}.", "I'm {{a_role}}. {{ctx}}.",
-		"{{name}} here, {{role}}. {{ctx}}.", "Quick one from {{a_role}}. {{ctx}}."},
-    [FORMAL] = {"Good morning. My name is {{name}} and I am {{a_role}}. {{ctx}}.",
-		"Good afternoon. I am {{name}}, {{a_role}}, and {{ctx}}.",
-		"Dear assistant, I am writing as {{a_role}}. {{ctx}}.",
-		"Greetings. I am {{name}}, {{a_role}}. {{ctx}}."},
-    [CASUAL] = {"Hey! {{first}} here, {{a_role}}. {{ctx}}.",
-		"Hi, I'm {{first}}, {{a_role}}, and {{ctx}}, so things get hectic.",
-		"Hey there, {{first}} here. I'm {{a_role}} and {{ctx}}.",
-		"Hiya, it's {{first}}, {{a_role}}. {{ctx}}."},
+static const char *const openings[ISE_NFAMILIES][4] = {
+    [ISE_ANALYTICAL] = {"I'm {{name}}, {{a_role}}. {{ctx}}.", "{{name}}, {{role}}, here. {{ctx}}.",
+			"Some context: I'm {{a_role}}, and {{ctx}}.",
+			"For the record, I'm {{first}}, {{a_role}}; {{ctx}}."},
+    [ISE_COLLABORATIVE] = {"Hi! I'm {{first}}, {{a_role}}, and {{ctx}}.",
+			   "Hi there, {{first}} here ({{role}}). {{ctx}}, and I'd love a hand.",
+			   "Hello! I'm {{first}}. I'm {{a_role}} and {{ctx}}.",
+			   "Hi, {{first}} here, {{a_role}} hoping to team up on this. {{ctx}}."},
+    [ISE_CREATIVE] = {"Got a fun one for you. I'm {{first}}, {{a_role}}, and {{ctx}}.",
+		      "{{first}} here, {{a_role}} with an idea to try. {{ctx}}.",
+		      "Hi, I'm {{first}}. As {{a_role}} I like to move fast, and {{ctx}}.",
+		      "Picture {{a_role}} with too many tabs open: that's me, {{first}}. {{ctx}}."},
+    [ISE_DIRECT] = {"{{first}}, {{role}}. {{ctx}}.", "I'm {{a_role}}. {{ctx}}.",
+		    "{{name}} here, {{role}}. {{ctx}}.", "Quick one from {{a_role}}. {{ctx}}."},
+    [ISE_FORMAL] = {"Good morning. My name is {{name}} and I am {{a_role}}. {{ctx}}.",
+		    "Good afternoon. I am {{name}}, {{a_role}}, and {{ctx}}.",
+		    "Dear assistant, I am writing as {{a_role}}. {{ctx}}.",
+		    "Greetings. I am {{name}}, {{a_role}}. {{ctx}}."},
+    [ISE_CASUAL] = {"Hey! {{first}} here, {{a_role}}. {{ctx}}.",
+		    "Hi, I'm {{first}}, {{a_role}}, and {{ctx}}, so things get hectic.",
+		    "Hey there, {{first}} here. I'm {{a_role}} and {{ctx}}.",
+		    "Hiya, it's {{first}}, {{a_role}}. {{ctx}}."},
 };
 
 static const char *const whys[4][4] = {
-    [JUNIOR] =
+    [ISE_JUNIOR] =
 	{"I'm fairly new in this role and this is for {{occasion}}, so I want to get it "
 	 "right.",
 	 "My {{boss}} asked me to prepare this for {{occasion}}, and I'd like it to be solid.",
 	 "It's my first time handling this on my own, and it feeds into {{occasion}}.",
 	 "I'm still learning the ropes, and my {{boss}} will review this before "
 	 "{{occasion}}."},
-    [MID] = {"It's for {{occasion}}.", "I need it ready for {{occasion}}.",
-	     "This feeds into {{occasion}}, so accuracy matters.", "It's prep for {{occasion}}."},
-    [SENIOR] = {"Needed for {{occasion}}.", "It's for {{occasion}}.", "This is for {{occasion}}.",
-		"Due before {{occasion}}."},
-    [EXEC] = {"It goes into {{occasion}}.", "It's for {{occasion}}.", "Needed for {{occasion}}.",
-	      "This lands in {{occasion}}."},
+    [ISE_MID] = {"It's for {{occasion}}.", "I need it ready for {{occasion}}.",
+		 "This feeds into {{occasion}}, so accuracy matters.",
+		 "It's prep for {{occasion}}."},
+    [ISE_SENIOR] = {"Needed for {{occasion}}.", "It's for {{occasion}}.",
+		    "This is for {{occasion}}.", "Due before {{occasion}}."},
+    [ISE_EXEC] = {"It goes into {{occasion}}.", "It's for {{occasion}}.",
+		  "Needed for {{occasion}}.", "This lands in {{occasion}}."},
 };
 
 static const char *const occasions[] = {
@@ -569,14 +499,14 @@ static const char *const goals[2][4] = {
 };
 
 static const char *const experts[4][2] = {
-    [JUNIOR] = {"I'm still learning {{exp}}, so flag anything I should double-check.",
-		"I know a little about {{exp}}, but please explain anything unusual."},
-    [MID] = {"My background is {{exp}}, so feel free to go into detail.",
-	     "I work with {{exp}} every day, so the details are welcome."},
-    [SENIOR] = {"I know {{exp}} well; skip the basics.",
-		"I've done plenty of {{exp}}, so no need to explain the basics."},
-    [EXEC] = {"Skip the technical detail unless it changes the decision.",
-	      "Spare me the mechanics unless something breaks."},
+    [ISE_JUNIOR] = {"I'm still learning {{exp}}, so flag anything I should double-check.",
+		    "I know a little about {{exp}}, but please explain anything unusual."},
+    [ISE_MID] = {"My background is {{exp}}, so feel free to go into detail.",
+		 "I work with {{exp}} every day, so the details are welcome."},
+    [ISE_SENIOR] = {"I know {{exp}} well; skip the basics.",
+		    "I've done plenty of {{exp}}, so no need to explain the basics."},
+    [ISE_EXEC] = {"Skip the technical detail unless it changes the decision.",
+		  "Spare me the mechanics unless something breaks."},
 };
 
 static const char *const constraints[] = {
@@ -602,31 +532,33 @@ static const char *const verify_one[] = {
     "As a final check, {{v1}}.",
 };
 
-static const char *const delivers[NFAMILIES][3] = {
-    [ANALYTICAL] = {"Finish with a plain-text report of every step, its outcome and the key "
-		    "figures for {{audience}}.",
-		    "Wrap up with a summary.md that lists each result with its numbers, for "
-		    "{{audience}}.",
-		    "End with a short table of results that {{audience}} can check line by line."},
-    [COLLABORATIVE] =
+static const char *const delivers[ISE_NFAMILIES][3] = {
+    [ISE_ANALYTICAL] =
+	{"Finish with a plain-text report of every step, its outcome and the key "
+	 "figures for {{audience}}.",
+	 "Wrap up with a summary.md that lists each result with its numbers, for "
+	 "{{audience}}.",
+	 "End with a short table of results that {{audience}} can check line by line."},
+    [ISE_COLLABORATIVE] =
 	{"When it's all done, write a short summary I can share with {{audience}}.",
 	 "Let's pull it all together into a brief note for {{audience}} with the key numbers.",
 	 "At the end, a short recap for {{audience}} would be great."},
-    [CREATIVE] = {"Pull it all into a one-page summary.md that tells the story for "
-		  "{{audience}}.",
-		  "Finish with a short, readable summary for {{audience}}, numbers included.",
-		  "End with a brief write-up that {{audience}} will actually enjoy reading."},
-    [DIRECT] = {"Wrap up with a short summary of the key numbers for {{audience}}.",
-		"End with a brief status note for {{audience}}.",
-		"Deliverable: a short summary of the results for {{audience}}."},
-    [FORMAL] = {"Upon completion, please provide a concise written summary of each step and its "
-		"result for {{audience}}.",
-		"Please conclude with a brief report suitable for {{audience}}.",
-		"Kindly finish with a short summary of the outcomes for {{audience}}."},
-    [CASUAL] = {"Once it's all done, just send me a quick summary with the numbers so I can "
-		"share it with {{audience}}.",
-		"A quick recap for {{audience}} at the end would be perfect.",
-		"Afterwards, drop me a short summary I can pass on to {{audience}}."},
+    [ISE_CREATIVE] = {"Pull it all into a one-page summary.md that tells the story for "
+		      "{{audience}}.",
+		      "Finish with a short, readable summary for {{audience}}, numbers included.",
+		      "End with a brief write-up that {{audience}} will actually enjoy reading."},
+    [ISE_DIRECT] = {"Wrap up with a short summary of the key numbers for {{audience}}.",
+		    "End with a brief status note for {{audience}}.",
+		    "Deliverable: a short summary of the results for {{audience}}."},
+    [ISE_FORMAL] =
+	{"Upon completion, please provide a concise written summary of each step and its "
+	 "result for {{audience}}.",
+	 "Please conclude with a brief report suitable for {{audience}}.",
+	 "Kindly finish with a short summary of the outcomes for {{audience}}."},
+    [ISE_CASUAL] = {"Once it's all done, just send me a quick summary with the numbers so I can "
+		    "share it with {{audience}}.",
+		    "A quick recap for {{audience}} at the end would be perfect.",
+		    "Afterwards, drop me a short summary I can pass on to {{audience}}."},
 };
 
 static const char *const delivers_short[] = {
@@ -634,10 +566,10 @@ static const char *const delivers_short[] = {
     "Send me a brief summary at the end.", "Close with a short report."};
 
 static const char *const audiences[4][4] = {
-    [JUNIOR] = {"my team lead", "my manager", "my supervisor", "the team"},
-    [MID] = {"the team", "my manager", "the client", "our ops lead"},
-    [SENIOR] = {"the team", "the client", "the on-call group", "my director"},
-    [EXEC] = {"the board", "the leadership team", "our investors", "the executive committee"},
+    [ISE_JUNIOR] = {"my team lead", "my manager", "my supervisor", "the team"},
+    [ISE_MID] = {"the team", "my manager", "the client", "our ops lead"},
+    [ISE_SENIOR] = {"the team", "the client", "the on-call group", "my director"},
+    [ISE_EXEC] = {"the board", "the leadership team", "our investors", "the executive committee"},
 };
 
 static const char *const bosses[] = {"manager", "team lead", "supervisor", "line manager"};
@@ -656,20 +588,22 @@ static const char *const exec_closers[] = {
     "Keep the write-up to one page, numbers first.", "Decisions and numbers only in the summary.",
     "Flag risks in one line each.", "Lead the summary with what changed."};
 
-static const char *const closings[NFAMILIES][4] = {
-    [ANALYTICAL] = {"Numbers over adjectives, please.", "Show your working where it matters.",
-		    "Precision matters more than speed here.",
-		    "Flag any assumption you had to make."},
-    [COLLABORATIVE] = {"Thanks so much, this really helps the team!",
-		       "Happy to answer questions along the way.", "Thanks, I appreciate the help.",
-		       "Shout if anything needs a second pair of eyes."},
-    [CREATIVE] = {"Have fun with it, as long as the numbers hold up.",
-		  "Make the summary look nice if you can.", "Surprise me with the presentation.",
-		  "A little flair in the write-up is welcome."},
-    [DIRECT] = {"Thanks.", "That's all.", "Keep it tight.", "No fluff, please."},
-    [FORMAL] = {"Thank you in advance for your assistance.", "I appreciate your diligence.",
-		"Kind regards, {{first}}.", "With thanks, {{name}}."},
-    [CASUAL] = {"Thanks a ton!", "Cheers!", "You're a star, thanks!", "Appreciate it!"},
+static const char *const closings[ISE_NFAMILIES][4] = {
+    [ISE_ANALYTICAL] = {"Numbers over adjectives, please.", "Show your working where it matters.",
+			"Precision matters more than speed here.",
+			"Flag any assumption you had to make."},
+    [ISE_COLLABORATIVE] = {"Thanks so much, this really helps the team!",
+			   "Happy to answer questions along the way.",
+			   "Thanks, I appreciate the help.",
+			   "Shout if anything needs a second pair of eyes."},
+    [ISE_CREATIVE] = {"Have fun with it, as long as the numbers hold up.",
+		      "Make the summary look nice if you can.",
+		      "Surprise me with the presentation.",
+		      "A little flair in the write-up is welcome."},
+    [ISE_DIRECT] = {"Thanks.", "That's all.", "Keep it tight.", "No fluff, please."},
+    [ISE_FORMAL] = {"Thank you in advance for your assistance.", "I appreciate your diligence.",
+		    "Kind regards, {{first}}.", "With thanks, {{name}}."},
+    [ISE_CASUAL] = {"Thanks a ton!", "Cheers!", "You're a star, thanks!", "Appreciate it!"},
 };
 
 static const char *const extras[] = {
@@ -689,45 +623,47 @@ struct connectives {
 static const struct connectives plain = {
     "First, ", {"Then ", "Next, ", "After that, ", "Later, "}, "Finally, ", 0, 0};
 
-static const struct connectives family_connectives[NFAMILIES][2] = {
-    [ANALYTICAL] =
+static const struct connectives family_connectives[ISE_NFAMILIES][2] = {
+    [ISE_ANALYTICAL] =
 	{{"First, ", {"Second, ", "Third, ", "Fourth, ", "Fifth, "}, "Finally, ", 1, 0},
 	 {"Step 1: ", {"Step 2: ", "Step 3: ", "Step 4: ", "Step 5: "}, "Last step: ", 1, 0}},
-    [COLLABORATIVE] = {{"Let's start with this: ",
-			{"Then let's ", "Next, let's ", "After that, let's ", "From there, let's "},
-			"And to finish, let's ",
-			0,
-			0},
-		       {"Could you first ",
-			{"Then could we ", "Next, could we ", "After that, could you ",
-			 "Once that's in place, could you "},
-			"And finally, could you ",
-			0,
-			1}},
-    [CREATIVE] = {{"Start here: ",
-		   {"Then ", "Next, ", "From there, ", "With that in hand, "},
-		   "To close the loop, ",
-		   0,
-		   0},
-		  {"Step one: ",
-		   {"Then ", "Next, ", "After that, ", "Building on that, "},
-		   "And for the finale, ",
-		   0,
-		   0}},
-    [DIRECT] = {{"", {"Then ", "Next, ", "After that, ", "Later, "}, "Last, ", 0, 0},
-		{"First, ", {"Then ", "Next, ", "After that, ", "Once done, "}, "Finally, ", 0, 0}},
-    [FORMAL] = {{"First, please ",
-		 {"Subsequently, please ", "Next, kindly ", "Following that, please ",
-		  "Thereafter, "},
-		 "Finally, please ",
-		 0,
-		 0},
-		{"To begin, please ",
-		 {"Then please ", "Next, please ", "After that, ", "Further, "},
-		 "Lastly, please ",
-		 0,
-		 0}},
-    [CASUAL] =
+    [ISE_COLLABORATIVE] = {{"Let's start with this: ",
+			    {"Then let's ", "Next, let's ", "After that, let's ",
+			     "From there, let's "},
+			    "And to finish, let's ",
+			    0,
+			    0},
+			   {"Could you first ",
+			    {"Then could we ", "Next, could we ", "After that, could you ",
+			     "Once that's in place, could you "},
+			    "And finally, could you ",
+			    0,
+			    1}},
+    [ISE_CREATIVE] = {{"Start here: ",
+		       {"Then ", "Next, ", "From there, ", "With that in hand, "},
+		       "To close the loop, ",
+		       0,
+		       0},
+		      {"Step one: ",
+		       {"Then ", "Next, ", "After that, ", "Building on that, "},
+		       "And for the finale, ",
+		       0,
+		       0}},
+    [ISE_DIRECT] =
+	{{"", {"Then ", "Next, ", "After that, ", "Later, "}, "Last, ", 0, 0},
+	 {"First, ", {"Then ", "Next, ", "After that, ", "Once done, "}, "Finally, ", 0, 0}},
+    [ISE_FORMAL] = {{"First, please ",
+		     {"Subsequently, please ", "Next, kindly ", "Following that, please ",
+		      "Thereafter, "},
+		     "Finally, please ",
+		     0,
+		     0},
+		    {"To begin, please ",
+		     {"Then please ", "Next, please ", "After that, ", "Further, "},
+		     "Lastly, please ",
+		     0,
+		     0}},
+    [ISE_CASUAL] =
 	{{"First up, ",
 	  {"Then ", "Next up, ", "After that, ", "Once that's sorted, "},
 	  "Oh, and finally, ",
@@ -749,8 +685,8 @@ static const struct connectives junior_connectives = {"Could you first ",
 struct scene {
 	const cJSON *tuple, *persona, *params;
 	const struct ise_catalog *catalog;
-	enum level level;
-	enum family family;
+	enum ise_level level;
+	enum ise_family family;
 	cJSON *vars; /* persona and scenario variables for the banks */
 	gsl_rng *r;
 };
@@ -831,9 +767,9 @@ static void add_steps(struct draft *d, struct scene *s)
 	const struct connectives *cx = &family_connectives[s->family][pick(s->r, 2)];
 	unsigned order[4] = {0, 1, 2, 3};
 
-	if (s->level == JUNIOR && chance(s->r, 0.6))
+	if (s->level == ISE_JUNIOR && chance(s->r, 0.6))
 		cx = &junior_connectives;
-	else if (s->level == EXEC && chance(s->r, 0.5))
+	else if (s->level == ISE_EXEC && chance(s->r, 0.5))
 		cx = &plain;
 	if (!cx->ordered)
 		gsl_ran_shuffle(s->r, order, 4, sizeof *order);
@@ -1003,7 +939,7 @@ static void add_opening(struct draft *d, struct scene *s)
 	char *place = NULL;
 
 	for (int brief = 0; brief < 2; brief++) {
-		char *ctx = first_person_context(s->persona, s->family == FORMAL, brief);
+		char *ctx = first_person_context(s->persona, s->family == ISE_FORMAL, brief);
 		if (brief)
 			place = place_of(ctx);
 		set_var(s, "ctx", ctx);
@@ -1011,9 +947,10 @@ static void add_opening(struct draft *d, struct scene *s)
 		add_alt(p, expand(s, tpl));
 	}
 	set_var(s, "place", place);
-	add_alt(p, expand(s, !place                ? "I'm {{first}}, {{a_role}}."
-			     : s->family == FORMAL ? "I am {{first}}, {{a_role}} in {{place}}."
-						   : "I'm {{first}}, {{a_role}} in {{place}}."));
+	add_alt(p,
+		expand(s, !place                    ? "I'm {{first}}, {{a_role}}."
+			  : s->family == ISE_FORMAL ? "I am {{first}}, {{a_role}} in {{place}}."
+						    : "I'm {{first}}, {{a_role}} in {{place}}."));
 	free(place);
 }
 
@@ -1037,8 +974,8 @@ char *ise_render_offline(const cJSON *tuple, const struct ise_catalog *c, const 
 	struct draft *d = ise_xcalloc(1, sizeof *d);
 
 	s.r = r;
-	s.level = level_of(str(s.persona, "experience_level"));
-	s.family = family_of(s.persona);
+	s.level = ise_register_level(str(s.persona, "experience_level"));
+	s.family = ise_register_family(s.persona);
 	s.vars = cJSON_CreateObject();
 	if (!s.vars)
 		ise_fatal("out of memory");
@@ -1047,7 +984,7 @@ char *ise_render_offline(const cJSON *tuple, const struct ise_catalog *c, const 
 	int has_exp = *cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s.vars, "exp"));
 
 	/* every draw happens here, in a fixed order, whatever the fitting does later */
-	if (s.level == EXEC) {
+	if (s.level == ISE_EXEC) {
 		struct piece *p = add_piece(d, OUTCOME, 1);
 		add_alt(p, expand(&s, outcomes[pick(r, COUNT(outcomes))]));
 		add_alt(p, expand(&s, "I need {{deliv}} by {{when}}."));
@@ -1057,12 +994,12 @@ char *ise_render_offline(const cJSON *tuple, const struct ise_catalog *c, const 
 			    expert_p[] = {0.3, 0.1, 0.15, 0.2};
 	struct piece *why = add_piece(d, WHY, chance(r, why_p[s.level]));
 	add_alt(why, expand(&s, whys[s.level][pick(r, 4)]));
-	if (s.level == JUNIOR)
+	if (s.level == ISE_JUNIOR)
 		add_alt(why, expand(&s, "I'm new here, and it's for {{occasion}}."));
 	if (has_goal)
 		add_text_piece(d, &s, GOAL, chance(r, goal_p[s.level]),
-			       goals[s.level == EXEC][pick(r, 4)]);
-	if (has_exp || s.level == EXEC)
+			       goals[s.level == ISE_EXEC][pick(r, 4)]);
+	if (has_exp || s.level == ISE_EXEC)
 		add_text_piece(d, &s, EXPERT, chance(r, expert_p[s.level]),
 			       experts[s.level][pick(r, 2)]);
 	add_steps(d, &s);
@@ -1071,16 +1008,16 @@ char *ise_render_offline(const cJSON *tuple, const struct ise_catalog *c, const 
 	/* the last constraint already says the workspace is empty */
 	add_text_piece(d, &s, EXTRA, 0, extras[ci == COUNT(constraints) - 1 ? 1 : ei]);
 	add_verify(d, &s, level_complex);
-	if (s.level == EXEC) {
+	if (s.level == ISE_EXEC) {
 		/* the outcome already names the deliverable: the closer may go */
 		add_text_piece(d, &s, CLOSE, 1, exec_closers[pick(r, COUNT(exec_closers))]);
 	} else {
 		struct piece *deliver = add_piece(d, DELIVER, 1);
 		add_alt(deliver, expand(&s, delivers[s.family][pick(r, 3)]));
 		add_alt(deliver, expand(&s, delivers_short[pick(r, COUNT(delivers_short))]));
-		static const double close_p[NFAMILIES] = {0.5, 0.8, 0.5, 0.3, 0.8, 0.8};
+		static const double close_p[ISE_NFAMILIES] = {0.5, 0.8, 0.5, 0.3, 0.8, 0.8};
 		add_text_piece(d, &s, CLOSE,
-			       chance(r, close_p[s.family] + (s.level == JUNIOR) * 0.2),
+			       chance(r, close_p[s.family] + (s.level == ISE_JUNIOR) * 0.2),
 			       closings[s.family][pick(r, 4)]);
 	}
 
@@ -1092,7 +1029,7 @@ char *ise_render_offline(const cJSON *tuple, const struct ise_catalog *c, const 
 		soft = ISE_RENDER_MIN_WORDS + 15;
 
 	/* below the soft length only simple or terse intents give up full task wording */
-	int soft_steps = level_simple || s.level >= SENIOR;
+	int soft_steps = level_simple || s.level >= ISE_SENIOR;
 	const struct action soft_junior[] = {
 	    {CLOSE, OFF, 0},       {EXTRA, OFF, 0},
 	    {EXPERT, OFF, 0},      {GOAL, OFF, 0},
@@ -1124,12 +1061,12 @@ char *ise_render_offline(const cJSON *tuple, const struct ise_catalog *c, const 
 	    {DELIVER, LONGER, 0}, {STEP, LONGER, 0},   {EXPERT, ON, 0},
 	    {CLOSE, ON, 0},       {CONSTRAINT, ON, 0}, {EXTRA, ON, 0},
 	};
-	if (s.level <= MID)
+	if (s.level <= ISE_MID)
 		fit(d, soft_junior, COUNT(soft_junior), 0, soft);
 	else
 		fit(d, soft_senior, COUNT(soft_senior), 0, soft);
-	const struct action *hard_list = s.level <= MID ? hard_junior : hard;
-	size_t nhard = s.level <= MID ? COUNT(hard_junior) : COUNT(hard);
+	const struct action *hard_list = s.level <= ISE_MID ? hard_junior : hard;
+	size_t nhard = s.level <= ISE_MID ? COUNT(hard_junior) : COUNT(hard);
 	fit(d, hard_list, nhard, 0, ISE_RENDER_MAX_WORDS);
 	fit(d, pad, COUNT(pad), ISE_RENDER_MIN_WORDS, 0);
 	/* a pad may overshoot a tight draft: the hard list brings it back */
@@ -1367,25 +1304,26 @@ const char *ise_render_check(const char *text, unsigned min_words, unsigned max_
 /* ---- chat messages for the LLM renderer ---- */
 
 static const char *const register_text[4] = {
-    [JUNIOR] = "You are early in your career: give some context and the reason behind the "
-	       "request, be polite, and spell out what you need without assuming the reader "
-	       "shares your expertise.",
-    [MID] = "Give enough context for a capable colleague, be courteous, and state the goal "
-	    "plainly.",
-    [SENIOR] = "Be brief and direct: assume the reader knows the domain, skip background and "
-	       "pleasantries, and state exactly what you need.",
-    [EXEC] = "Lead with the outcome you need and why it matters, keep it brief, and leave the "
-	     "technical steps implied but clear.",
+    [ISE_JUNIOR] = "You are early in your career: give some context and the reason behind the "
+		   "request, be polite, and spell out what you need without assuming the reader "
+		   "shares your expertise.",
+    [ISE_MID] = "Give enough context for a capable colleague, be courteous, and state the goal "
+		"plainly.",
+    [ISE_SENIOR] = "Be brief and direct: assume the reader knows the domain, skip background and "
+		   "pleasantries, and state exactly what you need.",
+    [ISE_EXEC] = "Lead with the outcome you need and why it matters, keep it brief, and leave the "
+		 "technical steps implied but clear.",
 };
 
-static const char *const style_text[NFAMILIES] = {
-    [ANALYTICAL] = "Analytical: precise and structured, numbers first, steps in a clear order.",
-    [COLLABORATIVE] = "Collaborative: warm and inclusive, frames the work as shared (\"let's\", "
-		      "\"could we\").",
-    [CREATIVE] = "Creative: lively and imaginative wording, but every figure stays exact.",
-    [DIRECT] = "Direct: short sentences, imperatives, no filler.",
-    [FORMAL] = "Formal: courteous, complete sentences, no contractions or slang.",
-    [CASUAL] = "Casual: relaxed and friendly, contractions and informal connectives.",
+static const char *const style_text[ISE_NFAMILIES] = {
+    [ISE_ANALYTICAL] = "Analytical: precise and structured, numbers first, steps in a clear order.",
+    [ISE_COLLABORATIVE] =
+	"Collaborative: warm and inclusive, frames the work as shared (\"let's\", "
+	"\"could we\").",
+    [ISE_CREATIVE] = "Creative: lively and imaginative wording, but every figure stays exact.",
+    [ISE_DIRECT] = "Direct: short sentences, imperatives, no filler.",
+    [ISE_FORMAL] = "Formal: courteous, complete sentences, no contractions or slang.",
+    [ISE_CASUAL] = "Casual: relaxed and friendly, contractions and informal connectives.",
 };
 
 static char *string_list(const cJSON *array, const char *sep)
@@ -1439,57 +1377,6 @@ static char *task_list(const struct scene *s, int checks)
 	return take(&t);
 }
 
-static void add_var(cJSON *vars, const char *name, const char *value, const char *fallback)
-{
-	if (!cJSON_AddStringToObject(vars, name, value && *value ? value : fallback))
-		ise_fatal("out of memory");
-}
-
-/* template with every ${name} that vars has replaced */
-static char *substitute(const char *tpl, size_t n, const cJSON *vars)
-{
-	struct text t = {0};
-	const char *p = tpl, *end = tpl + n;
-
-	while (p < end) {
-		const char *open = p;
-		while (open + 1 < end && !(open[0] == '$' && open[1] == '{'))
-			open++;
-		if (open + 1 >= end) {
-			add_n(&t, p, (size_t)(end - p));
-			break;
-		}
-		const char *close = memchr(open + 2, '}', (size_t)(end - open - 2));
-		const cJSON *v = NULL;
-		if (close) {
-			const cJSON *item;
-			size_t k = (size_t)(close - open - 2);
-			cJSON_ArrayForEach(item, vars) {
-				if (strlen(item->string) == k && !memcmp(item->string, open + 2, k))
-					v = item;
-			}
-		}
-		if (!v) {
-			add_n(&t, p, (size_t)(open + 2 - p));
-			p = open + 2;
-			continue;
-		}
-		add_n(&t, p, (size_t)(open - p));
-		add(&t, v->valuestring);
-		p = close + 1;
-	}
-	/* trim blank lines and spaces at both ends */
-	char *s = take(&t), *a = s;
-	while (*a && isspace((unsigned char)*a))
-		a++;
-	size_t len = strlen(a);
-	while (len && isspace((unsigned char)a[len - 1]))
-		len--;
-	memmove(s, a, len);
-	s[len] = '\0';
-	return s;
-}
-
 static cJSON *message(const char *role, char *content)
 {
 	cJSON *m = cJSON_CreateObject();
@@ -1515,31 +1402,31 @@ cJSON *ise_render_messages(const char *prompt_template, const cJSON *tuple,
 
 	if (!vars || !out)
 		ise_fatal("out of memory");
-	s.level = level_of(str(p, "experience_level"));
-	s.family = family_of(p);
-	add_var(vars, "persona.name", str(p, "name"), "unnamed");
-	add_var(vars, "persona.role", str(p, "role"), "professional");
-	add_var(vars, "persona.industry", str(p, "industry"), "unspecified");
-	add_var(vars, "persona.experience_level", str(p, "experience_level"), "Mid-level");
-	add_var(vars, "persona.communication_style", str(p, "communication_style"),
-		family_names[s.family]);
-	add_var(vars, "persona.style_family", family_names[s.family], "");
-	add_var(vars, "persona.work_context", str(p, "work_context"), "unspecified");
+	s.level = ise_register_level(str(p, "experience_level"));
+	s.family = ise_register_family(p);
+	ise_template_var(vars, "persona.name", str(p, "name"), "unnamed");
+	ise_template_var(vars, "persona.role", str(p, "role"), "professional");
+	ise_template_var(vars, "persona.industry", str(p, "industry"), "unspecified");
+	ise_template_var(vars, "persona.experience_level", str(p, "experience_level"), "Mid-level");
+	ise_template_var(vars, "persona.communication_style", str(p, "communication_style"),
+			 ise_family_name(s.family));
+	ise_template_var(vars, "persona.style_family", ise_family_name(s.family), "");
+	ise_template_var(vars, "persona.work_context", str(p, "work_context"), "unspecified");
 	char *list = string_list(cJSON_GetObjectItemCaseSensitive(p, "expertise"), ", ");
-	add_var(vars, "persona.expertise", list, "unspecified");
+	ise_template_var(vars, "persona.expertise", list, "unspecified");
 	free(list);
 	list = string_list(cJSON_GetObjectItemCaseSensitive(p, "common_goals"), "; ");
-	add_var(vars, "persona.goals", list, "unspecified");
+	ise_template_var(vars, "persona.goals", list, "unspecified");
 	free(list);
-	add_var(vars, "complexity", str(tuple, "complexity"), "medium");
+	ise_template_var(vars, "complexity", str(tuple, "complexity"), "medium");
 	snprintf(num, sizeof num, "%d",
 		 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(tuple, "tasks")));
-	add_var(vars, "ntasks", num, "0");
+	ise_template_var(vars, "ntasks", num, "0");
 	list = task_list(&s, 0);
-	add_var(vars, "tasks", list, "");
+	ise_template_var(vars, "tasks", list, "");
 	free(list);
 	list = task_list(&s, 1);
-	add_var(vars, "checks", list, "");
+	ise_template_var(vars, "checks", list, "");
 	const char *cx = str(tuple, "complexity") ? str(tuple, "complexity") : "medium";
 	char *rule =
 	    !strcmp(cx, "simple")
@@ -1551,40 +1438,21 @@ cJSON *ise_render_messages(const char *prompt_template, const cJSON *tuple,
 		: ise_xstrdup("Add one practical constraint, such as checking each step "
 			      "before the next, keeping the scripts, or using only the values "
 			      "given.");
-	add_var(vars, "complexity_rule", rule, "");
+	ise_template_var(vars, "complexity_rule", rule, "");
 	free(rule);
 	free(list);
-	add_var(vars, "register", register_text[s.level], "");
-	add_var(vars, "style", style_text[s.family], "");
+	ise_template_var(vars, "register", register_text[s.level], "");
+	ise_template_var(vars, "style", style_text[s.family], "");
 	snprintf(num, sizeof num, "%u", min_words);
-	add_var(vars, "min_words", num, "0");
+	ise_template_var(vars, "min_words", num, "0");
 	snprintf(num, sizeof num, "%u", max_words);
-	add_var(vars, "max_words", num, "0");
+	ise_template_var(vars, "max_words", num, "0");
 
-	/* the line "---user---" splits the template */
-	const char *marker = NULL;
-	for (const char *line = prompt_template; line;
-	     line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-		size_t n = strcspn(line, "\n");
-		while (n && (line[n - 1] == '\r' || line[n - 1] == ' ' || line[n - 1] == '\t'))
-			n--;
-		if (n == 10 && !strncmp(line, "---user---", 10)) {
-			marker = line;
-			break;
-		}
-	}
-	if (marker) {
-		const char *user = strchr(marker, '\n');
-		cJSON_AddItemToArray(
-		    out, message("system", substitute(prompt_template,
-						      (size_t)(marker - prompt_template), vars)));
-		user = user ? user + 1 : marker + strlen(marker);
-		cJSON_AddItemToArray(out, message("user", substitute(user, strlen(user), vars)));
-	} else {
-		cJSON_AddItemToArray(
-		    out,
-		    message("user", substitute(prompt_template, strlen(prompt_template), vars)));
-	}
+	char *system, *user;
+	ise_template_split(prompt_template, vars, &system, &user);
+	if (system)
+		cJSON_AddItemToArray(out, message("system", system));
+	cJSON_AddItemToArray(out, message("user", user));
 	cJSON_Delete(vars);
 	return out;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "utf8.h"
 #include "xalloc.h"
 
 /* ---- interning: 64-bit keys to dense ids 0, 1, 2, ... ---- */
@@ -164,58 +165,22 @@ void ise_textset_init(struct ise_textset *t)
 
 /* One code point from UTF-8 at p (len bytes), or the byte itself (as a
  * value above 0x10ffff, so it is never taken for a letter) when p does not
- * start a valid sequence. */
+ * start a valid sequence.  p is NUL-terminated, and a NUL ends a sequence. */
 static uint32_t decode(const unsigned char *p, size_t *len)
 {
-	uint32_t c = p[0];
-	size_t n = c < 0x80                ? 1
-		   : c >= 0xc2 && c < 0xe0 ? 2
-		   : c >= 0xe0 && c < 0xf0 ? 3
-		   : c >= 0xf0 && c < 0xf5 ? 4
-					   : 0;
+	uint32_t c = ise_utf8_decode(p, SIZE_MAX, len);
 
-	*len = 1;
-	if (n <= 1)
-		return n ? c : 0x110000 + c;
-	c &= 0x7f >> n;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0x110000 + p[0];
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c < 0xe000))
-		return 0x110000 + p[0];
-	*len = n;
-	return c;
+	return c == ISE_UTF8_NONE ? 0x110000u + p[0] : c;
 }
 
+/* decode's inverse, the bytes it took one by one included. */
 static size_t encode(uint32_t c, char *out)
 {
 	if (c >= 0x110000) {
 		out[0] = (char)(c - 0x110000);
 		return 1;
 	}
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xc0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3f));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xe0 | c >> 12);
-		out[1] = (char)(0x80 | (c >> 6 & 0x3f));
-		out[2] = (char)(0x80 | (c & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | c >> 18);
-	out[1] = (char)(0x80 | (c >> 12 & 0x3f));
-	out[2] = (char)(0x80 | (c >> 6 & 0x3f));
-	out[3] = (char)(0x80 | (c & 0x3f));
-	return 4;
+	return ise_utf8_encode(c, out);
 }
 
 /* Python's str.split() whitespace (Py_UNICODE_ISSPACE). */

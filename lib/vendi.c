@@ -1,7 +1,6 @@
 #include "vendi.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,19 +19,6 @@
 /* Rows gathered per syrk call: big enough for BLAS to run at speed, small
  * enough to stay in cache-friendly memory. */
 #define BLOCK_ROWS 2048
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) ISE_PRINTF(3, 4);
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int descending(const void *a, const void *b)
 {
@@ -69,7 +55,7 @@ static int eigen_lapack(double *a, size_t m, double *w, char *err, size_t errlen
 	/* row-major lower is column-major upper */
 	dsyevd_("N", "U", &n, a, &n, w, &work1, &lwork, &iwork1, &liwork, &info);
 	if (info) {
-		set_err(err, errlen, "eigensolver failed: dsyevd workspace query: %d", info);
+		ise_errf(err, errlen, "eigensolver failed: dsyevd workspace query: %d", info);
 		return -1;
 	}
 	lwork = (int)work1;
@@ -80,7 +66,7 @@ static int eigen_lapack(double *a, size_t m, double *w, char *err, size_t errlen
 	free(work);
 	free(iwork);
 	if (info) {
-		set_err(err, errlen, "eigensolver failed: dsyevd info %d", info);
+		ise_errf(err, errlen, "eigensolver failed: dsyevd info %d", info);
 		return -1;
 	}
 	return 0;
@@ -98,7 +84,7 @@ static int eigen_gsl(double *a, size_t m, double *w, char *err, size_t errlen)
 	rc = gsl_eigen_symm(&view.matrix, &eval.vector, ws);
 	gsl_eigen_symm_free(ws);
 	if (rc) {
-		set_err(err, errlen, "eigensolver failed: %s", gsl_strerror(rc));
+		ise_errf(err, errlen, "eigensolver failed: %s", gsl_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -170,7 +156,7 @@ int ise_gram_spectrum(const struct ise_gram *g, struct ise_spectrum *s, char *er
 
 	memset(s, 0, sizeof *s);
 	if (!g->n) {
-		set_err(err, errlen, "no vectors");
+		ise_errf(err, errlen, "no vectors");
 		return -1;
 	}
 	a = ise_xmalloc(d * d * sizeof *a);
@@ -197,7 +183,7 @@ int ise_vendi_spectrum(const double *x, size_t d, const size_t *rows, size_t n,
 
 	memset(s, 0, sizeof *s);
 	if (!n || !d) {
-		set_err(err, errlen, "no vectors");
+		ise_errf(err, errlen, "no vectors");
 		return -1;
 	}
 	if (n > d) {
@@ -284,8 +270,8 @@ int ise_vendi_bootstrap(const double *x, size_t d, const size_t *rows, size_t n,
 	int rc = 0;
 
 	if (!size || (!replace && size > n) || !n) {
-		set_err(err, errlen, "cannot draw %zu of %zu vectors %s replacement", size, n,
-			replace ? "with" : "without");
+		ise_errf(err, errlen, "cannot draw %zu of %zu vectors %s replacement", size, n,
+			 replace ? "with" : "without");
 		return -1;
 	}
 	all = index_array(rows, n);
@@ -315,8 +301,8 @@ int ise_vendi_curve(const double *x, size_t d, const size_t *rows, size_t n, con
 	for (size_t i = 0; i < npoints && !rc; i++) {
 		size_t p = points[i];
 		if (!p || p > n || (i && p < points[i - 1])) {
-			set_err(err, errlen, "curve point %zu is not in 1..%zu or not ascending", p,
-				n);
+			ise_errf(err, errlen, "curve point %zu is not in 1..%zu or not ascending",
+				 p, n);
 			rc = -1;
 		} else if (p <= d) {
 			rc = scores(x, d, perm, p, q, nq, values + i * nq, err, errlen);

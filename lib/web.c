@@ -50,6 +50,7 @@
 #include "diag.h"
 #include "jsondoc.h"
 #include "tools.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #define MAX_REDIRECTS   5
@@ -104,30 +105,6 @@ static char *buf_take(struct buf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 	return s;
-}
-
-static size_t utf8_put(char *o, unsigned long cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
 }
 
 /* Code points of valid UTF-8 text. */
@@ -617,7 +594,7 @@ static char *from_cp1252(const char *s, size_t n, size_t *outlen)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		unsigned long cp = c >= 0x80 && c < 0xa0 ? cp1252_c1[c - 0x80] : c;
-		buf_add(&b, u, utf8_put(u, cp));
+		buf_add(&b, u, ise_utf8_encode((uint32_t)cp, u));
 	}
 	*outlen = b.len;
 	return buf_take(&b);
@@ -809,7 +786,7 @@ static char *decode_text(const char *s, size_t n, int in_attr)
 			buf_add(&b, " ", 1);
 		space = 0;
 		if (k)
-			buf_add(&b, u, utf8_put(u, cp));
+			buf_add(&b, u, ise_utf8_encode((uint32_t)cp, u));
 		else
 			buf_add(&b, s + i - 1, 1);
 	}
@@ -884,7 +861,7 @@ static void html_char(struct html *h, unsigned long cp)
 		h->pre_start = 0;
 		if (h->nl || h->space)
 			html_flush(h);
-		buf_add(&h->out, u, utf8_put(u, cp));
+		buf_add(&h->out, u, ise_utf8_encode((uint32_t)cp, u));
 		return;
 	}
 	if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == 0xa0) {
@@ -893,7 +870,7 @@ static void html_char(struct html *h, unsigned long cp)
 	}
 	if (h->nl || h->space || h->out.len == 0)
 		html_flush(h);
-	buf_add(&h->out, u, utf8_put(u, cp));
+	buf_add(&h->out, u, ise_utf8_encode((uint32_t)cp, u));
 }
 
 /* A plain byte of text (part of a UTF-8 sequence when >= 0x80). */

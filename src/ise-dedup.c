@@ -28,11 +28,6 @@ enum {
 	OPT_DUPES,
 	OPT_SUMMARY,
 	OPT_SEMANTIC,
-	OPT_EMBEDDING_FIELD,
-	OPT_EMBED_URL,
-	OPT_EMBED_MODEL,
-	OPT_EMBED_CACHE,
-	OPT_DIM,
 };
 
 struct config {
@@ -52,11 +47,7 @@ static const struct option options[] = {
     {"summary", required_argument, NULL, OPT_SUMMARY},
     {"quiet", no_argument, NULL, 'q'},
     {"semantic", required_argument, NULL, OPT_SEMANTIC},
-    {"embedding-field", required_argument, NULL, OPT_EMBEDDING_FIELD},
-    {"embed-url", required_argument, NULL, OPT_EMBED_URL},
-    {"embed-model", required_argument, NULL, OPT_EMBED_MODEL},
-    {"embed-cache", required_argument, NULL, OPT_EMBED_CACHE},
-    {"dim", required_argument, NULL, OPT_DIM},
+    ISE_EMBED_OPTIONS,
     {0},
 };
 
@@ -67,22 +58,20 @@ static const struct ise_cli cli = {
 		"       [-o FILE [--resume]] [--strict] [--max-line SIZE] [--progress] [FILE...]",
     .about = "Write the records of FILE... without duplicates of an earlier record's text:\n"
 	     "exact and normalised copies, then near-duplicates (MinHash, exact Jaccard).",
-    .help = "      --field=NAME    the text compared (default natural_language_intent)\n"
-	    "      --threshold=T   Jaccard of word-shingle sets that makes a near-duplicate\n"
-	    "                      (default 0.7)\n"
-	    "      --ngram=N       words per shingle (default 5)\n"
-	    "      --perm=N        MinHash permutations (default 128)\n"
-	    "      --dupes=FILE    write removed records there, with duplicate_of,\n"
-	    "                      similarity and rule\n"
-	    "      --semantic=COS  then also remove records whose embedding has a cosine\n"
-	    "                      above COS with an earlier record's\n"
-	    "      --embedding-field=F  vectors from field F of the records\n"
-	    "      --embed-url=URL vectors from an OpenAI-compatible /v1/embeddings\n"
-	    "      --embed-model=M model for --embed-url (env ISE_EMBED_MODEL)\n"
-	    "      --embed-cache=DIR  reuse embeddings stored in DIR\n"
-	    "      --dim=N         dimension of the built-in hashed embedder (default 768)\n"
-	    "      --summary=FILE  write the summary as a JSON object to FILE\n"
-	    "  -q, --quiet         no summary on standard error\n",
+    .help =
+	"      --field=NAME    the text compared (default natural_language_intent)\n"
+	"      --threshold=T   Jaccard of word-shingle sets that makes a near-duplicate\n"
+	"                      (default 0.7)\n"
+	"      --ngram=N       words per shingle (default 5)\n"
+	"      --perm=N        MinHash permutations (default 128)\n"
+	"      --dupes=FILE    write removed records there, with duplicate_of,\n"
+	"                      similarity and rule\n"
+	"      --semantic=COS  then also remove records whose embedding has a cosine\n"
+	"                      above COS with an earlier record's\n"
+	"      --embedding-field=F  vectors from field F of the records\n"
+	"      --embed-url=URL vectors from an OpenAI-compatible /v1/embeddings\n" ISE_EMBED_HELP
+	"      --summary=FILE  write the summary as a JSON object to FILE\n"
+	"  -q, --quiet         no summary on standard error\n",
     .options = options,
     .shortopts = "q",
     .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
@@ -92,6 +81,8 @@ static void handle(int opt, const char *arg, void *ctx)
 {
 	struct config *cf = ctx;
 
+	if (ise_embed_option(opt, arg, &cf->embed, &cf->embed_cache))
+		return;
 	switch (opt) {
 	case OPT_FIELD:
 		if (!*arg)
@@ -123,21 +114,6 @@ static void handle(int opt, const char *arg, void *ctx)
 		cf->cosine = ise_parse_double("--semantic", arg, -1, 1);
 		cf->semantic = 1;
 		break;
-	case OPT_EMBEDDING_FIELD:
-		cf->embed.field = arg;
-		break;
-	case OPT_EMBED_URL:
-		cf->embed.url = arg;
-		break;
-	case OPT_EMBED_MODEL:
-		cf->embed.model = arg;
-		break;
-	case OPT_EMBED_CACHE:
-		cf->embed_cache = arg;
-		break;
-	case OPT_DIM:
-		cf->embed.dim = (unsigned)ise_parse_uint("--dim", arg, 2, 1 << 16);
-		break;
 	}
 }
 
@@ -147,17 +123,7 @@ static void check_options(const struct config *cf, struct ise_options *o)
 			      cf->embed.dim || cf->embed_cache))
 		ise_usage_error("--embedding-field, --embed-url, --embed-model, --embed-cache and "
 				"--dim need --semantic");
-	if (cf->embed.model && !cf->embed.url)
-		ise_usage_error("--embed-model needs --embed-url");
-	if (cf->embed_cache && !cf->embed.url)
-		ise_usage_error("--embed-cache needs --embed-url");
-	if (cf->embed.dim && (cf->embed.url || cf->embed.field))
-		ise_usage_error("--dim sets the built-in embedder: not with --embed-url or "
-				"--embedding-field");
-	if (cf->embed_cache) {
-		o->llm.cache_dir = cf->embed_cache;
-		o->llm.cache_mode = ISE_CACHE_RW;
-	}
+	ise_embed_check_options(&cf->embed, cf->embed_cache, o);
 	const char *out = o->output && strcmp(o->output, "-") ? o->output : NULL;
 	if (cf->dupes && out && !strcmp(cf->dupes, out))
 		ise_usage_error("--dupes and --output name the same file");

@@ -18,11 +18,6 @@
 
 enum {
 	OPT_FIELD = 0x200,
-	OPT_EMBEDDING_FIELD,
-	OPT_EMBED_URL,
-	OPT_EMBED_MODEL,
-	OPT_EMBED_CACHE,
-	OPT_DIM,
 	OPT_Q,
 	OPT_SUBSAMPLE,
 	OPT_BOOTSTRAP,
@@ -46,11 +41,7 @@ struct config {
 
 static const struct option options[] = {
     {"field", required_argument, NULL, OPT_FIELD},
-    {"embedding-field", required_argument, NULL, OPT_EMBEDDING_FIELD},
-    {"embed-url", required_argument, NULL, OPT_EMBED_URL},
-    {"embed-model", required_argument, NULL, OPT_EMBED_MODEL},
-    {"embed-cache", required_argument, NULL, OPT_EMBED_CACHE},
-    {"dim", required_argument, NULL, OPT_DIM},
+    ISE_EMBED_OPTIONS,
     {"q", required_argument, NULL, OPT_Q},
     {"subsample", required_argument, NULL, OPT_SUBSAMPLE},
     {"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
@@ -71,22 +62,20 @@ static const struct ise_cli cli = {
 		"       [--max-line SIZE] [--progress] [FILE...]",
     .about = "Measure the diversity of the records in FILE...: the Vendi Score of their\n"
 	     "embeddings (cosine kernel) and, with --lexical, distinct-n and Self-BLEU.",
-    .help = "      --field=NAME    text to embed (default natural_language_intent)\n"
-	    "      --embedding-field=NAME  use the vector already in field NAME\n"
-	    "      --embed-url=URL OpenAI-compatible endpoint with /v1 for /embeddings\n"
-	    "      --embed-model=M model for --embed-url (env ISE_EMBED_MODEL)\n"
-	    "      --embed-cache=DIR  reuse embeddings stored in DIR\n"
-	    "      --dim=N         dimension of the built-in hashed embedder (default 768)\n"
-	    "      --q=LIST        orders, e.g. 0,0.5,1,2,inf (default 1)\n"
-	    "      --subsample=N   score random draws of N records\n"
-	    "      --bootstrap=B   how many draws (default 1 with --subsample)\n"
-	    "      --replace       draw with replacement (default without)\n"
-	    "      --curve=LIST    scores of nested prefixes of one permutation, e.g.\n"
-	    "                      200,500,1000,all\n"
-	    "      --by=FIELD      also one line per value of FIELD (a.b for nested)\n"
-	    "      --lexical       add distinct-1..4 and Self-BLEU-2..5\n"
-	    "      --k=K           tokens kept per text for distinct-n (default 20)\n"
-	    "      --lexical-sample=N  texts sampled for --lexical, 0 all (default 5000)\n",
+    .help =
+	"      --field=NAME    text to embed (default natural_language_intent)\n"
+	"      --embedding-field=NAME  use the vector already in field NAME\n"
+	"      --embed-url=URL OpenAI-compatible endpoint with /v1 for /embeddings\n" ISE_EMBED_HELP
+	"      --q=LIST        orders, e.g. 0,0.5,1,2,inf (default 1)\n"
+	"      --subsample=N   score random draws of N records\n"
+	"      --bootstrap=B   how many draws (default 1 with --subsample)\n"
+	"      --replace       draw with replacement (default without)\n"
+	"      --curve=LIST    scores of nested prefixes of one permutation, e.g.\n"
+	"                      200,500,1000,all\n"
+	"      --by=FIELD      also one line per value of FIELD (a.b for nested)\n"
+	"      --lexical       add distinct-1..4 and Self-BLEU-2..5\n"
+	"      --k=K           tokens kept per text for distinct-n (default 20)\n"
+	"      --lexical-sample=N  texts sampled for --lexical, 0 all (default 5000)\n",
     .options = options,
     .shortopts = "",
     .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
@@ -149,24 +138,11 @@ static void handle(int opt, const char *arg, void *ctx)
 {
 	struct config *cf = ctx;
 
+	if (ise_embed_option(opt, arg, &cf->embed, &cf->embed_cache))
+		return;
 	switch (opt) {
 	case OPT_FIELD:
 		cf->field = arg;
-		break;
-	case OPT_EMBEDDING_FIELD:
-		cf->embed.field = arg;
-		break;
-	case OPT_EMBED_URL:
-		cf->embed.url = arg;
-		break;
-	case OPT_EMBED_MODEL:
-		cf->embed.model = arg;
-		break;
-	case OPT_EMBED_CACHE:
-		cf->embed_cache = arg;
-		break;
-	case OPT_DIM:
-		cf->embed.dim = (unsigned)ise_parse_uint("--dim", arg, 2, 1 << 16);
 		break;
 	case OPT_Q:
 		cf->nq = parse_q(arg, cf->q);
@@ -209,19 +185,7 @@ static void check_options(struct config *cf, struct ise_options *o)
 		ise_usage_error("--replace needs --subsample=N");
 	if ((cf->k || cf->lexical_sample != (size_t)-1) && !cf->lexical)
 		ise_usage_error("--k and --lexical-sample need --lexical");
-	if (cf->embed.model && !cf->embed.url)
-		ise_usage_error("--embed-model needs --embed-url");
-	if (cf->embed_cache && !cf->embed.url)
-		ise_usage_error("--embed-cache needs --embed-url");
-	if (cf->embed.dim && (cf->embed.url || cf->embed.field))
-		ise_usage_error("--dim sets the built-in embedder: not with --embed-url or "
-				"--embedding-field");
-	if (cf->embed.field && cf->embed.url)
-		ise_usage_error("--embedding-field and --embed-url name two sources");
-	if (cf->embed_cache) {
-		o->llm.cache_dir = cf->embed_cache;
-		o->llm.cache_mode = ISE_CACHE_RW;
-	}
+	ise_embed_check_options(&cf->embed, cf->embed_cache, o);
 	if (!cf->nq)
 		cf->q[cf->nq++] = 1;
 	if (cf->subsample && !cf->draws)
