@@ -2,9 +2,14 @@
 # examples/: the make-driven recipe, its report, and sharding with GNU
 # parallel (SHARDS=N), which must give the records of one process.
 load helper
+load fake
 
 setup_file() {
 	export EX="$ROOT/examples"
+}
+
+teardown() {
+	[ -z "${FAKE_PID:-}" ] || fake_stop
 }
 
 setup() {
@@ -21,10 +26,61 @@ recipe() {
 	make -s --no-print-directory -C "$EX" PERSONAS=30 "$@"
 }
 
-# Two JSON Lines files hold the same records, whatever their order.
+# Two JSON Lines files hold the same records, whatever their order (after
+# the jq filter $3, if given).
 assert_same_records() {
 	[ -s "$1" ] || fail "$1 is empty"
-	diff <(jq -cS . "$1" | sort) <(jq -cS . "$2" | sort)
+	diff <(jq -cS "${3:-.}" "$1" | sort) <(jq -cS "${3:-.}" "$2" | sort)
+}
+
+# A fake model for every stage: personas for ise-persona (model "writer"),
+# echoes for ise-render's intents (one word each, hence --words 1-5), and a
+# simulated user ("sim") who asks for a file that the agent ("agent") makes
+# with one command and shows.  Each trajectory takes 4 requests.  The tape
+# is the server's --tape file, which fake_reset reloads.
+model_start() {
+	fake_start --echo "$@"
+	{
+		ise-persona --offline -n 6 | jq -c '{name, role, industry, expertise, experience_level,
+			communication_style, work_context, common_goals, tools_preference}' |
+			jq -cs '{match: {model: "writer", last_user_re: "Create [0-9]+ realistic"},
+				reply: {content: ({personas: .} | tojson)}, repeat: -1}'
+		user_turn 1 "Put the word hello in notes/hi.txt and show it to me."
+		user_done "the file is there"
+		agent_calls hello '[{"name":"exec","arguments":{"command":"mkdir -p notes && echo hello >notes/hi.txt && cat notes/hi.txt"}}]'
+		agent_says "Done: notes/hi.txt says hello."
+	} >"$FAKE_DIR/tape.jsonl"
+	fake_reset # loads it, as every fake_reset will
+	export ISE_MODEL=writer ISE_USER_MODEL=sim ISE_AGENT_MODEL=agent
+}
+
+# The recipe on that model: 6 personas, 6 intents.
+model_recipe() {
+	recipe N=6 PERSONAS=6 RENDERFLAGS="--words 1-5" SIMFLAGS=--no-timings "$@"
+}
+
+# Requests the fake server got for a model.
+model_requests() {
+	jq -s --arg m "$1" '[.[] | select(.body.model == $m)] | length' "$FAKE_LOG"
+}
+
+# model_recipe_stopped OUT ARGS...: start the recipe in a session of its own
+# and stop all of it (make, parallel, ise-sim) with SIGTERM once two
+# trajectories are kept, as a user's ^C or a scheduler would.
+model_recipe_stopped() {
+	local out=$1 pid i
+	shift
+	setsid make -s --no-print-directory -C "$EX" OUT="$out" N=6 PERSONAS=6 \
+		RENDERFLAGS="--words 1-5" SIMFLAGS=--no-timings "$@" >"$out.log" 2>&1 &
+	pid=$!
+	for ((i = 0; i < 600; i++)); do
+		[ "$(cat "$out/trajectories.jsonl.part" "$out"/trajectories.jsonl.d/out.* 2>/dev/null | wc -l)" -lt 2 ] || break
+		kill -0 "$pid" 2>/dev/null || fail "the recipe ended before it was stopped: $(cat "$out.log")"
+		sleep 0.05
+	done
+	kill -TERM -- -"$pid"
+	wait "$pid" || true
+	[ ! -e "$out/trajectories.jsonl" ] || fail "the recipe finished before it was stopped"
 }
 
 # Pieces a sharded stage ran in, from its joblog.
@@ -66,21 +122,41 @@ pieces() {
 	[ ! -s "$b/rejects.jsonl" ]
 }
 
-@test "the sharding helper exits as one ise program would" {
+@test "the sharding helper exits as one ise program would, and resumes its pieces" {
 	need_parallel
 	cd "$BATS_TEST_TMPDIR"
-	seq 1 20 | sed 's/.*/{"id":"&"}/' >in.jsonl
-	run -0 sh "$EX/shard.sh" -j 2 -l log pipe in.jsonl cat
-	assert_equal "$output" "$(cat in.jsonl)"
-	# a piece that rejected records: 1, the records of the others kept
-	run -1 sh "$EX/shard.sh" -j 2 -l log pipe in.jsonl sh -c 'cat; exit 1'
-	assert_equal "$(printf '%s\n' "$output" | wc -l)" 20
-	run -3 sh "$EX/shard.sh" -j 2 -l log pipe in.jsonl sh -c 'cat >/dev/null; exit 3'
-	run -0 sh "$EX/shard.sh" -j 3 -l log count 7 printf '%s %s %s %s\n'
-	assert_output "-n 3 --start 0
--n 3 --start 3
--n 1 --start 6"
-	run -2 sh "$EX/shard.sh" -j 0 -l log count 7 true
+	filter_input ise-render 20 >t.jsonl
+	ise-render --offline t.jsonl >one.jsonl
+	run -0 sh "$EX/shard.sh" -j 2 -d d pipe t.jsonl ise-render --offline
+	assert_equal "$output" "$(cat one.jsonl)"
+	assert_equal "$(cat d/pieces | wc -l)" 8
+	# stopped: a piece cut in the middle of a line, another not begun; a
+	# rerun with other SHARDS finishes the same pieces
+	head -c 1000 d/out.00002 >cut && mv cut d/out.00002
+	rm d/out.00005
+	run -0 --separate-stderr sh "$EX/shard.sh" -j 3 -d d pipe t.jsonl ise-render --offline
+	assert_equal "$output" "$(cat one.jsonl)"
+	assert_equal "$(pieces d/joblog)" 8
+	[[ $stderr == *"d/out.00002: cutting a torn last line"* ]] || fail "$stderr"
+	# a newer input is cut again
+	head -n 10 one.jsonl >one10.jsonl
+	head -n 10 t.jsonl >t10.jsonl && mv t10.jsonl t.jsonl && touch -d '+1 min' t.jsonl
+	run -0 sh "$EX/shard.sh" -j 2 -d d pipe t.jsonl ise-render --offline
+	assert_equal "$output" "$(cat one10.jsonl)"
+	# a piece that rejected records: 1, the records of every piece kept
+	sed -i '4s/.*/{"id":"bad"}/' t.jsonl
+	run -1 --separate-stderr sh "$EX/shard.sh" -j 2 -d d pipe t.jsonl ise-render --offline
+	assert_equal "${#lines[@]}" 9
+	run -3 sh "$EX/shard.sh" -j 2 -d d3 pipe t.jsonl sh -c 'exit 3'
+	assert_output ""
+	# counts: ranges of one long run
+	filter_input ise-sample 10 >p.jsonl
+	run -0 sh "$EX/shard.sh" -j 3 -d c count 7 ise-sample -p p.jsonl
+	assert_equal "$output" "$(ise-sample -p p.jsonl -n 7)"
+	assert_equal "$(cat c/pieces)" "00000 3 0
+00001 3 3
+00002 1 6"
+	run -2 sh "$EX/shard.sh" -j 0 -d c count 7 true
 }
 
 @test "make -C examples N=8 runs end to end, writes report.md, and picks up where it stopped" {
@@ -126,4 +202,57 @@ pieces() {
 	# another N remakes everything
 	run -0 recipe N=6 OUT="$out" "$out/tuples.jsonl"
 	assert_output --partial "$out/tuples.jsonl (6 lines)"
+}
+
+@test "with a model server: every stage asks the model; stopped, it resumes and asks only for what it lacks" {
+	model_start --latency-ms 100
+	out=$BATS_TEST_TMPDIR/run
+	model_recipe_stopped "$out" JOBS=1
+	run -0 model_recipe OUT="$out" JOBS=1
+	assert_output --partial "sim        $out/trajectories.jsonl (6 kept, 0 rejected"
+	refute_output --partial "render "
+	assert_output --partial "report: $out/report.md"
+	assert_equal "$(jq -r .id "$out/trajectories.jsonl" | sort -u | wc -l)" 6
+	jq -e -s 'all(.[]; .engine == "llm")' "$out/personas.jsonl"
+	jq -e -s 'all(.[]; .engine == "llm" and .render.model == "writer")' "$out/intents.jsonl"
+	jq -e -s 'all(.[]; .engine == "llm" and .status == "completed" and .models == {user: "sim", agent: "agent"} and
+		(.messages | map(select(.role == "tool"))[0].content) == "hello\n")' "$out/trajectories.jsonl"
+	grep -qF "| Trajectories | 6 | 23,132 |" "$out/report.md" || fail "$(cat "$out/report.md")"
+	# one batch of personas, an intent each, and the trajectories' 24
+	# requests plus at most the one cut off in flight
+	assert_equal "$(model_requests writer)" 7
+	n=$(($(model_requests sim) + $(model_requests agent)))
+	[ "$n" -ge 24 ] && [ "$n" -le 25 ] || fail "$n requests for 6 trajectories"
+	# played again from the cache: no request, the same trajectories
+	cp "$out/trajectories.jsonl" first.jsonl
+	rm "$out/trajectories.jsonl"
+	fake_reset
+	run -0 model_recipe OUT="$out" JOBS=1
+	assert_equal "$(fake_requests)" 0
+	cmp first.jsonl "$out/trajectories.jsonl"
+}
+
+@test "with a model server and SHARDS=2: stopped, the pieces resume, and the records are one process's" {
+	need_parallel
+	model_start --latency-ms 50
+	a=$BATS_TEST_TMPDIR/one b=$BATS_TEST_TMPDIR/sharded
+	run -0 model_recipe OUT="$a" "$a/audited.jsonl"
+	fake_reset
+	model_recipe_stopped "$b" JOBS=1 SHARDS=2 "$b/audited.jsonl"
+	[ -s "$b/trajectories.jsonl.d/pieces" ]
+	run -0 model_recipe OUT="$b" JOBS=1 SHARDS=2 "$b/audited.jsonl"
+	assert_output --partial "sim        $b/trajectories.jsonl (6 kept, 0 rejected"
+	refute_output --partial "render "
+	[ ! -e "$b/trajectories.jsonl.d" ]
+	for f in personas tuples intents; do
+		assert_same_records "$a/$f.jsonl" "$b/$f.jsonl"
+	done
+	# but for the ids the server gave the tool calls, in the order it was asked
+	for f in trajectories audited; do
+		assert_same_records "$a/$f.jsonl" "$b/$f.jsonl" \
+			'del(.messages[].tool_calls?[]?.id, .messages[].tool_call_id?)'
+	done
+	# at most one request cut off in flight in each of the two pieces running
+	n=$(($(model_requests sim) + $(model_requests agent)))
+	[ "$n" -ge 24 ] && [ "$n" -le 26 ] || fail "$n requests for 6 trajectories"
 }

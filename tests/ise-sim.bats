@@ -29,32 +29,6 @@ sim() {
 	ise-sim --user-model sim --agent-model agent "$@"
 }
 
-# A simulator reply: decision COMPLETED QUERY [REASON] [IS_SUCCESS]
-decision() {
-	jq -cn --argjson c "$1" --arg q "$2" --arg r "${3:-next step}" --argjson s "${4:-true}" \
-		'{completed: $c, query: $q, reason: $r, is_success: $s}'
-}
-
-# Tape entries.  user_turn N QUERY: the simulator's reply to its Nth call;
-# user_done: it completes (any call not matched before); agent_calls
-# LAST_USER_RE CALLS_JSON: the agent's tool calls for that query; agent_says
-# TEXT: its reply once a tool result came back.
-user_turn() {
-	jq -cn --arg n "message number $1 of" --arg c "$(decision false "$2")" \
-		'{match: {model: "sim", contains: $n}, reply: {content: $c}, repeat: -1}'
-}
-user_done() {
-	jq -cn --arg c "$(decision true "" "${1:-all done}" "${2:-true}")" \
-		'{match: {model: "sim"}, reply: {content: $c}, repeat: -1}'
-}
-agent_calls() {
-	jq -cn --arg re "$1" --argjson calls "$2" \
-		'{match: {model: "agent", last_role: "user", last_user_re: $re}, reply: {tool_calls: $calls}, repeat: -1}'
-}
-agent_says() {
-	jq -cn --arg c "$1" '{match: {model: "agent", last_role: "tool"}, reply: {content: $c}, repeat: -1}'
-}
-
 # The request bodies a role sent, one a line.
 requests() {
 	jq -c --arg m "$1" 'select(.body.model == $m) | .body' "$FAKE_LOG"
