@@ -224,12 +224,12 @@ pieces() {
 	n=$(($(model_requests sim) + $(model_requests agent)))
 	[ "$n" -ge 24 ] && [ "$n" -le 25 ] || fail "$n requests for 6 trajectories"
 	# played again from the cache: no request, the same trajectories
-	cp "$out/trajectories.jsonl" first.jsonl
+	cp "$out/trajectories.jsonl" "$BATS_TEST_TMPDIR/first.jsonl"
 	rm "$out/trajectories.jsonl"
 	fake_reset
 	run -0 model_recipe OUT="$out" JOBS=1
 	assert_equal "$(fake_requests)" 0
-	cmp first.jsonl "$out/trajectories.jsonl"
+	cmp "$BATS_TEST_TMPDIR/first.jsonl" "$out/trajectories.jsonl"
 }
 
 @test "with a model server and SHARDS=2: stopped, the pieces resume, and the records are one process's" {
