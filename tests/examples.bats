@@ -10,6 +10,7 @@ setup_file() {
 
 teardown() {
 	[ -z "${FAKE_PID:-}" ] || fake_stop
+	[ -z "${SSHD_PID:-}" ] || kill "$SSHD_PID" 2>/dev/null || true
 }
 
 setup() {
@@ -83,6 +84,43 @@ model_recipe_stopped() {
 	[ ! -e "$out/trajectories.jsonl" ] || fail "the recipe finished before it was stopped"
 }
 
+# sshd_start: a real sshd on a free port of 127.0.0.1 that lets root in with
+# a key of this test only, and $SSHD_DIR/hosts, a parallel(1) sshloginfile
+# that reaches it.  Its log, $SSHD_DIR/log, has a line a login.
+sshd_start() {
+	[ "$(id -u)" -eq 0 ] || skip "a test sshd needs root"
+	[ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null || skip "openssh-server not installed"
+	local d=$BATS_TEST_TMPDIR/sshd port i
+	mkdir -p "$d" /run/sshd
+	ssh-keygen -q -t ed25519 -N '' -f "$d/host_key"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/id"
+	cp "$d/id.pub" "$d/authorized_keys"
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	cat >"$d/sshd_config" <<-EOF
+		ListenAddress 127.0.0.1:$port
+		HostKey $d/host_key
+		PidFile none
+		AuthorizedKeysFile $d/authorized_keys
+		StrictModes no
+		UsePAM no
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+		PermitRootLogin prohibit-password
+		LogLevel INFO
+	EOF
+	/usr/sbin/sshd -D -f "$d/sshd_config" -E "$d/log" &
+	SSHD_PID=$!
+	SSHD_DIR=$d
+	echo "ssh -p $port -i $d/id -o BatchMode=yes -o StrictHostKeyChecking=no" \
+		"-o UserKnownHostsFile=/dev/null -o LogLevel=ERROR root@127.0.0.1" >"$d/hosts"
+	for ((i = 0; i < 100; i++)); do
+		# shellcheck disable=SC2046 # the login line is words
+		$(cat "$d/hosts") true 2>/dev/null && return 0
+		sleep 0.05
+	done
+	fail "sshd did not let us in: $(cat "$d/log")"
+}
+
 # Pieces a sharded stage ran in, from its joblog.
 pieces() {
 	tail -n +2 "$1" | wc -l
@@ -102,21 +140,25 @@ pieces() {
 	cmp "$a/intents.jsonl" "$b/intents.jsonl"
 }
 
-@test "SHARDS=2 over an sshloginfile gives the trajectories and audits of one process" {
+@test "SHARDS=2 over ssh (a real sshd) gives the trajectories and audits of one process" {
 	need_parallel
+	sshd_start
 	a=$BATS_TEST_TMPDIR/one b=$BATS_TEST_TMPDIR/sharded
 	mkdir -p "$a" "$b"
 	# one-task intents whose plans print the same bytes every run, as the
 	# recipe's unique.jsonl, taken as it is (-o: not remade)
 	filter_input ise-sim 6 >"$a/unique.jsonl" 2>/dev/null
 	cp "$a/unique.jsonl" "$b/unique.jsonl"
-	echo ":" >"$BATS_TEST_TMPDIR/hosts" # the local machine, as parallel(1) names it
 	run -0 recipe OUT="$a" SIMFLAGS=--no-timings -o "$a/unique.jsonl" "$a/audited.jsonl"
-	run -0 recipe OUT="$b" SIMFLAGS=--no-timings SHARDS=2 SSHLOGIN="$BATS_TEST_TMPDIR/hosts" \
+	logins=$(grep -c 'Accepted publickey for root' "$SSHD_DIR/log")
+	run -0 recipe OUT="$b" SIMFLAGS=--no-timings SHARDS=2 SSHLOGIN="$SSHD_DIR/hosts" \
 		-o "$b/unique.jsonl" "$b/audited.jsonl"
 	assert_output --partial "$b/trajectories.jsonl (6 kept, 0 rejected"
 	[ "$(pieces "$b/trajectories.jsonl.joblog")" -gt 1 ]
 	[ "$(pieces "$b/audited.jsonl.joblog")" -gt 1 ]
+	# every piece ran through sshd, as its joblog's host says
+	awk -F '\t' 'FNR > 1 && $2 !~ /root@127\.0\.0\.1/ { exit 1 }' "$b/trajectories.jsonl.joblog" "$b/audited.jsonl.joblog"
+	[ "$(grep -c 'Accepted publickey for root' "$SSHD_DIR/log")" -gt "$logins" ]
 	assert_same_records "$a/trajectories.jsonl" "$b/trajectories.jsonl"
 	assert_same_records "$a/audited.jsonl" "$b/audited.jsonl"
 	[ ! -s "$b/rejects.jsonl" ]
