@@ -8,24 +8,11 @@
 #include <string.h>
 
 #include "jsondoc.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 #define BATCH     4   /* writes sent together in one message at most */
 #define QUOTE_MAX 160 /* bytes of output quoted per call in the report */
-
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void add(struct text *t, const char *s)
-{
-	size_t n = strlen(s);
-
-	ise_xgrow((void **)&t->p, &t->cap, t->len + n + 1, 1);
-	memcpy(t->p + t->len, s, n + 1);
-	t->len += n;
-}
 
 static cJSON *step(const char *tool, cJSON *args)
 {
@@ -115,7 +102,7 @@ static cJSON *call(struct ise_offline *o, const cJSON *s)
 }
 
 /* The output a report quotes: the line that says most. */
-static void quote(struct text *t, const struct ise_call *c)
+static void quote(struct ise_strbuf *t, const struct ise_call *c)
 {
 	const char *best;
 	size_t best_n;
@@ -128,16 +115,14 @@ static void quote(struct text *t, const struct ise_call *c)
 		while (best_n && ((unsigned char)best[best_n] & 0xC0) == 0x80)
 			best_n--;
 	}
-	char *q = ise_xasprintf(": %.*s", (int)best_n, best);
-	add(t, q);
-	free(q);
+	ise_sb_printf(t, ": %.*s", (int)best_n, best);
 }
 
-static void report_call(struct text *t, const struct ise_call *c)
+static void report_call(struct ise_strbuf *t, const struct ise_call *c)
 {
 	char *digest = ise_call_digest(c);
-	add(t, "\n- ");
-	add(t, digest);
+	ise_sb_puts(t, "\n- ");
+	ise_sb_puts(t, digest);
 	free(digest);
 	if (!strcmp(c->name, "exec") && !ise_call_failed(c) && strcmp(c->content, "(no output)"))
 		quote(t, c);
@@ -180,7 +165,7 @@ static void take_stock(struct ise_offline *o, const struct ise_turn *turn, int *
 static char *report(struct ise_offline *o, const struct ise_turn *turn)
 {
 	const struct ise_offline_task *t = &o->tasks[o->task];
-	struct text r = {0};
+	struct ise_strbuf r = {0};
 	int hard, network;
 
 	take_stock(o, turn, &hard, &network);
@@ -193,16 +178,17 @@ static char *report(struct ise_offline *o, const struct ise_turn *turn)
 	    : o->ask == ISE_ASK_REPAIR
 		? ise_xasprintf("I ran the failed steps of \"%s\" again:", t->name)
 		: ise_xasprintf("Done: \"%s\".", t->name);
-	add(&r, head);
+	ise_sb_puts(&r, head);
 	free(head);
 	for (size_t i = 0; i < turn->ncalls; i++)
 		report_call(&r, &turn->calls[i]);
 	if (hard)
-		add(&r, "\nThe failed steps need a fix before this part is complete.");
+		ise_sb_puts(&r, "\nThe failed steps need a fix before this part is complete.");
 	else if (network)
-		add(&r, "\nThe network is not reachable from this workspace, so I used the values "
+		ise_sb_puts(
+		    &r, "\nThe network is not reachable from this workspace, so I used the values "
 			"you gave instead.");
-	return r.p;
+	return ise_sb_take(&r);
 }
 
 void ise_offline_agent(struct ise_offline *o, const struct ise_turn *turn, char **content,

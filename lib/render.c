@@ -13,6 +13,7 @@
 #include "diag.h"
 #include "register.h"
 #include "slots.h"
+#include "strbuf.h"
 #include "template.h"
 #include "xalloc.h"
 
@@ -22,37 +23,12 @@
 
 /* ---- small text helpers ---- */
 
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void add_n(struct text *t, const char *s, size_t n)
-{
-	ise_xgrow((void **)&t->p, &t->cap, t->len + n + 1, 1);
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void add(struct text *t, const char *s)
-{
-	add_n(t, s, strlen(s));
-}
-
-static char *take(struct text *t)
-{
-	if (!t->p)
-		add_n(t, "", 0);
-	return t->p;
-}
-
 static char *joined(const char *a, const char *b, const char *c)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 
-	add(&t, a), add(&t, b), add(&t, c);
-	return take(&t);
+	ise_sb_puts(&t, a), ise_sb_puts(&t, b), ise_sb_puts(&t, c);
+	return ise_sb_take(&t);
 }
 
 unsigned ise_render_words(const char *text)
@@ -156,23 +132,23 @@ static int chance(gsl_rng *r, double p)
 /* "Leads" -> "lead", "Oversees" -> "oversee", "Supplies" -> "supply". */
 static char *base_verb(const char *w, size_t n)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 
 	if (n == 3 && !strncasecmp(w, "has", 3))
-		add(&t, "have");
+		ise_sb_puts(&t, "have");
 	else if (n == 4 && !strncasecmp(w, "does", 4))
-		add(&t, "do");
+		ise_sb_puts(&t, "do");
 	else if (n == 4 && !strncasecmp(w, "goes", 4))
-		add(&t, "go");
+		ise_sb_puts(&t, "go");
 	else if (n > 3 && !strncmp(w + n - 3, "ies", 3))
-		add_n(&t, w, n - 3), add(&t, "y");
+		ise_sb_add(&t, w, n - 3), ise_sb_puts(&t, "y");
 	else if (n > 4 && (!strncmp(w + n - 4, "ches", 4) || !strncmp(w + n - 4, "shes", 4) ||
 			   !strncmp(w + n - 4, "sses", 4) || !strncmp(w + n - 3, "xes", 3)))
-		add_n(&t, w, n - 2);
+		ise_sb_add(&t, w, n - 2);
 	else
-		add_n(&t, w, n - 1);
-	lower_word_initial(t.p);
-	return take(&t);
+		ise_sb_add(&t, w, n - 1);
+	lower_word_initial(t.s);
+	return ise_sb_take(&t);
 }
 
 /*
@@ -184,15 +160,15 @@ static char *first_person_context(const cJSON *persona, int formal, int brief)
 {
 	const char *wc = str(persona, "work_context");
 	const char *im = formal ? "I am " : "I'm ";
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 
 	if (!wc) {
 		const char *industry = str(persona, "industry");
-		add(&t, "I work in ");
+		ise_sb_puts(&t, "I work in ");
 		char *lc = lower_title(industry ? industry : "operations");
-		add(&t, lc);
+		ise_sb_puts(&t, lc);
 		free(lc);
-		return take(&t);
+		return ise_sb_take(&t);
 	}
 	size_t n = strlen(wc);
 	while (n && (wc[n - 1] == '.' || isspace((unsigned char)wc[n - 1])))
@@ -210,24 +186,24 @@ static char *first_person_context(const cJSON *persona, int formal, int brief)
 	if (has_prefix_ci(wc, "based ") || has_prefix_ci(wc, "part of ") ||
 	    has_prefix_ci(wc, "working ") || has_prefix_ci(wc, "employed ") ||
 	    has_prefix_ci(wc, "located ") || has_prefix_ci(wc, "responsible ")) {
-		add(&t, im);
+		ise_sb_puts(&t, im);
 		char *rest = ise_xstrdup(wc);
 		lower_word_initial(rest);
-		add_n(&t, rest, n);
+		ise_sb_add(&t, rest, n);
 		free(rest);
 	} else if (w > 2 && wc[0] >= 'A' && wc[0] <= 'Z' && wc[w - 1] == 's' && wc[w - 2] != 's' &&
 		   strncasecmp(wc, "this ", 5)) {
 		char *verb = base_verb(wc, w);
-		add(&t, "I "), add(&t, verb), add_n(&t, wc + w, n - w);
+		ise_sb_puts(&t, "I "), ise_sb_puts(&t, verb), ise_sb_add(&t, wc + w, n - w);
 		free(verb);
 	} else {
-		add(&t, "I work in ");
+		ise_sb_puts(&t, "I work in ");
 		char *rest = ise_xstrdup(wc);
 		lower_word_initial(rest);
-		add_n(&t, rest, n);
+		ise_sb_add(&t, rest, n);
 		free(rest);
 	}
-	return take(&t);
+	return ise_sb_take(&t);
 }
 
 /* ---- the parts of an intent ---- */
@@ -392,14 +368,14 @@ static const char *singular(const char *w, size_t n)
  */
 static char *polish(char *text)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 	const char *p = text;
 
 	for (const char *q = text; *q; q++) {
 		int starts = q == text || q[-1] == ' ' || q[-1] == '(';
 		if (starts && (q[0] == 'a' || q[0] == 'A') && q[1] == ' ' && vowel_sound(q + 2)) {
-			add_n(&t, p, (size_t)(q + 1 - p));
-			add(&t, "n");
+			ise_sb_add(&t, p, (size_t)(q + 1 - p));
+			ise_sb_puts(&t, "n");
 			p = q + 1;
 		} else if (starts && q[0] == '1' && q[1] == ' ' &&
 			   !(q - text >= 5 && !strncmp(q - 4, "and ", 4) &&
@@ -408,30 +384,30 @@ static char *polish(char *text)
 			size_t n = strspn(q + 2, "abcdefghijklmnopqrstuvwxyz");
 			const char *one = singular(q + 2, n);
 			if (one && !isalnum((unsigned char)q[2 + n]) && q[2 + n] != '-') {
-				add_n(&t, p, (size_t)(q + 2 - p));
-				add(&t, one);
+				ise_sb_add(&t, p, (size_t)(q + 2 - p));
+				ise_sb_puts(&t, one);
 				p = q + 2 + n;
 			}
 		}
 	}
-	add(&t, p);
+	ise_sb_puts(&t, p);
 	free(text);
-	return take(&t);
+	return ise_sb_take(&t);
 }
 
 static char *draft_text(const struct draft *d)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 
 	for (size_t i = 0; i < d->n; i++) {
 		const struct piece *p = &d->piece[i];
 		if (!p->on || !p->alt[p->cur])
 			continue;
 		if (t.len)
-			add(&t, " ");
-		add(&t, p->alt[p->cur]);
+			ise_sb_puts(&t, " ");
+		ise_sb_puts(&t, p->alt[p->cur]);
 	}
-	return take(&t);
+	return ise_sb_take(&t);
 }
 
 static void draft_release(struct draft *d)
@@ -743,21 +719,21 @@ static char *clause(const struct scene *s, const cJSON *task, int short_form)
 
 static char *step_sentence(const char *connective, const char *body, int question)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 	size_t n = strlen(body);
 
-	add(&t, connective);
-	add_n(&t, body, n);
+	ise_sb_puts(&t, connective);
+	ise_sb_add(&t, body, n);
 	/* "Step 2: Tag ..." but "Start here: tag ..." */
 	if (!*connective || strstr(connective, "tep ") == connective + 1 ||
 	    !strncmp(connective, "Last step", 9))
-		upper_first(t.p + strlen(connective));
-	upper_first(t.p);
+		upper_first(t.s + strlen(connective));
+	upper_first(t.s);
 	/* a clause may end in its own punctuation (a quoted sentence) */
 	if (n && body[n - 1] == '.')
-		t.p[--t.len] = '\0';
-	add(&t, question ? "?" : ".");
-	return take(&t);
+		t.s[--t.len] = '\0';
+	ise_sb_puts(&t, question ? "?" : ".");
+	return ise_sb_take(&t);
 }
 
 static void add_steps(struct draft *d, struct scene *s)
@@ -820,7 +796,7 @@ static char *verify_sentence(const struct scene *s, char **v, int nv)
 {
 	char *imp[2] = {NULL, NULL}, *q[2] = {NULL, NULL};
 	int ni = 0, nq = 0;
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 
 	for (int i = 0; i < nv; i++)
 		if (is_question(v[i]))
@@ -835,17 +811,17 @@ static char *verify_sentence(const struct scene *s, char **v, int nv)
 		const char *tpl = ni == 2 ? verify_two[pick(s->r, COUNT(verify_two))]
 					  : verify_one[pick(s->r, COUNT(verify_one))];
 		char *x = ise_slots_expand(tpl, vars);
-		add(&t, x);
+		ise_sb_puts(&t, x);
 		free(x);
 	}
 	for (int i = 0; i < nq; i++) {
 		if (t.len)
-			add(&t, " ");
-		add(&t, i || ni ? "And tell me: " : "At the end, tell me: ");
-		add(&t, q[i]);
+			ise_sb_puts(&t, " ");
+		ise_sb_puts(&t, i || ni ? "And tell me: " : "At the end, tell me: ");
+		ise_sb_puts(&t, q[i]);
 	}
 	cJSON_Delete(vars);
-	return take(&t);
+	return ise_sb_take(&t);
 }
 
 static void add_verify(struct draft *d, struct scene *s, int on)
@@ -1130,19 +1106,19 @@ cJSON *ise_render_params(const cJSON *tuple, const struct ise_catalog *c, gsl_rn
 /* text in lower case with typographic apostrophes and quotes made plain */
 static char *normalise(const char *text)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 
 	for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
 		if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x98 || p[2] == 0x99)) {
-			add(&t, "'"), p += 2;
+			ise_sb_puts(&t, "'"), p += 2;
 		} else if (p[0] == 0xE2 && p[1] == 0x80 && (p[2] == 0x9C || p[2] == 0x9D)) {
-			add(&t, "\""), p += 2;
+			ise_sb_puts(&t, "\""), p += 2;
 		} else {
 			char ch = (char)tolower(*p);
-			add_n(&t, &ch, 1);
+			ise_sb_add(&t, &ch, 1);
 		}
 	}
-	return take(&t);
+	return ise_sb_take(&t);
 }
 
 /* s holds one of list as whole words: "as an ai" is not in "as an airline pilot" */
@@ -1328,25 +1304,24 @@ static const char *const style_text[ISE_NFAMILIES] = {
 
 static char *string_list(const cJSON *array, const char *sep)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 	const cJSON *item;
 
 	cJSON_ArrayForEach(item, array) {
 		if (!cJSON_IsString(item))
 			continue;
 		if (t.len)
-			add(&t, sep);
-		add(&t, item->valuestring);
+			ise_sb_puts(&t, sep);
+		ise_sb_puts(&t, item->valuestring);
 	}
-	return take(&t);
+	return ise_sb_take(&t);
 }
 
 static char *task_list(const struct scene *s, int checks)
 {
 	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(s->tuple, "tasks"), *task;
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 	int i = 0;
-	char num[32];
 
 	cJSON_ArrayForEach(task, tasks) {
 		const cJSON *ct = catalog_task(s, task);
@@ -1358,23 +1333,22 @@ static char *task_list(const struct scene *s, int checks)
 		if (checks && !clause_text)
 			continue;
 		if (t.len)
-			add(&t, "\n");
-		snprintf(num, sizeof num, checks ? "- " : "%d. ", ++i);
-		add(&t, num);
+			ise_sb_puts(&t, "\n");
+		ise_sb_printf(&t, checks ? "- " : "%d. ", ++i);
 		if (!checks) {
-			add(&t, name ? name : "Task");
-			add(&t, " \xe2\x80\x94 ");
-			add(&t, desc ? desc : "");
+			ise_sb_puts(&t, name ? name : "Task");
+			ise_sb_puts(&t, " \xe2\x80\x94 ");
+			ise_sb_puts(&t, desc ? desc : "");
 			if (clause_text)
-				add(&t, " \xe2\x80\x94 ");
+				ise_sb_puts(&t, " \xe2\x80\x94 ");
 		}
 		if (clause_text) {
 			char *filled = ise_slots_expand(clause_text, values);
-			add(&t, filled);
+			ise_sb_puts(&t, filled);
 			free(filled);
 		}
 	}
-	return take(&t);
+	return ise_sb_take(&t);
 }
 
 static cJSON *message(const char *role, char *content)

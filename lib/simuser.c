@@ -7,6 +7,7 @@
 #include "diag.h"
 #include "jsondoc.h"
 #include "register.h"
+#include "strbuf.h"
 #include "template.h"
 #include "xalloc.h"
 
@@ -15,100 +16,71 @@
 #define DIGEST_CALLS   12
 #define FEEDBACK_CHARS 1500
 
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void add_n(struct text *t, const char *s, size_t n)
-{
-	ise_xgrow((void **)&t->p, &t->cap, t->len + n + 1, 1);
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void add(struct text *t, const char *s)
-{
-	add_n(t, s, strlen(s));
-}
-
 /* At most max bytes of s, cut at a UTF-8 boundary, with a note when cut. */
-static void add_capped(struct text *t, const char *s, size_t max)
+static void add_capped(struct ise_strbuf *t, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
 	if (n <= max) {
-		add_n(t, s, n);
+		ise_sb_add(t, s, n);
 		return;
 	}
 	while (max && ((unsigned char)s[max] & 0xC0) == 0x80)
 		max--;
-	add_n(t, s, max);
-	add(t, " [...]");
+	ise_sb_add(t, s, max);
+	ise_sb_puts(t, " [...]");
 }
 
 static char *joined(const cJSON *array, const char *sep)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 	const cJSON *item;
 
-	add(&t, "");
 	cJSON_ArrayForEach(item, array) {
 		if (!cJSON_IsString(item))
 			continue;
 		if (t.len)
-			add(&t, sep);
-		add(&t, item->valuestring);
+			ise_sb_puts(&t, sep);
+		ise_sb_puts(&t, item->valuestring);
 	}
-	return t.p;
+	return ise_sb_take(&t);
 }
 
 static char *transcript(const struct ise_turn *turns, size_t nturns)
 {
-	struct text t = {0};
-	char head[64];
+	struct ise_strbuf t = {0};
 
-	add(&t, "");
 	if (!nturns)
-		add(&t, "(nothing yet: this is your first message)");
+		ise_sb_puts(&t, "(nothing yet: this is your first message)");
 	for (size_t i = 0; i < nturns; i++) {
 		const struct ise_turn *turn = &turns[i];
 		size_t failed = 0;
 		if (i)
-			add(&t, "\n\n");
-		snprintf(head, sizeof head, "[%zu] You: ", i + 1);
-		add(&t, head);
-		add(&t, turn->query);
-		snprintf(head, sizeof head, "\n[%zu] Assistant: ", i + 1);
-		add(&t, head);
+			ise_sb_puts(&t, "\n\n");
+		ise_sb_printf(&t, "[%zu] You: %s", i + 1, turn->query);
+		ise_sb_printf(&t, "\n[%zu] Assistant: ", i + 1);
 		add_capped(&t, *turn->reply ? turn->reply : "(no text reply)", REPLY_CHARS);
-		snprintf(head, sizeof head, "\n[%zu] What actually ran: ", i + 1);
-		add(&t, head);
+		ise_sb_printf(&t, "\n[%zu] What actually ran: ", i + 1);
 		if (!turn->ncalls)
-			add(&t, "no tool calls");
+			ise_sb_puts(&t, "no tool calls");
 		for (size_t k = 0; k < turn->ncalls; k++)
 			failed += ise_call_failed(&turn->calls[k]) != 0;
-		if (turn->ncalls) {
-			snprintf(head, sizeof head, "%zu tool call%s, %zu failed", turn->ncalls,
-				 turn->ncalls == 1 ? "" : "s", failed);
-			add(&t, head);
-		}
+		if (turn->ncalls)
+			ise_sb_printf(&t, "%zu tool call%s, %zu failed", turn->ncalls,
+				      turn->ncalls == 1 ? "" : "s", failed);
 		for (size_t k = 0; k < turn->ncalls && k < DIGEST_CALLS; k++) {
 			char *line = ise_call_digest(&turn->calls[k]);
-			add(&t, "\n  - ");
-			add(&t, line);
+			ise_sb_puts(&t, "\n  - ");
+			ise_sb_puts(&t, line);
 			free(line);
 		}
-		if (turn->ncalls > DIGEST_CALLS) {
-			snprintf(head, sizeof head, "\n  - ... and %zu more",
-				 turn->ncalls - DIGEST_CALLS);
-			add(&t, head);
-		}
+		if (turn->ncalls > DIGEST_CALLS)
+			ise_sb_printf(&t, "\n  - ... and %zu more", turn->ncalls - DIGEST_CALLS);
 		if (turn->step_capped)
-			add(&t, "\n  (the assistant hit its step limit before a final answer)");
+			ise_sb_puts(&t,
+				    "\n  (the assistant hit its step limit before a final answer)");
 	}
-	return t.p;
+	return ise_sb_take(&t);
 }
 
 cJSON *ise_simuser_messages(const char *prompt, const cJSON *persona, const char *intent,
@@ -241,12 +213,11 @@ static cJSON *request(const cJSON *messages, const char *bad_reply, const char *
 	cJSON *m = ise_json_checked(cJSON_Duplicate(messages, 1));
 
 	if (feedback) {
-		struct text t = {0};
-		add(&t, "");
+		struct ise_strbuf t = {0};
 		add_capped(&t, bad_reply, FEEDBACK_CHARS);
-		add_message(m, "assistant", t.p);
+		add_message(m, "assistant", t.s);
 		add_message(m, "user", feedback);
-		free(t.p);
+		free(t.s);
 	}
 	ise_json_add(req, "messages", m);
 	ise_json_add(req, "seed", cJSON_CreateNumber((double)(seed & 0x7fffffff)));

@@ -8,7 +8,7 @@
 
 #include "diag.h"
 #include "jsondoc.h"
-#include "xalloc.h"
+#include "strbuf.h"
 
 /* First names from many regions, spelt without diacritics, apostrophes or
  * spaces: the catalog's plans put them inside single-quoted shell words. */
@@ -226,19 +226,6 @@ cJSON *ise_slots_fill(const cJSON *task, gsl_rng *r)
 	return values;
 }
 
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void append(struct text *t, const char *s, size_t n)
-{
-	ise_xgrow((void **)&t->p, &t->cap, t->len + n + 1, 1);
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
 /* The value of slot name[0..n) in values as text in buf, or NULL. */
 static const char *lookup(const cJSON *values, const char *name, size_t n, char *buf, size_t size)
 {
@@ -264,11 +251,10 @@ static const char *lookup(const cJSON *values, const char *name, size_t n, char 
 
 char *ise_slots_expand(const char *text, const cJSON *values)
 {
-	struct text out = {0};
+	struct ise_strbuf out = {0};
 	const char *p = text, *open;
 	char num[64];
 
-	append(&out, "", 0);
 	while ((open = strstr(p, "{{"))) {
 		const char *close = strstr(open + 2, "}}");
 		if (!close)
@@ -277,16 +263,16 @@ char *ise_slots_expand(const char *text, const cJSON *values)
 		    lookup(values, open + 2, (size_t)(close - open - 2), num, sizeof num);
 		if (!v) {
 			/* keep "{{" and look again after it: "{{{{a}}" still finds {{a}} */
-			append(&out, p, (size_t)(open + 2 - p));
+			ise_sb_add(&out, p, (size_t)(open + 2 - p));
 			p = open + 2;
 			continue;
 		}
-		append(&out, p, (size_t)(open - p));
-		append(&out, v, strlen(v));
+		ise_sb_add(&out, p, (size_t)(open - p));
+		ise_sb_puts(&out, v);
 		p = close + 2;
 	}
-	append(&out, p, strlen(p));
-	return out.p;
+	ise_sb_puts(&out, p);
+	return ise_sb_take(&out);
 }
 
 cJSON *ise_slots_expand_json(const cJSON *node, const cJSON *values)

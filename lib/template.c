@@ -5,20 +5,7 @@
 
 #include "diag.h"
 #include "jsondoc.h"
-#include "xalloc.h"
-
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-static void add_n(struct text *t, const char *s, size_t n)
-{
-	ise_xgrow((void **)&t->p, &t->cap, t->len + n + 1, 1);
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
+#include "strbuf.h"
 
 static const cJSON *lookup(const cJSON *vars, const char *name, size_t n)
 {
@@ -33,38 +20,38 @@ static const cJSON *lookup(const cJSON *vars, const char *name, size_t n)
 
 char *ise_template_fill(const char *text, size_t n, const cJSON *vars)
 {
-	struct text t = {0};
+	struct ise_strbuf t = {0};
 	const char *p = text, *end = text + n;
 
-	add_n(&t, "", 0);
+	ise_sb_add(&t, "", 0);
 	while (p < end) {
 		const char *open = p;
 		while (open + 1 < end && !(open[0] == '$' && open[1] == '{'))
 			open++;
 		if (open + 1 >= end) {
-			add_n(&t, p, (size_t)(end - p));
+			ise_sb_add(&t, p, (size_t)(end - p));
 			break;
 		}
 		const char *close = memchr(open + 2, '}', (size_t)(end - open - 2));
 		const cJSON *v = close ? lookup(vars, open + 2, (size_t)(close - open - 2)) : NULL;
 		if (!v) { /* not ours: keep "${" and go on after it */
-			add_n(&t, p, (size_t)(open + 2 - p));
+			ise_sb_add(&t, p, (size_t)(open + 2 - p));
 			p = open + 2;
 			continue;
 		}
-		add_n(&t, p, (size_t)(open - p));
-		add_n(&t, v->valuestring, strlen(v->valuestring));
+		ise_sb_add(&t, p, (size_t)(open - p));
+		ise_sb_puts(&t, v->valuestring);
 		p = close + 1;
 	}
-	char *a = t.p;
+	char *a = t.s;
 	while (*a && isspace((unsigned char)*a))
 		a++;
 	size_t len = strlen(a);
 	while (len && isspace((unsigned char)a[len - 1]))
 		len--;
-	memmove(t.p, a, len);
-	t.p[len] = '\0';
-	return t.p;
+	memmove(t.s, a, len);
+	t.s[len] = '\0';
+	return t.s;
 }
 
 void ise_template_split(const char *tpl, const cJSON *vars, char **system, char **user)
