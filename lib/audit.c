@@ -8,6 +8,7 @@
 #include "diag.h"
 #include "jsondoc.h"
 #include "secrets.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 const char *const ise_audit_flag_names[ISE_AUDIT_FLAGS] = {
@@ -445,36 +446,25 @@ static int plain_key(const char *k)
 	return 1;
 }
 
-static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+static void path_text(const struct path *p, struct ise_strbuf *text)
 {
-	ise_xgrow((void **)buf, cap, *len + n + 1, 1);
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
-static void path_text(const struct path *p, char **buf, size_t *len, size_t *cap)
-{
-	char index[32];
-
 	if (!p)
 		return;
-	path_text(p->up, buf, len, cap);
+	path_text(p->up, text);
 	if (!p->key) {
-		int n = snprintf(index, sizeof index, "[%zu]", p->index);
-		append(buf, len, cap, index, (size_t)n);
+		ise_sb_printf(text, "[%zu]", p->index);
 	} else if (plain_key(p->key)) {
-		append(buf, len, cap, ".", 1);
-		append(buf, len, cap, p->key, strlen(p->key));
+		ise_sb_puts(text, ".");
+		ise_sb_puts(text, p->key);
 	} else { /* ["any key"], .["any key"] first */
 		cJSON *key = ise_json_checked(cJSON_CreateString(p->key));
 		char *quoted = cJSON_PrintUnformatted(key);
 		cJSON_Delete(key);
 		if (!quoted)
 			ise_fatal("out of memory");
-		append(buf, len, cap, p->up ? "[" : ".[", p->up ? 1 : 2);
-		append(buf, len, cap, quoted, strlen(quoted));
-		append(buf, len, cap, "]", 1);
+		ise_sb_puts(text, p->up ? "[" : ".[");
+		ise_sb_puts(text, quoted);
+		ise_sb_puts(text, "]");
 		cJSON_free(quoted);
 	}
 }
@@ -482,28 +472,28 @@ static void path_text(const struct path *p, char **buf, size_t *len, size_t *cap
 static void report_secrets(struct ise_auditor *a, struct report *r, const struct path *p,
 			   const size_t counts[ISE_SECRET_KINDS])
 {
-	char *text = NULL;
-	size_t len = 0, cap = 0, message = NONE;
+	struct ise_strbuf text = {0};
+	size_t message = NONE;
 	const struct path *top = p;
 
 	while (top->up && top->up->up)
 		top = top->up;
 	if (top->up && !strcmp(top->up->key, "messages") && !top->key)
 		message = top->index;
-	path_text(p, &text, &len, &cap);
+	path_text(p, &text);
 	for (int k = 0; k < ISE_SECRET_KINDS; k++) {
 		if (!counts[k])
 			continue;
 		cJSON *s = ise_json_checked(cJSON_CreateObject());
 		ise_json_add(s, "message", index_or_null(message));
-		ise_json_add(s, "path", cJSON_CreateString(text));
+		ise_json_add(s, "path", cJSON_CreateString(text.s));
 		ise_json_add(s, "kind",
 			     cJSON_CreateString(ise_secret_kind_name((enum ise_secret_kind)k)));
 		ise_json_add(s, "count", cJSON_CreateNumber((double)counts[k]));
 		ise_json_add(r->secrets, NULL, s);
 		a->facts.secrets += counts[k];
 	}
-	free(text);
+	free(text.s);
 }
 
 static void scan_secrets(struct ise_auditor *a, struct report *r, const cJSON *v,

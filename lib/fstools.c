@@ -53,7 +53,6 @@
 #include <linux/openat2.h>
 #include <math.h>
 #include <regex.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +63,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "strbuf.h"
 #include "tools.h"
 #include "xalloc.h"
 
@@ -98,47 +98,6 @@ enum {
  * than silently ending the string where cJSON would. */
 #define NUL_MARK     "\xf4\x8f\xbf\xbe"
 #define NUL_MARK_ESC "\\uDBFF\\uDFFE"
-
-struct buf {
-	char *p;
-	size_t n, cap;
-};
-
-static void buf_add(struct buf *b, const void *s, size_t n)
-{
-	ise_xgrow((void **)&b->p, &b->cap, b->n + n + 1, 1);
-	if (n)
-		memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	char small[256];
-
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof small, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof small) {
-		buf_add(b, small, (size_t)n);
-		return;
-	}
-	ise_xgrow((void **)&b->p, &b->cap, b->n + (size_t)n + 1, 1);
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)n;
-}
 
 /* One call: the workspace, who owns what it creates, the result. */
 struct fs {
@@ -332,22 +291,22 @@ static int arg_string2(struct fs *f, const char *key, const char *alias, int req
  */
 static cJSON *parse_args_text(const char *s)
 {
-	struct buf b = {0};
+	struct ise_strbuf b = {0};
 	cJSON *j;
 
 	for (const char *p = s; *p; p++) {
 		if (p[0] == '\\' && p[1] == 'u' && p[2] == '0' && p[3] == '0' && p[4] == '0' &&
 		    p[5] == '0') {
-			buf_str(&b, NUL_MARK_ESC);
+			ise_sb_puts(&b, NUL_MARK_ESC);
 			p += 5;
 		} else if (p[0] == '\\' && p[1]) {
-			buf_add(&b, p, 2);
+			ise_sb_add(&b, p, 2);
 			p++;
 		} else
-			buf_add(&b, p, 1);
+			ise_sb_add(&b, p, 1);
 	}
-	j = cJSON_Parse(b.p ? b.p : "");
-	free(b.p);
+	j = cJSON_Parse(b.s ? b.s : "");
+	free(b.s);
 	return j;
 }
 
@@ -845,11 +804,11 @@ static size_t utf8_floor(const char *p, size_t n)
 }
 
 /* Finish a successful call: the text made valid UTF-8 and capped. */
-static void done(struct fs *f, struct buf *b, size_t cap)
+static void done(struct fs *f, struct ise_strbuf *b, size_t cap)
 {
 	size_t len;
 	int cut = 0;
-	char *clean = ise_utf8_clean(b->p ? b->p : "", b->n, &len);
+	char *clean = ise_utf8_clean(b->s ? b->s : "", b->len, &len);
 
 	if (cap && len > cap) {
 		char *capped = ise_text_cap(clean, len, cap, &cut);
@@ -861,7 +820,7 @@ static void done(struct fs *f, struct buf *b, size_t cap)
 	f->r->ok = 1;
 	if (cut)
 		f->r->truncated = 1;
-	free(b->p);
+	free(b->s);
 	memset(b, 0, sizeof *b);
 }
 
@@ -878,7 +837,7 @@ static void tool_read(struct fs *f)
 	long offset = 1, limit = 0;
 	struct path p = {0};
 	struct stat st;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 	size_t budget = f->c->max_read ? f->c->max_read : 256 * 1024;
 	const size_t chunk = 1 << 16;
 
@@ -961,23 +920,23 @@ static void tool_read(struct fs *f)
 		char *q = buf + used, *nl = memchr(q, '\n', have - used), num[32];
 		size_t len = nl ? (size_t)(nl - q) : have - used;
 		size_t nn = (size_t)snprintf(num, sizeof num, "%6ld\t", offset + shown);
-		if ((!nl && more_bytes) || out.n + nn + len + 1 > budget) {
+		if ((!nl && more_bytes) || out.len + nn + len + 1 > budget) {
 			if (shown)
 				break;
 			/* one line longer than a page: its head */
 			size_t room = budget > nn + 1 ? budget - nn - 1 : 0;
 			if (len > room)
 				len = utf8_floor(q, room);
-			buf_add(&out, num, nn);
-			buf_add(&out, q, len);
-			buf_add(&out, "\n", 1);
+			ise_sb_add(&out, num, nn);
+			ise_sb_add(&out, q, len);
+			ise_sb_add(&out, "\n", 1);
 			cut_line = offset;
 			shown = 1;
 			break;
 		}
-		buf_add(&out, num, nn);
-		buf_add(&out, q, len);
-		buf_add(&out, "\n", 1);
+		ise_sb_add(&out, num, nn);
+		ise_sb_add(&out, q, len);
+		ise_sb_add(&out, "\n", 1);
 		shown++;
 		used += len + (nl ? 1 : 0);
 	}
@@ -1005,23 +964,25 @@ static void tool_read(struct fs *f)
 	if (!at_end) {
 		long next = last + 1;
 		int more = total < 0 || next <= total;
-		buf_str(&out, "\n[");
+		ise_sb_puts(&out, "\n[");
 		if (cut_line)
-			buf_printf(&out,
-				   "Line %ld is longer than %zu bytes and was cut; use exec (e.g. "
-				   "`sed -n '%ldp' FILE | cut -c1-1000`) to see the rest.%s",
-				   cut_line, budget, cut_line, more ? " " : "]");
+			ise_sb_printf(
+			    &out,
+			    "Line %ld is longer than %zu bytes and was cut; use exec (e.g. "
+			    "`sed -n '%ldp' FILE | cut -c1-1000`) to see the rest.%s",
+			    cut_line, budget, cut_line, more ? " " : "]");
 		if (more && total >= 0)
-			buf_printf(&out,
-				   "Showing lines %ld-%ld of %ld. Use offset=%ld to continue.]",
-				   offset, last, total, next);
+			ise_sb_printf(&out,
+				      "Showing lines %ld-%ld of %ld. Use offset=%ld to continue.]",
+				      offset, last, total, next);
 		else if (more)
-			buf_printf(&out,
-				   "Showing lines %ld-%ld of a %lld-byte file. Use offset=%ld to "
-				   "continue.]",
-				   offset, last, (long long)st.st_size, next);
+			ise_sb_printf(
+			    &out,
+			    "Showing lines %ld-%ld of a %lld-byte file. Use offset=%ld to "
+			    "continue.]",
+			    offset, last, (long long)st.st_size, next);
 		else if (!cut_line)
-			buf_printf(&out, "Showing lines %ld-%ld of %ld.]", offset, last, total);
+			ise_sb_printf(&out, "Showing lines %ld-%ld of %ld.]", offset, last, total);
 		/* an explicit limit that was reached is not a cut */
 		f->r->truncated = cut_line || (more && !(limit && shown == limit));
 	}
@@ -1035,7 +996,7 @@ static void tool_read(struct fs *f)
 		cJSON_AddBoolToObject(d, "lineCut", 1);
 	done(f, &out, 0);
 out:
-	free(out.p);
+	free(out.s);
 	free(buf);
 	close(fd);
 	path_free(&p);
@@ -1056,8 +1017,8 @@ static void tool_write(struct fs *f)
 		return;
 	size_t n = strlen(content);
 	if (!put_file(f, &p, content, n, &created)) {
-		struct buf out = {0};
-		buf_printf(&out, "Successfully wrote %zu bytes to %s", n, arg);
+		struct ise_strbuf out = {0};
+		ise_sb_printf(&out, "Successfully wrote %zu bytes to %s", n, arg);
 		cJSON *d = details(f);
 		cJSON_AddStringToObject(d, "path", p.shown);
 		cJSON_AddNumberToObject(d, "bytes", (double)n);
@@ -1075,12 +1036,12 @@ static size_t count_lines_to(const char *s, size_t off)
 	return n;
 }
 
-static void diff_lines(struct buf *b, char sign, size_t no, const char *s, size_t n)
+static void diff_lines(struct ise_strbuf *b, char sign, size_t no, const char *s, size_t n)
 {
 	for (const char *q = s, *e = s + n; q <= e;) {
 		const char *nl = memchr(q, '\n', (size_t)(e - q));
 		size_t len = nl ? (size_t)(nl - q) : (size_t)(e - q);
-		buf_printf(b, "%c%zu %.*s\n", sign, no++, (int)len, q);
+		ise_sb_printf(b, "%c%zu %.*s\n", sign, no++, (int)len, q);
 		if (!nl)
 			break;
 		q = nl + 1;
@@ -1089,8 +1050,8 @@ static void diff_lines(struct buf *b, char sign, size_t no, const char *s, size_
 
 /* A small diff of one replacement, numbered as OpenClaw's edit shows it:
  * the old lines the change touches, then the same lines after it. */
-static void edit_diff(struct buf *b, const char *old, size_t at, size_t oldlen, const char *neu,
-		      size_t newlen)
+static void edit_diff(struct ise_strbuf *b, const char *old, size_t at, size_t oldlen,
+		      const char *neu, size_t newlen)
 {
 	size_t first = count_lines_to(old, at), end = at + oldlen, ls = at, le;
 	while (ls > 0 && old[ls - 1] != '\n')
@@ -1100,16 +1061,16 @@ static void edit_diff(struct buf *b, const char *old, size_t at, size_t oldlen, 
 	else
 		for (le = end; old[le] && old[le] != '\n';)
 			le++;
-	struct buf nb = {0};
-	buf_add(&nb, old + ls, at - ls);
-	buf_add(&nb, neu, newlen);
+	struct ise_strbuf nb = {0};
+	ise_sb_add(&nb, old + ls, at - ls);
+	ise_sb_add(&nb, neu, newlen);
 	if (le >= end)
-		buf_add(&nb, old + end, le - end);
-	else if (nb.n && nb.p[nb.n - 1] == '\n')
-		nb.n--;
+		ise_sb_add(&nb, old + end, le - end);
+	else if (nb.len && nb.s[nb.len - 1] == '\n')
+		nb.len--;
 	diff_lines(b, '-', first, old + ls, le - ls);
-	diff_lines(b, '+', first, nb.p ? nb.p : "", nb.n);
-	free(nb.p);
+	diff_lines(b, '+', first, nb.s ? nb.s : "", nb.len);
+	free(nb.s);
 }
 
 /* Replace what p names with data, after checking that the file there is
@@ -1230,28 +1191,28 @@ static void tool_edit(struct fs *f)
 			      arg);
 		goto out;
 	}
-	struct buf nb = {0};
-	buf_add(&nb, data, at);
-	buf_add(&nb, newt, nn);
-	buf_add(&nb, data + at + on, len - at - on);
-	if (replace_same(f, &p, &st, nb.p, nb.n)) {
-		free(nb.p);
+	struct ise_strbuf nb = {0};
+	ise_sb_add(&nb, data, at);
+	ise_sb_add(&nb, newt, nn);
+	ise_sb_add(&nb, data + at + on, len - at - on);
+	if (replace_same(f, &p, &st, nb.s, nb.len)) {
+		free(nb.s);
 		goto out;
 	}
-	struct buf diff = {0}, msg = {0};
+	struct ise_strbuf diff = {0}, msg = {0};
 	edit_diff(&diff, data, at, on, newt, nn);
 	cJSON *d = details(f);
 	cJSON_AddStringToObject(d, "path", p.shown);
 	size_t dl;
-	char *dc = ise_utf8_clean(diff.p ? diff.p : "", diff.n, &dl);
+	char *dc = ise_utf8_clean(diff.s ? diff.s : "", diff.len, &dl);
 	cJSON_AddStringToObject(d, "diff", dc);
 	free(dc);
 	cJSON_AddNumberToObject(d, "firstChangedLine", (double)count_lines_to(data, at));
-	cJSON_AddNumberToObject(d, "bytes", (double)nb.n);
-	buf_printf(&msg, "Successfully replaced text in %s.", arg);
+	cJSON_AddNumberToObject(d, "bytes", (double)nb.len);
+	ise_sb_printf(&msg, "Successfully replaced text in %s.", arg);
 	done(f, &msg, 0);
-	free(diff.p);
-	free(nb.p);
+	free(diff.s);
+	free(nb.s);
 out:
 	free(data);
 	path_free(&p);
@@ -1273,7 +1234,7 @@ enum hunk_kind { HUNK_ADD, HUNK_DELETE, HUNK_UPDATE };
 struct hunk {
 	enum hunk_kind kind;
 	char *path, *move_to;
-	struct buf add;
+	struct ise_strbuf add;
 	struct chunk *chunks;
 	size_t nchunks, capchunks;
 };
@@ -1301,7 +1262,7 @@ static void patch_free(struct patch *pt)
 		free(h->chunks);
 		free(h->path);
 		free(h->move_to);
-		free(h->add.p);
+		free(h->add.s);
 	}
 	free(pt->h);
 }
@@ -1492,11 +1453,11 @@ static int patch_parse(struct fs *f, const char *text, struct patch *pt)
 			h->path = trimmed(tl + 14);
 			pt->n++;
 			for (i++; i < last && l.v[i][0] == '+'; i++) {
-				buf_str(&h->add, l.v[i] + 1);
-				buf_add(&h->add, "\n", 1);
+				ise_sb_puts(&h->add, l.v[i] + 1);
+				ise_sb_add(&h->add, "\n", 1);
 			}
-			if (!h->add.p)
-				buf_add(&h->add, "", 0);
+			if (!h->add.s)
+				ise_sb_add(&h->add, "", 0);
 		} else if (starts(tl, "*** Delete File: ")) {
 			h->kind = HUNK_DELETE;
 			h->path = trimmed(tl + 17);
@@ -1682,7 +1643,7 @@ static void vfs_free(struct vfs *vs)
 static int apply_update(struct fs *f, struct vfile *v, const struct hunk *h)
 {
 	struct lines l;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 	size_t cursor = 0;
 	int rc = -1;
 	struct repl {
@@ -1711,15 +1672,15 @@ static int apply_update(struct fs *f, struct vfile *v, const struct hunk *h)
 			if (at < 0 && c->nold && !*c->old[c->nold - 1]) /* a trailing empty line */
 				at = seek_lines(l.v, l.n, c->old, c->nold - 1, cursor, c->eof);
 			if (at < 0) {
-				struct buf want = {0};
+				struct ise_strbuf want = {0};
 				for (size_t k = 0; k < c->nold; k++) {
-					buf_str(&want, c->old[k]);
+					ise_sb_puts(&want, c->old[k]);
 					if (k + 1 < c->nold)
-						buf_add(&want, "\n", 1);
+						ise_sb_add(&want, "\n", 1);
 				}
 				ise_tool_fail(f->r, "Failed to find expected lines in %s:\n%s",
-					      h->path, want.p ? want.p : "");
-				free(want.p);
+					      h->path, want.s ? want.s : "");
+				free(want.s);
 				goto out;
 			}
 		}
@@ -1733,8 +1694,8 @@ static int apply_update(struct fs *f, struct vfile *v, const struct hunk *h)
 	size_t i = 0;
 	for (size_t j = 0; j < h->nchunks; j++) {
 		for (; i < rp[j].at && i < l.n; i++) {
-			buf_str(&out, l.v[i]);
-			buf_add(&out, "\n", 1);
+			ise_sb_puts(&out, l.v[i]);
+			ise_sb_add(&out, "\n", 1);
 		}
 		/* context lines keep the file's text (the match may have been
 		 * lenient about blanks); added lines come from the patch */
@@ -1742,32 +1703,32 @@ static int apply_update(struct fs *f, struct vfile *v, const struct hunk *h)
 		size_t fi = rp[j].at, end = rp[j].at + rp[j].nold, ni = 0;
 		for (size_t k = 0; k < c->nops; k++) {
 			if (c->ops[k] == '+') {
-				buf_str(&out, c->neu[ni++]);
-				buf_add(&out, "\n", 1);
+				ise_sb_puts(&out, c->neu[ni++]);
+				ise_sb_add(&out, "\n", 1);
 			} else if (c->ops[k] == '-') {
 				fi++;
 			} else {
 				ni++;
 				if (fi < end) {
-					buf_str(&out, l.v[fi++]);
-					buf_add(&out, "\n", 1);
+					ise_sb_puts(&out, l.v[fi++]);
+					ise_sb_add(&out, "\n", 1);
 				}
 			}
 		}
 		i = end;
 	}
 	for (; i < l.n; i++) {
-		buf_str(&out, l.v[i]);
-		buf_add(&out, "\n", 1);
+		ise_sb_puts(&out, l.v[i]);
+		ise_sb_add(&out, "\n", 1);
 	}
 	free(v->data);
-	v->data = out.p ? out.p : ise_xstrdup("");
-	v->len = out.n;
+	v->data = out.s ? out.s : ise_xstrdup("");
+	v->len = out.len;
 	v->changed = 1;
 	rc = 0;
 out:
 	if (rc)
-		free(out.p);
+		free(out.s);
 	free(rp);
 	lines_free(&l);
 	return rc;
@@ -1788,7 +1749,7 @@ static void tool_apply_patch(struct fs *f)
 	struct made made = {0};
 	struct staged *stg = NULL;
 	size_t nstg = 0;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 	cJSON *added = cJSON_CreateArray(), *modified = cJSON_CreateArray(),
 	      *deleted = cJSON_CreateArray();
 
@@ -1806,9 +1767,9 @@ static void tool_apply_patch(struct fs *f)
 		struct vfile *v = &vs.v[at];
 		if (h->kind == HUNK_ADD) {
 			free(v->data);
-			v->data = ise_xmalloc(h->add.n + 1);
-			memcpy(v->data, h->add.p, h->add.n + 1);
-			v->len = h->add.n;
+			v->data = ise_xmalloc(h->add.len + 1);
+			memcpy(v->data, h->add.s, h->add.len + 1);
+			v->len = h->add.len;
 			v->changed = 1;
 			v->deleted = 0;
 			v->exists = 1;
@@ -1904,11 +1865,11 @@ static void tool_apply_patch(struct fs *f)
 	}
 	if (f->r->content) /* a deletion failed after the renames */
 		goto closeall;
-	buf_str(&out, "Success. Updated the following files:\n");
+	ise_sb_puts(&out, "Success. Updated the following files:\n");
 	for (size_t i = 0; i < pt.n; i++) {
 		struct hunk *h = &pt.h[i];
 		char tag = h->kind == HUNK_ADD ? 'A' : h->kind == HUNK_DELETE ? 'D' : 'M';
-		buf_printf(&out, "%c %s\n", tag, h->move_to ? h->move_to : h->path);
+		ise_sb_printf(&out, "%c %s\n", tag, h->move_to ? h->move_to : h->path);
 	}
 	{
 		cJSON *d = details(f);
@@ -1930,7 +1891,7 @@ closeall:
 	}
 out:
 	free(stg);
-	free(out.p);
+	free(out.s);
 	cJSON_Delete(added);
 	cJSON_Delete(modified);
 	cJSON_Delete(deleted);
@@ -2185,7 +2146,7 @@ static void tool_list_dir(struct fs *f)
 {
 	struct path p = {0};
 	size_t n, total;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 
 	int fd = open_search_dir(f, "path", &p, "scandir");
 	if (fd < 0) {
@@ -2195,14 +2156,14 @@ static void tool_list_dir(struct fs *f)
 	struct entry *v = read_dir(fd, LIST_SCAN, &n, &total);
 	size_t show = n < LIST_MAX ? n : LIST_MAX;
 	for (size_t i = 0; i < show; i++)
-		buf_printf(&out, "%s%s\n", v[i].name, v[i].type == DT_DIR ? "/" : "");
+		ise_sb_printf(&out, "%s%s\n", v[i].name, v[i].type == DT_DIR ? "/" : "");
 	if (!n)
-		buf_str(&out, "(empty directory)");
+		ise_sb_puts(&out, "(empty directory)");
 	if (total > show) {
-		buf_printf(&out,
-			   "\n[%zu entries limit reached: %zu more not shown. Use glob or exec "
-			   "(e.g. `ls | head`) to narrow it down.]",
-			   (size_t)LIST_MAX, total - show);
+		ise_sb_printf(&out,
+			      "\n[%zu entries limit reached: %zu more not shown. Use glob or exec "
+			      "(e.g. `ls | head`) to narrow it down.]",
+			      (size_t)LIST_MAX, total - show);
 		f->r->truncated = 1;
 	}
 	cJSON *d = details(f);
@@ -2243,7 +2204,7 @@ static void tool_glob(struct fs *f)
 	struct path p = {0};
 	struct globwalk g = {0};
 	struct walk w = {0};
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 
 	if (arg_string(f, "pattern", 1, &pattern) < 0)
 		return;
@@ -2262,19 +2223,19 @@ static void tool_glob(struct fs *f)
 		qsort(g.hits, g.n, sizeof *g.hits, entry_cmp);
 	size_t show = g.n < GLOB_MAX ? g.n : GLOB_MAX;
 	for (size_t i = 0; i < show; i++)
-		buf_printf(&out, "%s%s\n", g.hits[i].name, g.hits[i].type == DT_DIR ? "/" : "");
+		ise_sb_printf(&out, "%s%s\n", g.hits[i].name, g.hits[i].type == DT_DIR ? "/" : "");
 	if (!g.n)
-		buf_str(&out, "No files found");
+		ise_sb_puts(&out, "No files found");
 	if (g.n > show) {
-		buf_printf(&out,
-			   "\n[%zu results limit reached: %zu more not shown. Use a narrower "
-			   "pattern or path.]",
-			   (size_t)GLOB_MAX, g.n - show);
+		ise_sb_printf(&out,
+			      "\n[%zu results limit reached: %zu more not shown. Use a narrower "
+			      "pattern or path.]",
+			      (size_t)GLOB_MAX, g.n - show);
 		f->r->truncated = 1;
 	}
 	if (w.cut) {
-		buf_printf(&out, "\n[The search stopped after %d entries; use a narrower path.]",
-			   WALK_MAX);
+		ise_sb_printf(&out, "\n[The search stopped after %d entries; use a narrower path.]",
+			      WALK_MAX);
 		f->r->truncated = 1;
 	}
 	cJSON *d = details(f);
@@ -2300,7 +2261,7 @@ struct grepwalk {
 	size_t bytes;
 	int limit_hit, bytes_cut;
 	struct timespec deadline;
-	struct buf out;
+	struct ise_strbuf out;
 	char *line; /* a NUL-terminated copy of the line being matched */
 	size_t linecap;
 };
@@ -2357,8 +2318,8 @@ static void grep_file(struct grepwalk *g, int fd, const char *shown_name)
 			g->matches++;
 			matched = 1;
 			size_t show = len > GREP_LINE ? utf8_floor(g->line, GREP_LINE) : len;
-			buf_printf(&g->out, "%s:%ld:%.*s%s\n", shown_name, no, (int)show, g->line,
-				   show < len ? "... [truncated]" : "");
+			ise_sb_printf(&g->out, "%s:%ld:%.*s%s\n", shown_name, no, (int)show,
+				      g->line, show < len ? "... [truncated]" : "");
 		}
 		i += len + 1;
 	}
@@ -2433,17 +2394,18 @@ static void tool_grep(struct fs *f)
 		goto out;
 	}
 	if (!g.matches)
-		buf_str(&g.out, "No matches found");
+		ise_sb_puts(&g.out, "No matches found");
 	if (g.limit_hit) {
-		buf_printf(&g.out,
-			   "\n[%ld matches limit reached. Use maxResults=%ld for more, or refine "
-			   "the pattern.]",
-			   max, max * 2);
+		ise_sb_printf(
+		    &g.out,
+		    "\n[%ld matches limit reached. Use maxResults=%ld for more, or refine "
+		    "the pattern.]",
+		    max, max * 2);
 		f->r->truncated = 1;
 	}
 	if (w.cut || g.bytes_cut) {
-		buf_str(&g.out, "\n[The search stopped early (too many files or bytes, or too "
-				"slow); use a narrower path, glob or pattern.]");
+		ise_sb_puts(&g.out, "\n[The search stopped early (too many files or bytes, or too "
+				    "slow); use a narrower path, glob or pattern.]");
 		f->r->truncated = 1;
 	}
 	cJSON *d = details(f);
@@ -2456,7 +2418,7 @@ out:
 	regfree(&g.re);
 	if (g.has_glob)
 		globset_free(&g.set);
-	free(g.out.p);
+	free(g.out.s);
 	free(g.line);
 	if (fd >= 0)
 		close(fd);
@@ -2530,7 +2492,7 @@ static void tool_memory_write(struct fs *f)
 	}
 	if (memory_path(f, arg, &p))
 		return;
-	struct buf data = {0};
+	struct ise_strbuf data = {0};
 	size_t before = 0;
 	if (append) {
 		struct stat st;
@@ -2547,33 +2509,34 @@ static void tool_memory_write(struct fs *f)
 			close(fd);
 			if (!old)
 				goto out;
-			buf_add(&data, old, len);
+			ise_sb_add(&data, old, len);
 			before = len;
 			free(old);
-			if (len && data.p[len - 1] != '\n')
-				buf_add(&data, "\n", 1);
+			if (len && data.s[len - 1] != '\n')
+				ise_sb_add(&data, "\n", 1);
 		} else if (errno != ENOENT) {
 			fail_errno(f, errno, "open", p.shown);
 			goto out;
 		}
 	}
 	size_t cn = strlen(content);
-	buf_add(&data, content, cn);
+	ise_sb_add(&data, content, cn);
 	if (cn && content[cn - 1] != '\n')
-		buf_add(&data, "\n", 1);
+		ise_sb_add(&data, "\n", 1);
 	int created = 0;
-	if (put_file(f, &p, data.p, data.n, &created))
+	if (put_file(f, &p, data.s, data.len, &created))
 		goto out;
-	struct buf msg = {0};
-	buf_printf(&msg, "%s %zu bytes to %s", append && before ? "Appended" : "Wrote", cn, p.norm);
+	struct ise_strbuf msg = {0};
+	ise_sb_printf(&msg, "%s %zu bytes to %s", append && before ? "Appended" : "Wrote", cn,
+		      p.norm);
 	cJSON *d = details(f);
 	cJSON_AddStringToObject(d, "path", p.norm);
 	cJSON_AddStringToObject(d, "mode", append ? "append" : "overwrite");
 	cJSON_AddNumberToObject(d, "bytes", (double)cn);
-	cJSON_AddNumberToObject(d, "size", (double)data.n);
+	cJSON_AddNumberToObject(d, "size", (double)data.len);
 	done(f, &msg, 0);
 out:
-	free(data.p);
+	free(data.s);
 	path_free(&p);
 }
 
@@ -2729,7 +2692,7 @@ static void tool_memory_search(struct fs *f)
 	char **datas;
 	size_t total_read = 0;
 	struct lines q = {0};
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 
 	if (arg_string(f, "query", 1, &query) < 0 || arg_int(f, "maxResults", 1, &max) < 0)
 		return;
@@ -2806,11 +2769,11 @@ static void tool_memory_search(struct fs *f)
 	long shown = 0;
 	for (size_t i = 0; i < nch && shown < max && ch[i].score > 0; i++, shown++) {
 		const char *name = mf.v[ch[i].file].name;
-		buf_printf(&out, "%s%s:%ld-%ld (score %.2f)\n", shown ? "\n" : "", name,
-			   ch[i].first, ch[i].last, ch[i].score);
+		ise_sb_printf(&out, "%s%s:%ld-%ld (score %.2f)\n", shown ? "\n" : "", name,
+			      ch[i].first, ch[i].last, ch[i].score);
 		size_t show = ch[i].len > 700 ? utf8_floor(ch[i].text, 700) : ch[i].len;
-		buf_add(&out, ch[i].text, show);
-		buf_str(&out, show < ch[i].len ? " ...\n" : "\n");
+		ise_sb_add(&out, ch[i].text, show);
+		ise_sb_puts(&out, show < ch[i].len ? " ...\n" : "\n");
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "path", name);
 		cJSON_AddNumberToObject(o, "startLine", (double)ch[i].first);
@@ -2819,10 +2782,11 @@ static void tool_memory_search(struct fs *f)
 		cJSON_AddItemToArray(res, o);
 	}
 	if (!mf.n)
-		buf_str(&out, "No memory files yet (MEMORY.md, memory/*.md); use memory_write to "
-			      "save notes.");
+		ise_sb_puts(&out,
+			    "No memory files yet (MEMORY.md, memory/*.md); use memory_write to "
+			    "save notes.");
 	else if (!shown)
-		buf_printf(&out, "No matches found in memory for '%s'.", query);
+		ise_sb_printf(&out, "No matches found in memory for '%s'.", query);
 	cJSON_AddItemToObject(d, "results", res);
 	cJSON_AddNumberToObject(d, "files", (double)mf.n);
 	cJSON_AddNumberToObject(d, "snippets", (double)nch);
@@ -2844,7 +2808,7 @@ static void tool_memory_get(struct fs *f)
 	struct path p = {0};
 	struct stat st;
 	size_t len;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 
 	if (arg_string(f, "path", 1, &arg) < 0 || arg_int(f, "from", 1, &from) < 0 ||
 	    arg_int(f, "lines", 1, &count) < 0)
@@ -2870,10 +2834,10 @@ static void tool_memory_get(struct fs *f)
 		size_t l = nl ? (size_t)(nl - (data + i)) + 1 : len - i;
 		no++;
 		if (no >= from && (!count || no < from + count) && !cut) {
-			if (out.n + l > budget)
+			if (out.len + l > budget)
 				cut = 1;
 			else {
-				buf_add(&out, data + i, l);
+				ise_sb_add(&out, data + i, l);
 				last = no;
 			}
 		}
@@ -2881,8 +2845,8 @@ static void tool_memory_get(struct fs *f)
 	}
 	total = no;
 	if (cut) {
-		buf_printf(&out, "\n[Showing lines %ld-%ld of %ld. Use from=%ld to continue.]",
-			   from, last, total, last + 1);
+		ise_sb_printf(&out, "\n[Showing lines %ld-%ld of %ld. Use from=%ld to continue.]",
+			      from, last, total, last + 1);
 		f->r->truncated = 1;
 	}
 	cJSON *d = details(f);
@@ -3174,15 +3138,15 @@ static const char *jstr(const cJSON *o, const char *k)
 	return cJSON_IsString(v) && v->valuestring ? v->valuestring : "";
 }
 
-static void cron_line(struct buf *out, const cJSON *job, time_t now, cJSON *listed)
+static void cron_line(struct ise_strbuf *out, const cJSON *job, time_t now, cJSON *listed)
 {
 	struct cronspec c;
 	char err[160], when[32] = "never";
 	time_t next;
 	if (!cron_parse(jstr(job, "schedule"), &c, err, sizeof err) && !cron_next(&c, now, &next))
 		iso_time(next, when);
-	buf_printf(out, "%s  %s  \"%s\"  next %s  %s\n", jstr(job, "id"), jstr(job, "schedule"),
-		   jstr(job, "name"), when, jstr(job, "command"));
+	ise_sb_printf(out, "%s  %s  \"%s\"  next %s  %s\n", jstr(job, "id"), jstr(job, "schedule"),
+		      jstr(job, "name"), when, jstr(job, "command"));
 	if (listed) {
 		cJSON *o = cJSON_Duplicate(job, 1);
 		cJSON_DeleteItemFromObjectCaseSensitive(o, "nextRun");
@@ -3204,7 +3168,7 @@ static void tool_cron(struct fs *f)
 {
 	const char *action, *schedule, *command, *name, *id;
 	time_t now = now_utc(), next;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 	struct cronspec c;
 	char err[200], when[32];
 	int fail;
@@ -3277,8 +3241,8 @@ static void tool_cron(struct fs *f)
 		cJSON_AddItemToArray(jobs, o);
 		if (cron_save(f, j))
 			goto out;
-		buf_printf(&out, "Added cron job %s \"%s\": '%s' runs `%s`. Next run: %s (UTC).",
-			   idbuf, name, schedule, command, when);
+		ise_sb_printf(&out, "Added cron job %s \"%s\": '%s' runs `%s`. Next run: %s (UTC).",
+			      idbuf, name, schedule, command, when);
 		cJSON_AddStringToObject(d, "id", idbuf);
 		cJSON_AddStringToObject(d, "schedule", schedule);
 		cJSON_AddStringToObject(d, "nextRun", when);
@@ -3288,10 +3252,10 @@ static void tool_cron(struct fs *f)
 		char nowiso[32];
 		iso_time(now, nowiso);
 		if (!n)
-			buf_str(&out, "No cron jobs.");
+			ise_sb_puts(&out, "No cron jobs.");
 		else
-			buf_printf(&out, "%d cron job%s (now %s, times in UTC):\n", n,
-				   n == 1 ? "" : "s", nowiso);
+			ise_sb_printf(&out, "%d cron job%s (now %s, times in UTC):\n", n,
+				      n == 1 ? "" : "s", nowiso);
 		cJSON_ArrayForEach(job, jobs)
 			cron_line(&out, job, now, listed);
 		cJSON_AddItemToObject(d, "jobs", listed);
@@ -3332,12 +3296,12 @@ static void tool_cron(struct fs *f)
 			cJSON_Delete(removed_ids);
 			goto out;
 		}
-		buf_printf(&out, "Removed %d cron job%s.", removed, removed == 1 ? "" : "s");
+		ise_sb_printf(&out, "Removed %d cron job%s.", removed, removed == 1 ? "" : "s");
 		cJSON_AddItemToObject(d, "removed", removed_ids);
 	}
 	done(f, &out, f->c->max_output);
 out:
-	free(out.p);
+	free(out.s);
 	cJSON_Delete(j);
 }
 

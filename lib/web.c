@@ -38,7 +38,6 @@
 #include <iconv.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +48,7 @@
 
 #include "diag.h"
 #include "jsondoc.h"
+#include "strbuf.h"
 #include "tools.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -57,55 +57,6 @@
 #define MAX_HEADER_TEXT (64 * 1024) /* response headers kept for http_request */
 #define MAX_ERROR_CHARS 4000        /* text of a 4xx/5xx page shown with the error */
 #define MAX_SNIPPET     500         /* characters of one search snippet */
-
-/* ---- growing strings ---- */
-
-struct buf {
-	char *s;
-	size_t len, cap;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	ise_xgrow((void **)&b->s, &b->cap, b->len + n + 1, 1);
-	if (n)
-		memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void buf_str(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-static void buf_printf(struct buf *b, const char *fmt, ...) ISE_PRINTF(2, 3);
-static void buf_printf(struct buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n <= 0)
-		return;
-	ise_xgrow((void **)&b->s, &b->cap, b->len + (size_t)n + 1, 1);
-	va_start(ap, fmt);
-	vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-/* The string, never NULL; the caller owns it. */
-static char *buf_take(struct buf *b)
-{
-	char *s = b->s ? b->s : ise_xstrdup("");
-
-	b->s = NULL;
-	b->len = b->cap = 0;
-	return s;
-}
 
 /* Code points of valid UTF-8 text. */
 static size_t utf8_chars(const char *s, size_t n)
@@ -210,15 +161,15 @@ static const char *blocked_v6(const unsigned char *a)
 struct transfer {
 	CURL *h;
 	const char *tool;
-	int guard;          /* refuse non-public addresses */
-	int refuse_binary;  /* web_fetch: stop at the first byte of a binary type */
-	int binary;         /* ... and it was one */
-	int checked_type;   /* the type of the body was looked at */
-	struct buf body;    /* at most max bytes */
-	size_t max;         /* body bytes kept */
-	size_t received;    /* body bytes seen (max + 1 at most when cut) */
-	int truncated;      /* the body went past max */
-	struct buf headers; /* the last response's header block */
+	int guard;                 /* refuse non-public addresses */
+	int refuse_binary;         /* web_fetch: stop at the first byte of a binary type */
+	int binary;                /* ... and it was one */
+	int checked_type;          /* the type of the body was looked at */
+	struct ise_strbuf body;    /* at most max bytes */
+	size_t max;                /* body bytes kept */
+	size_t received;           /* body bytes seen (max + 1 at most when cut) */
+	int truncated;             /* the body went past max */
+	struct ise_strbuf headers; /* the last response's header block */
 	char blocked[INET6_ADDRSTRLEN + 160];
 	char err[CURL_ERROR_SIZE];
 	double timeout_s;
@@ -275,12 +226,12 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 		}
 	}
 	if (len > room) {
-		buf_add(&t->body, data, room);
+		ise_sb_add(&t->body, data, room);
 		t->received += room + 1;
 		t->truncated = 1;
 		return room; /* short: libcurl stops with CURLE_WRITE_ERROR */
 	}
-	buf_add(&t->body, data, len);
+	ise_sb_add(&t->body, data, len);
 	t->received += len;
 	return len;
 }
@@ -293,7 +244,7 @@ static size_t on_header(char *data, size_t size, size_t n, void *p)
 	if (len >= 5 && !strncmp(data, "HTTP/", 5)) /* a new response: redirect, 100 */
 		t->headers.len = 0;
 	if (t->headers.len + len <= MAX_HEADER_TEXT)
-		buf_add(&t->headers, data, len);
+		ise_sb_add(&t->headers, data, len);
 	return len;
 }
 
@@ -587,17 +538,17 @@ static int is_latin1(const char *cs)
 
 static char *from_cp1252(const char *s, size_t n, size_t *outlen)
 {
-	struct buf b = {0};
+	struct ise_strbuf b = {0};
 	char u[4];
 
 	ise_xgrow((void **)&b.s, &b.cap, n + n / 2 + 1, 1);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		unsigned long cp = c >= 0x80 && c < 0xa0 ? cp1252_c1[c - 0x80] : c;
-		buf_add(&b, u, ise_utf8_encode((uint32_t)cp, u));
+		ise_sb_add(&b, u, ise_utf8_encode((uint32_t)cp, u));
 	}
 	*outlen = b.len;
-	return buf_take(&b);
+	return ise_sb_take(&b);
 }
 
 /* Through iconv; NULL when it does not know the charset.  A byte it cannot
@@ -605,7 +556,7 @@ static char *from_cp1252(const char *s, size_t n, size_t *outlen)
 static char *from_iconv(const char *cs, const char *s, size_t n, size_t *outlen)
 {
 	iconv_t cd = iconv_open("UTF-8", cs);
-	struct buf b = {0};
+	struct ise_strbuf b = {0};
 	char *in = (char *)s; /* iconv's prototype is not const-correct */
 	size_t left = n;
 
@@ -625,7 +576,7 @@ static char *from_iconv(const char *cs, const char *s, size_t n, size_t *outlen)
 		if (errno == E2BIG) {
 			ise_xgrow((void **)&b.s, &b.cap, b.cap + n + 16, 1);
 		} else { /* EILSEQ, or EINVAL at the end: one replacement, one byte */
-			buf_add(&b, "\xef\xbf\xbd", 3);
+			ise_sb_add(&b, "\xef\xbf\xbd", 3);
 			in++;
 			left--;
 			iconv(cd, NULL, NULL, NULL, NULL);
@@ -635,7 +586,7 @@ static char *from_iconv(const char *cs, const char *s, size_t n, size_t *outlen)
 	iconv_close(cd);
 	b.s[b.len] = '\0';
 	*outlen = b.len;
-	return buf_take(&b);
+	return ise_sb_take(&b);
 }
 
 /* The body as valid UTF-8 text. */
@@ -768,11 +719,11 @@ static size_t entity(const char *s, size_t n, int in_attr, unsigned long *cp)
  * trimmed. */
 static char *decode_text(const char *s, size_t n, int in_attr)
 {
-	struct buf b = {0};
+	struct ise_strbuf b = {0};
 	int space = 0;
 	char u[4];
 
-	buf_add(&b, "", 0);
+	ise_sb_add(&b, "", 0);
 	for (size_t i = 0; i < n;) {
 		unsigned long cp = (unsigned char)s[i];
 		size_t k = s[i] == '&' ? entity(s + i, n - i, in_attr, &cp) : 0;
@@ -783,18 +734,18 @@ static char *decode_text(const char *s, size_t n, int in_attr)
 			continue;
 		}
 		if (space)
-			buf_add(&b, " ", 1);
+			ise_sb_add(&b, " ", 1);
 		space = 0;
 		if (k)
-			buf_add(&b, u, ise_utf8_encode((uint32_t)cp, u));
+			ise_sb_add(&b, u, ise_utf8_encode((uint32_t)cp, u));
 		else
-			buf_add(&b, s + i - 1, 1);
+			ise_sb_add(&b, s + i - 1, 1);
 	}
-	return buf_take(&b);
+	return ise_sb_take(&b);
 }
 
 struct html {
-	struct buf out;
+	struct ise_strbuf out;
 	int markdown;
 	int nl;    /* newlines owed before the next text (1 or 2) */
 	int space; /* a space owed */
@@ -819,7 +770,7 @@ static void html_block(struct html *h, int lines)
 /* Pay what is owed before text or an opening mark. */
 static void html_flush(struct html *h)
 {
-	struct buf *o = &h->out;
+	struct ise_strbuf *o = &h->out;
 
 	if (o->len == 0) {
 		h->nl = h->space = 0;
@@ -832,9 +783,9 @@ static void html_flush(struct html *h)
 		for (size_t i = o->len; i > 0 && o->s[i - 1] == '\n'; i--)
 			have++;
 		for (; have < h->nl; have++)
-			buf_add(o, "\n", 1);
+			ise_sb_add(o, "\n", 1);
 	} else if (h->space && o->s[o->len - 1] != ' ' && o->s[o->len - 1] != '\n')
-		buf_add(o, " ", 1);
+		ise_sb_add(o, " ", 1);
 	h->nl = h->space = 0;
 }
 
@@ -844,7 +795,7 @@ static void html_mark(struct html *h, const char *mark)
 {
 	html_flush(h);
 	if (h->out.len <= h->limit)
-		buf_str(&h->out, mark);
+		ise_sb_puts(&h->out, mark);
 }
 
 static void html_char(struct html *h, unsigned long cp)
@@ -861,7 +812,7 @@ static void html_char(struct html *h, unsigned long cp)
 		h->pre_start = 0;
 		if (h->nl || h->space)
 			html_flush(h);
-		buf_add(&h->out, u, ise_utf8_encode((uint32_t)cp, u));
+		ise_sb_add(&h->out, u, ise_utf8_encode((uint32_t)cp, u));
 		return;
 	}
 	if (cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == 0xa0) {
@@ -870,7 +821,7 @@ static void html_char(struct html *h, unsigned long cp)
 	}
 	if (h->nl || h->space || h->out.len == 0)
 		html_flush(h);
-	buf_add(&h->out, u, ise_utf8_encode((uint32_t)cp, u));
+	ise_sb_add(&h->out, u, ise_utf8_encode((uint32_t)cp, u));
 }
 
 /* A plain byte of text (part of a UTF-8 sequence when >= 0x80). */
@@ -879,7 +830,7 @@ static void html_byte(struct html *h, char c)
 	if ((unsigned char)c >= 0x80) {
 		if (h->nl || h->space)
 			html_flush(h);
-		buf_add(&h->out, &c, 1);
+		ise_sb_add(&h->out, &c, 1);
 		return;
 	}
 	html_char(h, (unsigned char)c);
@@ -960,7 +911,7 @@ static void html_open(struct html *h, const char *name, const char *href)
 			link_target(h, href);
 			if (h->href) { /* not html_mark: the "[" must be there for "](" */
 				html_flush(h);
-				buf_str(&h->out, "[");
+				ise_sb_puts(&h->out, "[");
 				h->link_at = h->out.len;
 			}
 		}
@@ -978,7 +929,7 @@ static void html_open(struct html *h, const char *name, const char *href)
 	} else if (!strcmp(name, "td") || !strcmp(name, "th")) {
 		if (h->cells++ > 0 && !h->nl) {
 			h->space = 0;
-			buf_str(&h->out, " | ");
+			ise_sb_puts(&h->out, " | ");
 		}
 	} else if (!strcmp(name, "tr")) {
 		html_block(h, 1);
@@ -1009,9 +960,9 @@ static void html_close(struct html *h, const char *name)
 			if (h->out.len == h->link_at) /* no text: no link */
 				h->out.s[h->out.len = h->link_at - 1] = '\0';
 			else {
-				buf_str(&h->out, "](");
-				buf_str(&h->out, h->href);
-				buf_str(&h->out, ")");
+				ise_sb_puts(&h->out, "](");
+				ise_sb_puts(&h->out, h->href);
+				ise_sb_puts(&h->out, ")");
 			}
 			free(h->href);
 			h->href = NULL;
@@ -1021,13 +972,13 @@ static void html_close(struct html *h, const char *name)
 			h->pre--;
 		if (h->markdown) {
 			if (h->out.len && h->out.s[h->out.len - 1] != '\n')
-				buf_add(&h->out, "\n", 1);
-			buf_str(&h->out, "```");
+				ise_sb_add(&h->out, "\n", 1);
+			ise_sb_puts(&h->out, "```");
 		}
 		html_block(h, 2);
 	} else if (!strcmp(name, "code") && !h->pre) {
 		if (h->markdown)
-			buf_str(&h->out, "`");
+			ise_sb_puts(&h->out, "`");
 	} else if (!strcmp(name, "li") || !strcmp(name, "tr") || name_is(name, line_tags)) {
 		html_block(h, 1);
 	} else if (name_is(name, paragraph_tags)) {
@@ -1160,7 +1111,7 @@ static char *html_to_text(const char *s, size_t n, int markdown, const char *bas
 		curl_url_cleanup(h.base);
 		h.base = NULL;
 	}
-	buf_add(&h.out, "", 0);
+	ise_sb_add(&h.out, "", 0);
 	for (size_t i = 0; i < n;) {
 		size_t k;
 		unsigned long cp;
@@ -1179,7 +1130,7 @@ static char *html_to_text(const char *s, size_t n, int markdown, const char *bas
 	}
 	while (h.out.len > 0 && isspace((unsigned char)h.out.s[h.out.len - 1]))
 		h.out.s[--h.out.len] = '\0';
-	text = buf_take(&h.out);
+	text = ise_sb_take(&h.out);
 	free(h.href);
 	curl_url_cleanup(h.base);
 	if (h.title && !*h.title) {
@@ -1207,36 +1158,36 @@ static void plain_lines(char *s, size_t *n)
 static char *json_pretty(const cJSON *doc)
 {
 	char *flat = cJSON_PrintUnformatted(doc);
-	struct buf b = {0};
+	struct ise_strbuf b = {0};
 	int depth = 0, in_string = 0;
 
 	if (!flat)
 		ise_fatal("out of memory");
-	buf_add(&b, "", 0);
+	ise_sb_add(&b, "", 0);
 	for (const char *p = flat; *p; p++) {
 		char c = *p;
 		if (in_string) {
-			buf_add(&b, p, 1);
+			ise_sb_add(&b, p, 1);
 			if (c == '\\' && p[1])
-				buf_add(&b, ++p, 1);
+				ise_sb_add(&b, ++p, 1);
 			else if (c == '"')
 				in_string = 0;
 		} else if (c == '"') {
-			buf_add(&b, p, 1);
+			ise_sb_add(&b, p, 1);
 			in_string = 1;
 		} else if ((c == '{' || c == '[') && (p[1] == '}' || p[1] == ']')) {
-			buf_add(&b, p++, 2); /* {} and [] stay on one line */
+			ise_sb_add(&b, p++, 2); /* {} and [] stay on one line */
 		} else if (c == '{' || c == '[') {
-			buf_printf(&b, "%c\n%*s", c, 2 * ++depth, "");
+			ise_sb_printf(&b, "%c\n%*s", c, 2 * ++depth, "");
 		} else if (c == '}' || c == ']') {
 			depth = depth > 0 ? depth - 1 : 0;
-			buf_printf(&b, "\n%*s%c", 2 * depth, "", c);
+			ise_sb_printf(&b, "\n%*s%c", 2 * depth, "", c);
 		} else if (c == ',') {
-			buf_printf(&b, ",\n%*s", 2 * depth, "");
+			ise_sb_printf(&b, ",\n%*s", 2 * depth, "");
 		} else if (c == ':') {
-			buf_add(&b, ": ", 2);
+			ise_sb_add(&b, ": ", 2);
 		} else {
-			buf_add(&b, p, 1);
+			ise_sb_add(&b, p, 1);
 		}
 	}
 	if (b.len > 8 * strlen(flat) + 4096) { /* deep nesting: indents would swamp it */
@@ -1244,7 +1195,7 @@ static char *json_pretty(const cJSON *doc)
 		b.s = ise_xstrdup(flat);
 	}
 	cJSON_free(flat);
-	return buf_take(&b);
+	return ise_sb_take(&b);
 }
 
 /* ---- results ---- */
@@ -1288,7 +1239,7 @@ static void web_fetch(const struct ise_web_config *c, const cJSON *args, struct 
 	double v;
 	long status = 0;
 	enum kind kind;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 
 	if (check_url("web_fetch", args, &url, msg, sizeof msg)) {
 		ise_tool_fail(r, "%s", msg);
@@ -1406,15 +1357,16 @@ static void web_fetch(const struct ise_web_config *c, const cJSON *args, struct 
 	} else {
 		if (title && !(strstr(text, title) == text ||
 			       (text[0] == '#' && strstr(text, title) == text + 2)))
-			buf_printf(&out, "%s%s\n\n", !strcmp(mode, "markdown") ? "# " : "", title);
-		buf_add(&out, text, cut);
+			ise_sb_printf(&out, "%s%s\n\n", !strcmp(mode, "markdown") ? "# " : "",
+				      title);
+		ise_sb_add(&out, text, cut);
 		if (cut < len)
-			buf_printf(&out, "\n\n[... truncated at %zu of %zu characters ...]",
-				   max_chars, chars);
+			ise_sb_printf(&out, "\n\n[... truncated at %zu of %zu characters ...]",
+				      max_chars, chars);
 		if (t.truncated)
-			buf_printf(&out, "\n\n[... response body truncated after %zu bytes ...]",
-				   t.max);
-		succeed(r, buf_take(&out));
+			ise_sb_printf(&out, "\n\n[... response body truncated after %zu bytes ...]",
+				      t.max);
+		succeed(r, ise_sb_take(&out));
 	}
 	free(text);
 	free(title);
@@ -1438,11 +1390,11 @@ static char *result_field(const cJSON *o, const char *key, size_t max)
 	n = strlen(text);
 	k = utf8_prefix(text, n, max);
 	if (k < n) {
-		struct buf b = {0};
-		buf_add(&b, text, k);
-		buf_str(&b, "...");
+		struct ise_strbuf b = {0};
+		ise_sb_add(&b, text, k);
+		ise_sb_puts(&b, "...");
 		free(text);
-		text = buf_take(&b);
+		text = ise_sb_take(&b);
 	}
 	return text;
 }
@@ -1455,7 +1407,7 @@ static void web_search(const struct ise_web_config *c, const cJSON *args, struct
 	double v = 5;
 	long status = 0;
 	size_t count = 5, shown = 0;
-	struct buf b = {0}, out = {0};
+	struct ise_strbuf b = {0}, out = {0};
 
 	if (!c->search_url || !*c->search_url) {
 		ise_tool_fail(r, "web_search is not configured: give ise-exec --search-url URL (a "
@@ -1477,10 +1429,10 @@ static void web_search(const struct ise_web_config *c, const cJSON *args, struct
 	transfer_start(&t, c, "web_search", "", c->timeout_s > 0 ? c->timeout_s : 30, 0);
 	if (!(esc = curl_easy_escape(t.h, query, 0)))
 		ise_fatal("out of memory");
-	buf_printf(&b, "%s%sq=%s&format=json", c->search_url,
-		   strchr(c->search_url, '?') ? "&" : "?", esc);
+	ise_sb_printf(&b, "%s%sq=%s&format=json", c->search_url,
+		      strchr(c->search_url, '?') ? "&" : "?", esc);
 	curl_free(esc);
-	url = buf_take(&b);
+	url = ise_sb_take(&b);
 	curl_easy_setopt(t.h, CURLOPT_URL, url);
 	curl_easy_setopt(t.h, CURLOPT_FOLLOWLOCATION, 1L);
 	t.request_headers = curl_slist_append(NULL, "Accept: application/json");
@@ -1523,10 +1475,10 @@ static void web_search(const struct ise_web_config *c, const cJSON *args, struct
 			title = result_field(item, "title", 300);
 			link = result_field(item, "url", 2000);
 			snippet = result_field(item, "content", MAX_SNIPPET);
-			buf_printf(&out, "%s%zu. %s\n   %s", shown ? "\n\n" : "", shown + 1,
-				   *title ? title : link, link);
+			ise_sb_printf(&out, "%s%zu. %s\n   %s", shown ? "\n\n" : "", shown + 1,
+				      *title ? title : link, link);
 			if (*snippet)
-				buf_printf(&out, "\n   %s", snippet);
+				ise_sb_printf(&out, "\n   %s", snippet);
 			cJSON *o = ise_json_checked(cJSON_CreateObject());
 			add_string(o, "title", title);
 			add_string(o, "url", link);
@@ -1538,8 +1490,8 @@ static void web_search(const struct ise_web_config *c, const cJSON *args, struct
 			shown++;
 		}
 		if (!shown)
-			buf_printf(&out, "No results for \"%s\".", query);
-		succeed(r, buf_take(&out));
+			ise_sb_printf(&out, "No results for \"%s\".", query);
+		succeed(r, ise_sb_take(&out));
 	}
 	cJSON_Delete(doc);
 	free(url);
@@ -1558,7 +1510,7 @@ static int request_headers(struct transfer *t, const cJSON *headers, int *has_ty
 			   size_t size)
 {
 	const cJSON *hd;
-	struct buf line = {0};
+	struct ise_strbuf line = {0};
 	int count = 0;
 
 	if (!headers || cJSON_IsNull(headers))
@@ -1618,7 +1570,7 @@ static int request_headers(struct transfer *t, const cJSON *headers, int *has_ty
 			*has_type = 1;
 		line.len = 0;
 		/* "Name;" is libcurl's way to send an empty value ("Name:" drops it) */
-		buf_printf(&line, *value ? "%s: %s" : "%s;", name, value);
+		ise_sb_printf(&line, *value ? "%s: %s" : "%s;", name, value);
 		struct curl_slist *l = curl_slist_append(t->request_headers, line.s);
 		if (!l)
 			ise_fatal("out of memory");
@@ -1645,7 +1597,7 @@ static void http_request(const struct ise_web_config *c, const cJSON *args,
 	long status = 0;
 	size_t k;
 	struct transfer t;
-	struct buf out = {0};
+	struct ise_strbuf out = {0};
 
 	if (!cJSON_IsString(mv)) {
 		ise_tool_fail(r, "http_request: method is required (GET, POST, PUT, PATCH, DELETE, "
@@ -1754,8 +1706,8 @@ static void http_request(const struct ise_web_config *c, const cJSON *args,
 		next += strspn(next, "\r\n") ? (next[0] == '\r' && next[1] == '\n' ? 2 : 1) : 0;
 		if (!n)
 			continue;
-		buf_add(&out, line, n);
-		buf_add(&out, "\n", 1);
+		ise_sb_add(&out, line, n);
+		ise_sb_add(&out, "\n", 1);
 		char *colon = memchr(line, ':', n);
 		if (colon && line != head) {
 			char name[128], *val = colon + 1;
@@ -1767,11 +1719,11 @@ static void http_request(const struct ise_web_config *c, const cJSON *args,
 			name[nl] = '\0';
 			while (val < line + n && (*val == ' ' || *val == '\t'))
 				val++;
-			struct buf value = {0};
+			struct ise_strbuf value = {0};
 			const char *old = ise_json_string(hdrs, name);
 			if (old)
-				buf_printf(&value, "%s, ", old);
-			buf_add(&value, val, (size_t)(line + n - val));
+				ise_sb_printf(&value, "%s, ", old);
+			ise_sb_add(&value, val, (size_t)(line + n - val));
 			cJSON_DeleteItemFromObjectCaseSensitive(hdrs, name);
 			add_string(hdrs, name, value.s);
 			free(value.s);
@@ -1779,14 +1731,14 @@ static void http_request(const struct ise_web_config *c, const cJSON *args,
 	}
 	free(head);
 	if (t.body.len)
-		buf_add(&out, "\n", 1);
+		ise_sb_add(&out, "\n", 1);
 
 	enum kind kind = type_kind(ctype);
 	if (kind == KIND_UNKNOWN)
 		kind = sniff(t.body.s ? t.body.s : "", t.body.len);
 	if (t.body.len && kind == KIND_BINARY) {
-		buf_printf(&out, "[binary body: %zu bytes of %s, not shown]", t.body.len,
-			   *mt ? mt : "unknown type");
+		ise_sb_printf(&out, "[binary body: %zu bytes of %s, not shown]", t.body.len,
+			      *mt ? mt : "unknown type");
 	} else if (t.body.len) {
 		size_t len, chars, max = c->max_chars ? c->max_chars : 50000;
 		charset_of(ctype, kind == KIND_HTML ? t.body.s : NULL, t.body.len, charset,
@@ -1794,21 +1746,21 @@ static void http_request(const struct ise_web_config *c, const cJSON *args,
 		char *text = to_utf8(t.body.s, t.body.len, charset, &len);
 		chars = utf8_chars(text, len);
 		k = utf8_prefix(text, len, max);
-		buf_add(&out, text, k);
+		ise_sb_add(&out, text, k);
 		if (k < len) {
-			buf_printf(&out, "\n\n[... truncated at %zu of %zu characters ...]", max,
-				   chars);
+			ise_sb_printf(&out, "\n\n[... truncated at %zu of %zu characters ...]", max,
+				      chars);
 			r->truncated = 1;
 		}
 		free(text);
 	}
 	if (t.truncated) {
-		buf_printf(&out, "\n\n[... response body truncated after %zu bytes ...]", t.max);
+		ise_sb_printf(&out, "\n\n[... response body truncated after %zu bytes ...]", t.max);
 		r->truncated = 1;
 	}
 	add_number(r->details, "bytes", (double)t.body.len);
 	add_bool(r->details, "truncated", r->truncated);
-	succeed(r, buf_take(&out));
+	succeed(r, ise_sb_take(&out));
 	transfer_end(&t);
 }
 
