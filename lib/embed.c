@@ -10,6 +10,7 @@
 
 #include "diag.h"
 #include "llm.h"
+#include "rng.h"
 #include "xalloc.h"
 
 enum source { SOURCE_HASH, SOURCE_FIELD, SOURCE_ENDPOINT };
@@ -213,17 +214,6 @@ static int normalise(double *v, size_t d)
 #define SEED_WORD  0x9e3779b97f4a7c15ULL
 #define SEED_CHAR  0xbf58476d1ce4e5b9ULL
 
-/* splitmix64's finaliser: every output bit depends on every input bit */
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 static void table_reserve(struct hasher *hs, size_t features)
 {
 	size_t cap = 64;
@@ -266,7 +256,7 @@ static void flush_features(struct hasher *hs, double *part, uint64_t seed)
 {
 	for (size_t s = 0; s < hs->nslots; s++) {
 		struct feature *f = &hs->table[hs->slots[s]];
-		uint64_t h = mix(f->key ^ seed);
+		uint64_t h = ise_mix64_final(f->key ^ seed);
 		size_t bucket = (size_t)(((h >> 32) * (uint64_t)hs->e->dim) >> 32);
 		double w = f->count < 256 ? hs->e->tf_weight[f->count] : 1 + log((double)f->count);
 		part[bucket] += (h & 1) ? -w : w;
@@ -324,7 +314,7 @@ static void hash_words(struct hasher *hs, size_t n, double *part)
 			h = (h ^ t[i++]) * FNV_PRIME;
 		count(hs, h);
 		if (have_prev)
-			count(hs, mix(prev) * 31 + h + 1);
+			count(hs, ise_mix64_final(prev) * 31 + h + 1);
 		prev = h;
 		have_prev = 1;
 	}

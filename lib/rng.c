@@ -10,11 +10,7 @@
 
 uint64_t ise_mix64(uint64_t x)
 {
-	/* splitmix64's finaliser: every input bit affects every output bit */
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
+	return ise_mix64_final(x + 0x9e3779b97f4a7c15ULL);
 }
 
 uint64_t ise_hash_str(const char *s, uint64_t seed)

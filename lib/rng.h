@@ -18,6 +18,19 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
+/* splitmix64's finaliser: every input bit affects every output bit.  Inline,
+ * for the hashed embedder and the interning tables that call it per token. */
+static inline uint64_t ise_mix64_final(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* A whole splitmix64 step: the golden-ratio increment, then the finaliser. */
 uint64_t ise_mix64(uint64_t x);
 uint64_t ise_hash_str(const char *s, uint64_t seed);
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "rng.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -17,16 +18,6 @@ struct ise_intern {
 	uint32_t *ids; /* id + 1; 0 is an empty slot */
 	size_t cap, n;
 };
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
 
 static struct ise_intern *intern_new(size_t expect)
 {
@@ -58,7 +49,7 @@ static void intern_grow(struct ise_intern *t)
 	for (size_t i = 0; i < t->cap; i++) {
 		if (!t->ids[i])
 			continue;
-		size_t j = (size_t)mix(t->keys[i]) & mask;
+		size_t j = (size_t)ise_mix64_final(t->keys[i]) & mask;
 		while (ids[j])
 			j = (j + 1) & mask;
 		keys[j] = t->keys[i];
@@ -77,7 +68,7 @@ static uint32_t intern_value(struct ise_intern *t, uint64_t key, uint32_t value_
 {
 	if (2 * (t->n + 1) > t->cap)
 		intern_grow(t);
-	size_t mask = t->cap - 1, j = (size_t)mix(key) & mask;
+	size_t mask = t->cap - 1, j = (size_t)ise_mix64_final(key) & mask;
 	while (t->ids[j]) {
 		if (t->keys[j] == key) {
 			*fresh = 0;
