@@ -4,10 +4,7 @@
 # all), on one core, beside two peers on the same file: a Python pass doing
 # the same checks (bench/peer_audit.py) and jq -c, which only parses and
 # prints.  Target: at least 100 MB/s on one core.
-set -eu
-cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
+. "$(dirname "$0")/lib.sh"
 n=20000
 corpus=$out/trajectories.jsonl
 if [ ! -s "$corpus" ] || [ bench/gen_trajectories.py -nt "$corpus" ] ||
@@ -15,19 +12,6 @@ if [ ! -s "$corpus" ] || [ bench/gen_trajectories.py -nt "$corpus" ] ||
 	python3 bench/gen_trajectories.py $n 1 >"$corpus"
 fi
 bytes=$(wc -c <"$corpus")
-
-now() { date +%s.%N; }
-best() { # best wall time in seconds of $1 runs of the rest, output discarded
-	runs=$1; shift
-	t=
-	for _ in $(seq "$runs"); do
-		s=$(now)
-		"$@" >/dev/null
-		e=$(now)
-		t=$(echo "$s $e ${t:-999999}" | awk '{d = $2 - $1; print (d < $3 ? d : $3)}')
-	done
-	echo "$t"
-}
 
 summary=$(best 3 taskset -c 0 bin/ise-audit --summary "$corpus")
 records=$(best 3 taskset -c 0 bin/ise-audit "$corpus")

@@ -4,10 +4,7 @@
 # a numpy MinHash deduplicator written for the purpose (bench/peer_dedup.py,
 # same method, same parameters) on the same file.  Target: under 2 seconds
 # on this 2-core machine.  Both must keep the same records.
-set -eu
-cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
+. "$(dirname "$0")/lib.sh"
 n=50000
 corpus=$out/dedup-corpus.jsonl
 if [ ! -s "$corpus" ] || [ tests/gen_dupes.py -nt "$corpus" ] ||
@@ -15,19 +12,6 @@ if [ ! -s "$corpus" ] || [ tests/gen_dupes.py -nt "$corpus" ] ||
 	python3 tests/gen_dupes.py gen -n $n --seed 7 --words 100 >"$corpus"
 fi
 bytes=$(wc -c <"$corpus")
-
-now() { date +%s.%N; }
-best() { # best wall time in seconds of $1 runs of the rest, output discarded
-	runs=$1; shift
-	t=
-	for _ in $(seq "$runs"); do
-		s=$(now)
-		"$@" >/dev/null
-		e=$(now)
-		t=$(echo "$s $e ${t:-999999}" | awk '{d = $2 - $1; print (d < $3 ? d : $3)}')
-	done
-	echo "$t"
-}
 
 cores=$(getconf _NPROCESSORS_ONLN)
 all=$(best 3 bin/ise-dedup -q "$corpus")

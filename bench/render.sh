@@ -2,10 +2,7 @@
 # ise-render against the fake server with 50 ms of latency per reply:
 # throughput at -j 32 against -j 1 (target: at least 25x), and the client's
 # CPU time per request.
-set -eu
-cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
+. "$(dirname "$0")/lib.sh"
 bin/ise-persona -n 500 | bin/ise-sample -n 2000 >"$out/render-tuples.jsonl"
 head -n 100 "$out/render-tuples.jsonl" >"$out/render-100.jsonl"
 rm -f "$out/fake.port"

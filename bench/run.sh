@@ -1,23 +1,8 @@
 #!/bin/sh
 # make bench: figures for the speed targets, each beside a peer run in the
 # same invocation (absolute times on shared machines are noisy; ratios less).
-set -eu
-cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
+. "$(dirname "$0")/lib.sh"
 bin/ise-persona -n 1000 -o "$out/personas.jsonl"
-
-best() { # best wall time in seconds of $1 runs of the rest
-	runs=$1; shift
-	t=
-	for _ in $(seq "$runs"); do
-		s=$(date +%s.%N)
-		"$@" >/dev/null
-		e=$(date +%s.%N)
-		t=$(echo "$s $e ${t:-999}" | awk '{d = $2 - $1; print (d < $3 ? d : $3)}')
-	done
-	echo "$t"
-}
 
 n=50000
 ise=$(best 5 taskset -c 0 bin/ise-sample -p "$out/personas.jsonl" -n $n -o "$out/tuples.jsonl")

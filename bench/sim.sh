@@ -6,10 +6,7 @@
 # 2. Throughput at -j 32 against -j 1 with 50 ms of latency per reply
 #    (target: at least 20x).
 # Needs root for the namespace sandbox (as make check does).
-set -eu
-cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
+. "$(dirname "$0")/lib.sh"
 bin/ise-persona -n 500 2>/dev/null | bin/ise-sample -n 800 | bin/ise-render --offline >"$out/sim-intents.jsonl" 2>/dev/null
 head -n 200 "$out/sim-intents.jsonl" >"$out/sim-200.jsonl"
 head -n 32 "$out/sim-intents.jsonl" >"$out/sim-32.jsonl"

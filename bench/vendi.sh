@@ -9,10 +9,7 @@
 #   3. 30 bootstrap draws of 500, and the scaling curve, in memory.
 # Targets (issue 6): 1 faster than numpy; 2 at parity; 3 about a second each.
 # Without numpy the peer runs are skipped and only ise-vendi's times print.
-set -eu
-cd "$(dirname "$0")/.."
-out=bench/out
-mkdir -p "$out"
+. "$(dirname "$0")/lib.sh"
 n=43956
 pool=$out/vendi-pool.jsonl
 py=/usr/bin/python3
@@ -22,19 +19,6 @@ if [ ! -s "$pool" ] || [ tests/fixtures/vendi_gen.py -nt "$pool" ]; then
 	[ $numpy = 1 ] || echo "vendi: generating the pool without numpy (a few minutes)"
 	"$py" tests/fixtures/vendi_gen.py $n 768 0.62 >"$pool.tmp" && mv "$pool.tmp" "$pool"
 fi
-
-now() { date +%s.%N; }
-best() { # best wall time in seconds of $1 runs of the rest, output discarded
-	runs=$1; shift
-	t=
-	for _ in $(seq "$runs"); do
-		s=$(now)
-		"$@" >/dev/null
-		e=$(now)
-		t=$(echo "$s $e ${t:-999999}" | awk '{d = $2 - $1; print (d < $3 ? d : $3)}')
-	done
-	echo "$t"
-}
 
 # the in-memory steps through lib/vendi itself
 cat >"$out/vendi_steps.c" <<'EOF'
