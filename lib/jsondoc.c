@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "strbuf.h"
 #include "xalloc.h"
 
 char *ise_read_file(const char *path, size_t *len)
@@ -86,4 +87,19 @@ const cJSON *ise_json_array(const cJSON *obj, const char *key)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 
 	return cJSON_IsArray(v) ? v : NULL;
+}
+
+char *ise_json_join(const cJSON *array, const char *sep)
+{
+	struct ise_strbuf t = {0};
+	const cJSON *item;
+
+	cJSON_ArrayForEach(item, array) {
+		if (!cJSON_IsString(item))
+			continue;
+		if (t.len)
+			ise_sb_puts(&t, sep);
+		ise_sb_puts(&t, item->valuestring);
+	}
+	return ise_sb_take(&t);
 }

@@ -30,4 +30,8 @@ const char *ise_json_string(const cJSON *obj, const char *key);
 const char *ise_json_string_or(const cJSON *obj, const char *key, const char *fallback);
 const cJSON *ise_json_array(const cJSON *obj, const char *key);
 
+/* The strings of array (other items skipped) joined with sep; "" when there
+ * are none.  The caller frees it. */
+char *ise_json_join(const cJSON *array, const char *sep);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "brief.h"
 #include "diag.h"
+#include "jsondoc.h"
 #include "register.h"
 #include "slots.h"
 #include "strbuf.h"
@@ -1302,21 +1303,6 @@ static const char *const style_text[ISE_NFAMILIES] = {
     [ISE_CASUAL] = "Casual: relaxed and friendly, contractions and informal connectives.",
 };
 
-static char *string_list(const cJSON *array, const char *sep)
-{
-	struct ise_strbuf t = {0};
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, array) {
-		if (!cJSON_IsString(item))
-			continue;
-		if (t.len)
-			ise_sb_puts(&t, sep);
-		ise_sb_puts(&t, item->valuestring);
-	}
-	return ise_sb_take(&t);
-}
-
 static char *task_list(const struct scene *s, int checks)
 {
 	const cJSON *tasks = cJSON_GetObjectItemCaseSensitive(s->tuple, "tasks"), *task;
@@ -1386,10 +1372,10 @@ cJSON *ise_render_messages(const char *prompt_template, const cJSON *tuple,
 			 ise_family_name(s.family));
 	ise_template_var(vars, "persona.style_family", ise_family_name(s.family), "");
 	ise_template_var(vars, "persona.work_context", str(p, "work_context"), "unspecified");
-	char *list = string_list(cJSON_GetObjectItemCaseSensitive(p, "expertise"), ", ");
+	char *list = ise_json_join(cJSON_GetObjectItemCaseSensitive(p, "expertise"), ", ");
 	ise_template_var(vars, "persona.expertise", list, "unspecified");
 	free(list);
-	list = string_list(cJSON_GetObjectItemCaseSensitive(p, "common_goals"), "; ");
+	list = ise_json_join(cJSON_GetObjectItemCaseSensitive(p, "common_goals"), "; ");
 	ise_template_var(vars, "persona.goals", list, "unspecified");
 	free(list);
 	ise_template_var(vars, "complexity", str(tuple, "complexity"), "medium");

@@ -31,21 +31,6 @@ static void add_capped(struct ise_strbuf *t, const char *s, size_t max)
 	ise_sb_puts(t, " [...]");
 }
 
-static char *joined(const cJSON *array, const char *sep)
-{
-	struct ise_strbuf t = {0};
-	const cJSON *item;
-
-	cJSON_ArrayForEach(item, array) {
-		if (!cJSON_IsString(item))
-			continue;
-		if (t.len)
-			ise_sb_puts(&t, sep);
-		ise_sb_puts(&t, item->valuestring);
-	}
-	return ise_sb_take(&t);
-}
-
 static char *transcript(const struct ise_turn *turns, size_t nturns)
 {
 	struct ise_strbuf t = {0};
@@ -101,7 +86,8 @@ cJSON *ise_simuser_messages(const char *prompt, const cJSON *persona, const char
 			 ise_json_string(persona, "communication_style"), ise_family_name(family));
 	ise_template_var(vars, "persona.work_context", ise_json_string(persona, "work_context"),
 			 "a standard professional environment");
-	char *expertise = joined(cJSON_GetObjectItemCaseSensitive(persona, "expertise"), ", ");
+	char *expertise =
+	    ise_json_join(cJSON_GetObjectItemCaseSensitive(persona, "expertise"), ", ");
 	ise_template_var(vars, "persona.expertise", expertise, "general professional skills");
 	free(expertise);
 	ise_template_var(vars, "register", ise_register_instruction(level), "");
