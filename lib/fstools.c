@@ -606,6 +606,27 @@ fail:
 	return -1;
 }
 
+/* Put data in leaf of dirfd through a temporary file (tmp_put) renamed over
+ * it, so a reader sees the old file or the new, never half of one.  Fails
+ * the call on error. */
+static int put_leaf(struct fs *f, int dirfd, const char *leaf, const char *data, size_t n,
+		    const struct stat *old, const char *shown)
+{
+	char tmp[64];
+	const char *sc;
+
+	if (tmp_put(f, dirfd, data, n, old, tmp, &sc)) {
+		fail_errno(f, errno, sc, shown);
+		return -1;
+	}
+	if (renameat(dirfd, tmp, dirfd, leaf)) {
+		fail_errno(f, errno, "rename", shown);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
 static const char *kind_of(mode_t m)
 {
 	return S_ISFIFO(m)   ? "fifo"
@@ -623,8 +644,8 @@ static const char *kind_of(mode_t m)
  */
 static int put_file(struct fs *f, const struct path *p, const char *data, size_t n, int *created)
 {
-	char *dir, tmp[64];
-	const char *leaf, *sc;
+	char *dir;
+	const char *leaf;
 	struct stat st;
 	int dfd, rc = -1;
 
@@ -644,15 +665,8 @@ static int put_file(struct fs *f, const struct path *p, const char *data, size_t
 			      kind_of(st.st_mode), p->shown);
 		goto out;
 	}
-	if (tmp_put(f, dfd, data, n, exists && S_ISREG(st.st_mode) ? &st : NULL, tmp, &sc)) {
-		fail_errno(f, errno, sc, p->shown);
+	if (put_leaf(f, dfd, leaf, data, n, exists && S_ISREG(st.st_mode) ? &st : NULL, p->shown))
 		goto out;
-	}
-	if (renameat(dfd, tmp, dfd, leaf)) {
-		fail_errno(f, errno, "rename", p->shown);
-		unlinkat(dfd, tmp, 0);
-		goto out;
-	}
 	if (created)
 		*created = !exists;
 	rc = 0;
@@ -1078,8 +1092,8 @@ static void edit_diff(struct ise_strbuf *b, const char *old, size_t at, size_t o
 static int replace_same(struct fs *f, const struct path *p, const struct stat *st, const char *data,
 			size_t n)
 {
-	char *dir, tmp[64];
-	const char *leaf, *sc;
+	char *dir;
+	const char *leaf;
 	struct stat now;
 	int rc = -1;
 
@@ -1095,15 +1109,8 @@ static int replace_same(struct fs *f, const struct path *p, const struct stat *s
 			      p->shown);
 		goto out;
 	}
-	if (tmp_put(f, dfd, data, n, st, tmp, &sc)) {
-		fail_errno(f, errno, sc, p->shown);
+	if (put_leaf(f, dfd, leaf, data, n, st, p->shown))
 		goto out;
-	}
-	if (renameat(dfd, tmp, dfd, leaf)) {
-		fail_errno(f, errno, "rename", p->shown);
-		unlinkat(dfd, tmp, 0);
-		goto out;
-	}
 	rc = 0;
 out:
 	close(dfd);
