@@ -10,6 +10,9 @@
  * times out or is told to stop, kills whatever is left and reports the
  * payload's status on a pipe.  Between clone and exec only system calls run:
  * everything the children need is prepared by the parent beforehand.
+ * Where cgroups can be written (cgroup.c), the payload first joins its
+ * workspace's memory and pids cgroups and, at the rlimit level, a cgroup of
+ * its own, which the monitor empties with cgroup.kill when it ends.
  */
 #define _GNU_SOURCE
 #include "sandbox.h"
@@ -50,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "diag.h"
 #include "tools.h"
@@ -179,6 +183,7 @@ struct session {
 	int exited, status_read;
 	struct monitor_status *st;
 	struct timespec started;
+	struct ise_cgroup_cmd cg; /* its own cgroup, at the rlimit level */
 };
 
 struct ise_ws {
@@ -196,6 +201,7 @@ struct ise_ws {
 	pthread_mutex_t lock;
 	struct session *sessions;
 	unsigned next_session;
+	struct ise_cgroup_ws *cg; /* its memory and pids cgroups, or NULL */
 };
 
 struct ise_sandbox {
@@ -215,7 +221,8 @@ struct ise_sandbox {
 	int zygote; /* socket to it, or -1 */
 	pid_t zygote_pid;
 	pthread_mutex_t zlock;
-	char **env_tail; /* LANG etc., shared by every command */
+	char **env_tail;        /* LANG etc., shared by every command */
+	struct ise_cgroups *cg; /* NULL: none writable, rlimits alone */
 };
 
 /* ---- small helpers ---- */
@@ -394,6 +401,10 @@ struct spawn {
 	uid_t uid;
 	gid_t gid;
 	int keep_uid; /* background commands of this workspace run: spare its uid */
+	int join[3];  /* cgroup.procs of its cgroups, joined before exec */
+	int njoin;
+	int killfd;      /* cgroup.kill of the command's own cgroup, or -1 */
+	int pids_cgroup; /* a pids cgroup counts the workspace: no RLIMIT_NPROC */
 };
 
 /* fork without glibc's fork(): its locks may be held by threads that do
@@ -527,6 +538,14 @@ static _Noreturn void payload(const struct spawn *s)
 	int nullfd = s->stdinfd >= 0 ? s->stdinfd : open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (nullfd < 0 || dup2(nullfd, 0) < 0 || dup2(s->outfd, 1) < 0 || dup2(s->outfd, 2) < 0)
 		goto failed;
+	fail = "join the cgroups"; /* before anything it runs can allocate or fork */
+	for (int i = 0; i < s->njoin; i++)
+		if (write(s->join[i], "0", 1) != 1)
+			goto failed;
+	/* its cgroups as the root of its view (the monitor's namespace would
+	 * show their host path) */
+	if (s->njoin && sb->level == ISE_ISO_NS && unshare(CLONE_NEWCGROUP))
+		goto failed;
 	fail = "setsid"; /* a session of its own: no terminal to inject into */
 	if (setsid() < 0)
 		goto failed;
@@ -540,7 +559,8 @@ static _Noreturn void payload(const struct spawn *s)
 		set_limit(RLIMIT_DATA, sb->c.memory, sb->c.memory);
 		set_limit(RLIMIT_FSIZE, sb->c.fsize, sb->c.fsize);
 		set_limit(RLIMIT_NOFILE, sb->c.nofile, sb->c.nofile);
-		set_limit(RLIMIT_NPROC, sb->c.nproc, sb->c.nproc);
+		if (!s->pids_cgroup) /* per uid, system-wide: the cgroup is per workspace */
+			set_limit(RLIMIT_NPROC, sb->c.nproc, sb->c.nproc);
 		set_limit(RLIMIT_CORE, 0, 0);
 		set_limit(RLIMIT_MEMLOCK, 64 << 10, 64 << 10);
 	}
@@ -605,7 +625,8 @@ static void kill_uid(uid_t uid)
 }
 
 /* Kill what is left: at the ns level everything in the pid namespace; else
- * the payload's process group and, as root, every process of its uid. */
+ * the payload's process group and its cgroup, or without one, as root,
+ * every process of its uid. */
 static int kill_rest(const struct spawn *s, pid_t pgid)
 {
 	int n = 0;
@@ -614,10 +635,15 @@ static int kill_rest(const struct spawn *s, pid_t pgid)
 	} else {
 		if (pgid > 0)
 			kill(-pgid, SIGKILL);
-		/* setsid escapees, by their uid: one per workspace at this level
-		 * (not while its background commands run: they share it) */
-		if (s->sb->level == ISE_ISO_RLIMIT && s->sb->root && s->uid != 0 && !s->keep_uid)
+		if (s->killfd >= 0) { /* the monitor is outside it */
+			ssize_t w = write(s->killfd, "1", 1);
+			(void)w;
+		} else if (s->sb->level == ISE_ISO_RLIMIT && s->sb->root && s->uid != 0 &&
+			   !s->keep_uid) {
+			/* setsid escapees, by their uid: one per workspace at this
+			 * level (not while its background commands run: they share it) */
 			kill_uid(s->uid);
+		}
 	}
 	/* reap (we are pid 1 or a subreaper); bounded, for unkillable D state */
 	for (int tries = 0; tries < 200;) {
@@ -735,6 +761,7 @@ struct zreq {
 	double timeout;
 	uint32_t uid, gid;
 	int32_t keep_uid, has_stdin, has_workdir;
+	int32_t njoin, has_kill, pids_cgroup;
 	uint32_t nargv, nenv;
 };
 
@@ -758,7 +785,7 @@ static size_t put_str(char *buf, size_t at, const char *str)
 /* One request: read it, start the monitor, answer.  0 at end of input. */
 static int zygote_serve(const struct ise_sandbox *sb, int sock)
 {
-	int fds[5] = {-1, -1, -1, -1, -1};
+	int fds[9] = {-1, -1, -1, -1, -1, -1, -1, -1, -1};
 	struct zreq q;
 	struct iovec iov = {&q, sizeof q};
 	char cbuf[CMSG_SPACE(sizeof fds)];
@@ -776,7 +803,9 @@ static int zygote_serve(const struct ise_sandbox *sb, int sock)
 	int pidfd = -1;
 	struct stat st;
 	char *blob = NULL, **argv = NULL;
-	if (n == sizeof q && nfd == 3u + (unsigned)q.has_stdin + (unsigned)q.has_workdir &&
+	if (n == sizeof q && q.njoin >= 0 && q.njoin <= 3 &&
+	    nfd == 3u + (unsigned)q.has_stdin + (unsigned)q.has_workdir + (unsigned)q.njoin +
+		       (unsigned)q.has_kill &&
 	    !fstat(fds[0], &st) && (blob = malloc((size_t)st.st_size + 1)) &&
 	    pread(fds[0], blob, (size_t)st.st_size, 0) == st.st_size &&
 	    (argv = calloc(q.nargv + q.nenv + 2, sizeof *argv))) {
@@ -800,7 +829,15 @@ static int zygote_serve(const struct ise_sandbox *sb, int sock)
 				  .timeout = q.timeout,
 				  .uid = q.uid,
 				  .gid = q.gid,
-				  .keep_uid = q.keep_uid};
+				  .keep_uid = q.keep_uid,
+				  .njoin = q.njoin,
+				  .killfd = -1,
+				  .pids_cgroup = q.pids_cgroup};
+		size_t at = 3 + q.has_stdin + q.has_workdir;
+		for (int i = 0; i < q.njoin; i++)
+			s.join[i] = fds[at++];
+		if (q.has_kill)
+			s.killfd = fds[at];
 		pid_t pid = start_monitor(&s, &pidfd);
 		answer = pid < 0 ? -errno : pid;
 	}
@@ -901,13 +938,20 @@ static pid_t zygote_spawn(const struct ise_sandbox *sb, const struct spawn *s, i
 			 .keep_uid = s->keep_uid,
 			 .has_stdin = s->stdinfd >= 0,
 			 .has_workdir = s->workdirfd >= 0,
+			 .njoin = s->njoin,
+			 .has_kill = s->killfd >= 0,
+			 .pids_cgroup = s->pids_cgroup,
 			 .nargv = nargv,
 			 .nenv = nenv};
-	int fds[5] = {mfd, s->outfd, s->statusfd}, nfd = 3;
+	int fds[9] = {mfd, s->outfd, s->statusfd}, nfd = 3;
 	if (s->stdinfd >= 0)
 		fds[nfd++] = s->stdinfd;
 	if (s->workdirfd >= 0)
 		fds[nfd++] = s->workdirfd;
+	for (int i = 0; i < s->njoin; i++)
+		fds[nfd++] = s->join[i];
+	if (s->killfd >= 0)
+		fds[nfd++] = s->killfd;
 	char cbuf[CMSG_SPACE(sizeof fds)];
 	struct iovec iov = {&q, sizeof q};
 	struct msghdr m = {.msg_iov = &iov,
@@ -1126,6 +1170,10 @@ struct ise_sandbox *ise_sandbox_new(const struct ise_sandbox_config *c, char *er
 		goto fail;
 	}
 	clean_stale(run);
+	/* memory and pids per workspace; at the rlimit level, where no pid
+	 * namespace ends a command's escapees, a cgroup per command too */
+	if (sb->root && sb->level >= ISE_ISO_RLIMIT)
+		sb->cg = ise_cgroups_new(sb->level == ISE_ISO_RLIMIT);
 	static unsigned counter;
 	sb->dir = ise_xasprintf("%s/%ld-%u", run, (long)getpid(),
 				__atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
@@ -1182,6 +1230,10 @@ cJSON *ise_sandbox_describe(const struct ise_sandbox *sb)
 	cJSON_AddStringToObject(o, "workspace", sb->overlay ? "overlay" : "copy");
 	cJSON_AddBoolToObject(o, "network", sb->c.net || sb->level == ISE_ISO_NONE);
 	cJSON_AddBoolToObject(o, "seccomp", sb->level >= ISE_ISO_RLIMIT);
+	if (sb->cg)
+		cJSON_AddStringToObject(o, "cgroups", ise_cgroups_kind(sb->cg));
+	else
+		cJSON_AddBoolToObject(o, "cgroups", 0);
 	cJSON_AddNumberToObject(o, "uid",
 				sb->root && sb->level >= ISE_ISO_RLIMIT ? sb->c.uid : getuid());
 	return o;
@@ -1202,6 +1254,7 @@ void ise_sandbox_free(struct ise_sandbox *sb)
 			rm_rf(sb->template);
 		rmdir(sb->dir);
 	}
+	ise_cgroups_free(sb->cg);
 	free(sb->dir);
 	free(sb->template);
 	free(sb->bwrap);
@@ -1287,6 +1340,8 @@ struct ise_ws *ise_ws_open(struct ise_sandbox *sb, const char *name, const char 
 	ok = ok && !mkdir_owned(ws->newroot, 0755, 0, 0, 0) && !mkdir_owned(bg, 0700, 0, 0, 0);
 	if (ok)
 		ws->rootfd = open(ws->merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (ok) /* none writable: the rlimits alone */
+		ws->cg = ise_cgroup_ws_open(sb->cg, ws->slot, sb->c.memory, sb->c.nproc);
 	if (!ok || ws->rootfd < 0) {
 		if (!*err || ok)
 			snprintf(err, errlen, "cannot make workspace %s in %s: %s", name, ws->dir,
@@ -1380,6 +1435,7 @@ void ise_ws_close(struct ise_ws *ws)
 		umount2(ws->dir, MNT_DETACH); /* frees the changes at once, whatever their size */
 	if (ws->dir)
 		rm_rf(ws->dir);
+	ise_cgroup_ws_close(ws->cg); /* ends what its commands left too */
 	free(ws->name);
 	free(ws->dir);
 	free(ws->merged);
@@ -1595,6 +1651,8 @@ static int prepare(struct ise_ws *ws, const struct ise_exec *e, double timeout, 
 	s->gid = ws->gid;
 	s->workdirfd = -1;
 	s->stdinfd = -1;
+	s->killfd = -1;
+	s->pids_cgroup = ise_cgroup_ws_has_pids(ws->cg);
 	char *home, *chdir_path = NULL;
 	if (sb->level == ISE_ISO_NS || sb->level == ISE_ISO_BWRAP) {
 		home = ise_xstrdup("HOME=/workspace");
@@ -1706,7 +1764,8 @@ static void command_result(struct ise_tool_result *r, const struct monitor_statu
 	}
 }
 
-static void run_foreground(struct ise_ws *ws, struct spawn *s, struct ise_tool_result *r)
+static void run_foreground(struct ise_ws *ws, struct spawn *s, const struct ise_cgroup_cmd *cg,
+			   struct ise_tool_result *r)
 {
 	struct ise_sandbox *sb = ws->sb;
 	int out[2], stat[2];
@@ -1716,6 +1775,7 @@ static void run_foreground(struct ise_ws *ws, struct spawn *s, struct ise_tool_r
 	}
 	s->outfd = out[1];
 	s->statusfd = stat[1];
+	unsigned long long oom_kills = ise_cgroup_ws_oom_kills(ws->cg);
 	double t0 = now_s();
 	int pidfd = -1;
 	pid_t pid = zygote_spawn(sb, s, &pidfd);
@@ -1767,8 +1827,10 @@ static void run_foreground(struct ise_ws *ws, struct spawn *s, struct ise_tool_r
 		}
 	}
 	pidfd_exited(pidfd, -1);
-	if (killed && sb->level == ISE_ISO_RLIMIT && sb->root && s->uid && !s->keep_uid)
-		kill_uid(s->uid); /* its payload outlives it */
+	if (killed && cg->kill >= 0) /* its payload outlives it */
+		ise_cgroup_cmd_kill(cg);
+	else if (killed && sb->level == ISE_ISO_RLIMIT && sb->root && s->uid && !s->keep_uid)
+		kill_uid(s->uid);
 	r->duration_ms = (now_s() - t0) * 1000;
 	struct monitor_status st = {0};
 	int have = !read_status(stat[0], &st) && !killed;
@@ -1787,6 +1849,10 @@ static void run_foreground(struct ise_ws *ws, struct spawn *s, struct ise_tool_r
 		if (!statvfs(ws->merged, &v) && v.f_bavail == 0)
 			r->limit_hit = "disk";
 	}
+	/* the workspace's memory cgroup killed a process while it ran (a
+	 * background command of the workspace may have been the one) */
+	if (!limit && ise_cgroup_ws_oom_kills(ws->cg) > oom_kills)
+		r->limit_hit = "memory";
 	r->details = cJSON_CreateObject();
 	cJSON_AddStringToObject(r->details, "status",
 				r->timed_out ? "timeout"
@@ -1805,6 +1871,7 @@ static void session_free(struct session *s)
 		pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
 	if (!s->status_read)
 		pidfd_exited(s->pidfd, -1);
+	ise_cgroup_cmd_close(&s->cg);
 	close(s->pidfd);
 	close(s->statusfd);
 	if (s->stdinfd >= 0)
@@ -1845,7 +1912,7 @@ static const char *session_state(struct session *s, char *buf, size_t n)
 }
 
 static void run_background(struct ise_ws *ws, struct spawn *s, const char *command,
-			   struct ise_tool_result *r)
+			   struct ise_cgroup_cmd *cg, struct ise_tool_result *r)
 {
 	unsigned id = ++ws->next_session;
 	char *log = ise_xasprintf("%s/bg/%u.log", ws->dir, id);
@@ -1877,6 +1944,8 @@ static void run_background(struct ise_ws *ws, struct spawn *s, const char *comma
 	se->statusfd = stat[0];
 	se->stdinfd = in[1];
 	se->log = log;
+	se->cg = *cg; /* the session owns it now */
+	*cg = (struct ise_cgroup_cmd){NULL, -1, -1};
 	clock_gettime(CLOCK_REALTIME, &se->started);
 	se->next = ws->sessions;
 	ws->sessions = se;
@@ -1920,10 +1989,15 @@ void ise_ws_exec(struct ise_ws *ws, const struct ise_exec *e, struct ise_tool_re
 	if (prepare(ws, e, timeout, &s, &argv, &env, r) == 0) {
 		for (struct session *se = ws->sessions; se; se = se->next)
 			s.keep_uid |= e->background || !session_ended(se);
+		struct ise_cgroup_cmd cg;
+		ise_cgroup_cmd_open(ws->cg, &cg);
+		s.killfd = cg.kill;
+		s.njoin = ise_cgroup_ws_join(ws->cg, &cg, s.join);
 		if (e->background)
-			run_background(ws, &s, e->command, r);
+			run_background(ws, &s, e->command, &cg, r);
 		else
-			run_foreground(ws, &s, r);
+			run_foreground(ws, &s, &cg, r);
+		ise_cgroup_cmd_close(&cg);
 		spawn_done(&s);
 	}
 	av_free(&argv);

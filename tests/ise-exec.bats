@@ -38,6 +38,44 @@ assert_host_clean() {
 	[ "$(sandbox_procs)" -le "$procs_before" ] || fail "sandbox processes left: $(ps -eo uid,stat,cmd | awk '$1 >= 61000 && $1 < 61200')"
 	! grep -q "$RUN" /proc/self/mountinfo || fail "mounts leaked into the host"
 	[ -z "$(ls -A "$RUN")" ] || fail "left in the run directory: $(ls -A "$RUN")"
+	local c d e pid
+	for c in memory pids ''; do # cgroups of finished runs (a live pid: another run's)
+		d=$(cg_dir "$c") || continue
+		for e in "$d"/ise-*; do
+			[ -d "$e" ] || continue
+			pid=${e##*/ise-}
+			! kill -0 "${pid%%-*}" 2>/dev/null || continue
+			fail "cgroup left: $e"
+		done
+	done
+}
+
+# cg_dir CTRL: our cgroup's directory in the v1 hierarchy of CTRL, or with
+# '' in the unified one (where ise-exec makes its ise-PID-N).
+cg_dir() {
+	local path mnt
+	path=$(awk -F: -v c="$1" '(c == "" ? $1 == 0 && $2 == "" : index("," $2 ",", "," c ",")) { print $3 }' /proc/self/cgroup)
+	mnt=$(awk -v c="$1" '{ for (i = 7; $i != "-"; i++) ; t = $(i + 1); o = "," $(i + 3) ","
+		if (c == "" ? t == "cgroup2" : t == "cgroup" && index(o, "," c ",")) { print $5; exit } }' /proc/self/mountinfo)
+	[ -n "$path" ] && [ -n "$mnt" ] && echo "$mnt${path%/}"
+}
+
+# have_cgroup CTRL: ise-exec can limit CTRL here (a writable v1 hierarchy,
+# or v2 with the controller delegated); with kill: cgroup.kill exists.
+have_cgroup() {
+	local d probe
+	if [ "$1" = kill ]; then
+		d=$(cg_dir '') && mkdir "$d/isetest-$$" 2>/dev/null || return 1
+		probe=$(ls "$d/isetest-$$")
+		rmdir "$d/isetest-$$"
+		[[ $'\n'$probe$'\n' == *$'\ncgroup.kill\n'* ]]
+		return
+	fi
+	if d=$(cg_dir "$1") && mkdir "$d/isetest-$$" 2>/dev/null; then
+		rmdir "$d/isetest-$$"
+		return 0
+	fi
+	d=$(cg_dir '') && [[ " $(cat "$d/cgroup.subtree_control" 2>/dev/null) " == *" $1 "* ]]
 }
 
 # x [OPTIONS] -- one request per remaining argument (a command), all in
@@ -166,6 +204,7 @@ while True:
 		! pgrep -f 'sleep 30[0-2]' || fail "orphans at $level"
 		rm -rf "$RUN"/* # what a crashed run leaves: cleaned by the next start, tested below
 	done
+	run -0 x -- true # and its cgroups, by the next start
 }
 
 @test "#20: 50 workspaces on 8 workers, no cross-talk; requests of a workspace run in order" {
@@ -376,5 +415,91 @@ except OSError as e: print(e.errno)"'
 		run -0 ise-exec --run-dir "$RUN" --uid 61000 --isolation $level -j 3 reqs
 		sel 3 '.content == "B done\n"'
 		sel 5 '.content == "(session proc-1: running)"'
+	done
+}
+
+@test "cgroups: a workspace's memory limit ends a many-process command, flagged limit_hit memory" {
+	have_cgroup memory || skip "no writable memory cgroup"
+	for level in ns rlimit; do
+		# each process stays under RLIMIT_DATA; together they pass the cgroup's limit
+		run -0 x --isolation $level --memory 64M -- \
+			'for i in 1 2 3 4; do python3 -c "b = b\"x\" * (40 << 20); import time; time.sleep(1)" & done; wait; echo end' \
+			'echo next'
+		sel r0 '.limit_hit == "memory" and .content == "end\n"'
+		sel r1 '.limit_hit == null and .content == "next\n"'
+	done
+}
+
+@test "cgroups: a fork bomb is held at --nproc by its workspace's pids cgroup; other workspaces still fork" {
+	have_cgroup pids || skip "no writable pids cgroup"
+	local bomb='python3 -c "
+import os, time
+n = 0
+while True:
+    try:
+        if os.fork() == 0:
+            time.sleep(30); os._exit(0)
+        n += 1
+    except OSError: break
+print(n, flush=True); time.sleep(30)"'
+	mkfifo in
+	ise-exec --run-dir "$RUN" --uid 61000 --nproc 40 <in >out &
+	local pid=$! f i
+	exec 4>in
+	req 1 A exec "$(jq -cn --arg c "$bomb" '{command: $c, background: true}')" >&4
+	for i in $(seq 100); do # the bomb fills its workspace's cgroup
+		f=$(ls "$(cg_dir pids)"/ise-$pid-*/ws-1/pids.current "$(cg_dir '')"/ise-$pid-*/ws-1/pids.current 2>/dev/null | head -1)
+		[ -n "$f" ] && [ "$(cat "$f")" -ge 40 ] && break
+		sleep 0.1
+	done
+	assert_equal "$(cat "$f")" 40
+	assert_equal "$(cat "${f%current}max")" 40
+	# the same sandbox uid in another workspace is not starved (RLIMIT_NPROC would be)
+	req 2 B exec '{"command":"python3 -c \"import os\nfor i in range(30):\n    if os.fork() == 0: os._exit(0)\nprint(30)\""}' >&4
+	req 3 A process '{"action":"poll","sessionId":"proc-1"}' >&4
+	exec 4>&-
+	wait $pid
+	output=$(cat out)
+	sel 2 '.content == "30\n"'
+	sel 3 '(.content | split("\n")[0] | tonumber) < 40'
+}
+
+@test "cgroups: at rlimit a setsid escapee dies with its command while a background command of the workspace runs" {
+	have_cgroup kill || skip "no cgroup.kill"
+	{
+		req 1 w exec '{"command":"sleep 30","background":true}'
+		req 2 w exec '{"command":"setsid sleep 107 & sleep 0.3; echo started"}'
+		req 3 w exec '{"command":"pgrep -f \"sleep 10[7]\" || echo gone"}'
+		req 4 w process '{"action":"poll","sessionId":"proc-1"}'
+	} >reqs
+	run -0 ise-exec --run-dir "$RUN" --uid 61000 --isolation rlimit reqs
+	sel 2 '.content == "started\n"'
+	sel 3 '.content == "gone\n"'
+	sel 4 '.content == "(session proc-1: running)"'
+}
+
+@test "cgroups: a sandboxed command cannot change its cgroups" {
+	have_cgroup pids || skip "no writable pids cgroup"
+	# ns: no /sys at all, and its cgroup namespace starts at its own cgroups
+	run -0 x -- 'ls /sys/fs/cgroup; grep -v ":/$" /proc/self/cgroup; echo end'
+	[[ $(jq -r .content <<<"$output") == *"No such file or directory"$'\n'"end"* ]]
+	# rlimit: the host's cgroup files, root's, not writable by the sandbox user
+	local mnt
+	mnt=$(cg_dir pids)
+	mnt=${mnt%"$(awk -F: '$2 == "pids" { print $3 }' /proc/self/cgroup | sed 's:/$::')"}
+	run -0 x --isolation rlimit --nproc 100 -- "d=$mnt\$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)"'
+		echo max > $d/pids.max; echo $$ > $d/../cgroup.procs; cat $d/pids.max'
+	[[ $(jq -r .content <<<"$output") == *"Permission denied"*"Permission denied"*"100"* ]]
+}
+
+@test "cgroups: a dead run's cgroups are removed at start" {
+	local c d made=()
+	for c in memory pids ''; do
+		d=$(cg_dir "$c") && mkdir -p "$d/ise-999999-0/ws-1/cmd-1" 2>/dev/null && made+=("$d/ise-999999-0")
+	done
+	[ ${#made[@]} -gt 0 ] || skip "no writable cgroup"
+	run -0 x -- true
+	for d in "${made[@]}"; do
+		[ ! -e "$d" ] || fail "left: $d"
 	done
 }
