@@ -1427,6 +1427,9 @@ void ise_ws_close(struct ise_ws *ws)
 		ws->sessions = s->next;
 		session_free(s);
 	}
+	/* without a cgroup, escapees its background commands kept alive */
+	if (sb && sb->level == ISE_ISO_RLIMIT && sb->root && ws->uid && !ws->cg)
+		kill_uid(ws->uid);
 	if (ws->rootfd >= 0)
 		close(ws->rootfd);
 	if (ws->mounted == 2)
