@@ -443,8 +443,8 @@ while True:
     except OSError: break
 print(n, flush=True); time.sleep(30)"'
 	mkfifo in
-	ise-exec --run-dir "$RUN" --uid 61000 --nproc 40 <in >out &
-	local pid=$! f i
+	ise-exec --run-dir "$RUN" --uid 61000 --nproc 40 <in >out 3>&- &
+	local pid=$! f i current max
 	exec 4>in
 	req 1 A exec "$(jq -cn --arg c "$bomb" '{command: $c, background: true}')" >&4
 	for i in $(seq 100); do # the bomb fills its workspace's cgroup
@@ -452,13 +452,15 @@ print(n, flush=True); time.sleep(30)"'
 		[ -n "$f" ] && [ "$(cat "$f")" -ge 40 ] && break
 		sleep 0.1
 	done
-	assert_equal "$(cat "$f")" 40
-	assert_equal "$(cat "${f%current}max")" 40
+	current=$(cat "$f")
+	max=$(cat "${f%current}max")
 	# the same sandbox uid in another workspace is not starved (RLIMIT_NPROC would be)
 	req 2 B exec '{"command":"python3 -c \"import os\nfor i in range(30):\n    if os.fork() == 0: os._exit(0)\nprint(30)\""}' >&4
 	req 3 A process '{"action":"poll","sessionId":"proc-1"}' >&4
-	exec 4>&-
+	exec 4>&- # the asserts after it, so that a failure never leaves ise-exec waiting
 	wait $pid
+	assert_equal "$current" 40
+	assert_equal "$max" 40
 	output=$(cat out)
 	sel 2 '.content == "30\n"'
 	sel 3 '(.content | split("\n")[0] | tonumber) < 40'
