@@ -414,11 +414,20 @@ static pid_t raw_fork(void)
 	return (pid_t)syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
 }
 
-static volatile sig_atomic_t monitor_flag; /* 1 alarm, 2 stop */
+static volatile sig_atomic_t monitor_flag;    /* 1 alarm, 2 stop: the first */
+static volatile sig_atomic_t monitor_payload; /* its pid, once forked */
+static int zygote_pidfd = -1;                 /* in the zygote and its monitors */
 
+/* The payload is killed here, not after wait4 returns: a signal that came
+ * before wait4 began would not interrupt it. */
 static void monitor_signal(int sig)
 {
-	monitor_flag = sig == SIGALRM ? 1 : 2;
+	if (!monitor_flag)
+		monitor_flag = sig == SIGALRM ? 1 : 2;
+	if (monitor_payload > 0) {
+		kill(-monitor_payload, SIGKILL);
+		kill(monitor_payload, SIGKILL);
+	}
 }
 
 static void put_status(const struct spawn *s, struct monitor_status *st)
@@ -678,6 +687,10 @@ static _Noreturn void monitor(const struct spawn *s)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* the zygote died before PDEATHSIG was set: as if it were now */
+	struct pollfd zp = {zygote_pidfd, POLLIN, 0};
+	if (zygote_pidfd >= 0 && poll(&zp, 1, 0) > 0)
+		raise(SIGTERM);
 	if (sb->level == ISE_ISO_NS)
 		setup_root(s, &st);
 
@@ -686,6 +699,9 @@ static _Noreturn void monitor(const struct spawn *s)
 		setup_failed(s, &st, "fork");
 	if (pid == 0)
 		payload(s);
+	monitor_payload = pid;
+	if (monitor_flag) /* it came before the line above */
+		monitor_signal(SIGTERM);
 	st.started = 1;
 	struct itimerval it = {
 	    {0, 0}, {(time_t)s->timeout, (long)((s->timeout - (time_t)s->timeout) * 1e6)}};
@@ -704,18 +720,12 @@ static _Noreturn void monitor(const struct spawn *s)
 				    ru.ru_stime.tv_sec * 1000000LL + ru.ru_stime.tv_usec;
 			break;
 		}
-		if (r < 0 && errno == EINTR && monitor_flag) {
-			st.timed_out = monitor_flag == 1;
-			st.stopped = monitor_flag == 2;
-			kill(-pid, SIGKILL);
-			kill(pid, SIGKILL);
-			monitor_flag = 0;
-			continue; /* collect the payload's status */
-		}
 		if (r < 0 && errno == ECHILD)
 			break;
 	}
 	setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+	st.timed_out = monitor_flag == 1;
+	st.stopped = monitor_flag == 2;
 	st.leftover = kill_rest(s, pid);
 	put_status(s, &st);
 	_exit(0);
@@ -887,6 +897,9 @@ static int start_zygote(struct ise_sandbox *sb, char *err, size_t errlen)
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(sv[1], 3) < 0)
 			_exit(1);
 		close_range(4, ~0U, 0);
+		/* for its monitors, which cannot ask getppid() from a pid
+		 * namespace whether it is still there */
+		zygote_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 		struct sigaction sa = {.sa_handler = zygote_reap,
 				       .sa_flags = SA_RESTART | SA_NOCLDSTOP};
 		sigemptyset(&sa.sa_mask);

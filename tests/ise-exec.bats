@@ -193,17 +193,18 @@ while True:
 }
 
 @test "#19: killing ise-exec in the middle of a call leaves no process behind, at every level" {
-	for level in ns rlimit bwrap; do
+	# early (while the monitor sets up, or before) and once the command runs
+	for level in ns rlimit bwrap; do for delay in 0.05 0.2 1; do
 		req 1 w exec '{"command":"sleep 300 & setsid sleep 301 & sleep 302"}' >req
 		ise-exec --run-dir "$RUN" --uid 61000 --isolation $level req >/dev/null &
 		local pid=$!
-		sleep 1
+		sleep $delay
 		kill -9 $pid
 		wait $pid || true
 		for i in $(seq 30); do pgrep -f 'sleep 30[0-2]' >/dev/null || break; sleep 0.1; done
-		! pgrep -f 'sleep 30[0-2]' || fail "orphans at $level"
+		! pgrep -af 'sleep 30[0-2]' || fail "orphans at $level, killed after $delay s"
 		rm -rf "$RUN"/* # what a crashed run leaves: cleaned by the next start, tested below
-	done
+	done; done
 	run -0 x -- true # and its cgroups, by the next start
 }
 
