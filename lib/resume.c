@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,10 +70,34 @@ static void load_ids(const char *path, struct ise_idset *done)
 	ise_reader_release(&r);
 }
 
+/* Hold an exclusive lock on the file at path (made if missing) until exit;
+ * anything but a regular file is left alone. */
+static void lock_output(const char *path)
+{
+	struct stat st;
+	if (!stat(path, &st) && !S_ISREG(st.st_mode))
+		return;
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		ise_fatal("cannot open '%s' for writing: %s", path, strerror(errno));
+	if (!flock(fd, LOCK_EX | LOCK_NB))
+		return; /* fd stays open: the lock lasts as long as the process */
+	if (errno != EWOULDBLOCK) {
+		close(fd);
+		return; /* a file system without locks: as before */
+	}
+	ise_warn("waiting for the process that writes '%s' to end", path);
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			ise_fatal("cannot lock '%s': %s", path, strerror(errno));
+}
+
 void ise_output_open(const struct ise_options *o, struct ise_writer *w, int flags,
 		     struct ise_idset *done)
 {
 	ise_idset_init(done);
+	if (o->output && strcmp(o->output, "-"))
+		lock_output(o->output);
 	if (o->resume) {
 		cut_torn_tail(o->output);
 		load_ids(o->output, done);

@@ -4,6 +4,12 @@
  * already holds are loaded into a set (the program skips those records) and
  * new records are appended; a torn last line, which only a crash in the
  * middle of a write could leave, is cut off first.
+ *
+ * A named output file is locked (flock) for the life of the process, before
+ * it is read or truncated: a run started while another still writes the
+ * same file (a stopped run that has not quite ended, a second shell) waits
+ * for it, saying so, and then resumes from what it left, so that no record
+ * is written twice.
  */
 #ifndef ISE_RESUME_H
 #define ISE_RESUME_H

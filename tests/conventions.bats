@@ -187,6 +187,23 @@ setup() {
 	done
 }
 
+@test "a run started while another still writes its -o file waits for it, then resumes without duplicates" {
+	for p in $(programs); do
+		summary_program "$p" && continue
+		filter_input "$p" >in.jsonl
+		"$p" $(filter_args "$p") -o full.jsonl <in.jsonl
+		head -n 2 full.jsonl >part.jsonl
+		rm -f held
+		# a stopped run still ending: it writes the third record a moment later
+		flock part.jsonl sh -c 'touch held; sleep 1; sed -n 3p full.jsonl >>part.jsonl' &
+		while [ ! -e held ]; do sleep 0.01; done
+		run -0 --separate-stderr "$p" $(filter_args "$p") -o part.jsonl --resume <in.jsonl
+		wait
+		[[ $stderr == *"waiting for the process that writes 'part.jsonl' to end"* ]] || fail "$p: $stderr"
+		assert_same_json <(sort part.jsonl) <(sort full.jsonl)
+	done
+}
+
 @test "the same seed gives the same bytes" {
 	for p in $(programs); do
 		"$p" --help | grep -q -- --seed || continue # nothing drawn at random
