@@ -94,6 +94,11 @@ x() {
 	done | ise-exec --run-dir "$RUN" --uid 61000 --uid 61000 "${opts[@]}"
 }
 
+# c ID: the content of the result with that id
+c() {
+	jq -r --arg id "$1" 'select(.id == $id) | .content' <<<"$output"
+}
+
 # sel ID FILTER: FILTER holds for the result with that id
 sel() {
 	jq -e -s --arg id "$1" "map(select(.id == \$id))[0] | $2" <<<"$output"
@@ -118,7 +123,6 @@ req() { # ID WORKSPACE TOOL ARGS-JSON
 		'cat /etc/shadow; touch /usr/x; echo "rc=$?"' \
 		'mount -t tmpfs x /mnt; unshare -U true; nsenter -t 1 -m true; ls /proc/1/root; echo end' \
 		'ps -e -o pid=,comm=' 'hostname evil; hostname' 'env' 'su -c id root </dev/null; echo "su=$?"'
-	c() { jq -r --arg id "$1" 'select(.id == $id) | .content' <<<"$output"; }
 	assert_equal "$(c r0)" $'61000\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2'
 	[[ $(c r1) == *"/etc/shadow: Permission denied"* ]]
 	[[ $(c r1) == *"Read-only file system"*"rc=1"* ]]
@@ -347,7 +351,6 @@ except OSError as e: print(e.errno)"'
 		req 10 w exec '{"command":"sleep 200","background":true}'
 	} >reqs
 	run -0 ise-exec --run-dir "$RUN" --uid 61000 reqs
-	c() { jq -r --arg id "$1" 'select(.id == $id) | .content' <<<"$output"; }
 	[[ $(c 1) == *"session proc-1"* ]]
 	assert_equal "$(c 4)" $'got one\ngot two\n(session proc-1: running)'
 	[[ $(c 5) == *"proc-1  running  while read"* ]]
@@ -367,7 +370,6 @@ except OSError as e: print(e.errno)"'
 		req 6 w exec '{"command":"pwd","workdir":"missing"}'
 	} >reqs
 	run -0 ise-exec --run-dir "$RUN" --uid 61000 reqs
-	c() { jq -r --arg id "$1" 'select(.id == $id) | .content' <<<"$output"; }
 	assert_equal "$(c 2)" /workspace/sub/dir
 	assert_equal "$(c 3)" /workspace/sub
 	jq -e -s '[.[] | .ok] == [true, true, true, false, false, false]' <<<"$output"
