@@ -56,6 +56,7 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "diag.h"
+#include "keep.h"
 #include "tools.h"
 #include "xalloc.h"
 
@@ -258,7 +259,7 @@ static double now_s(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* Run argv to the end (cp, for copies and keeps); 0 when it succeeded. */
+/* Run argv to the end (cp and chown, for a copied template); 0 when it succeeded. */
 static int run_argv(const char *const argv[], char *err, size_t errlen)
 {
 	pid_t pid;
@@ -1407,16 +1408,19 @@ struct ise_sandbox *ise_ws_sandbox(const struct ise_ws *ws)
 	return ws->sb;
 }
 
-int ise_ws_keep(struct ise_ws *ws, const char *dir, char *err, size_t errlen)
+int ise_ws_keep(struct ise_ws *ws, const char *dir, struct ise_keep_stats *stats, char *err,
+		size_t errlen)
 {
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		snprintf(err, errlen, "keep %s: %s", dir, strerror(errno));
-		return -1;
+	char *src = ws->mounted == 2 ? ise_xasprintf("%s/upper", ws->dir) : ise_xstrdup(ws->merged);
+	int fd = open(src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), rc = -1;
+	if (fd < 0) {
+		snprintf(err, errlen, "keep: %s: %s", src, strerror(errno));
+	} else {
+		char *name = ise_keep_name(ws->name);
+		rc = ise_keep_tree(fd, dir, name, stats, err, errlen);
+		free(name);
+		close(fd);
 	}
-	char *src = ws->mounted == 2 ? ise_xasprintf("%s/upper/.", ws->dir)
-				     : ise_xasprintf("%s/.", ws->merged);
-	const char *argv[] = {"cp", "-a", "--", src, dir, NULL};
-	int rc = run_argv(argv, err, errlen);
 	free(src);
 	return rc;
 }

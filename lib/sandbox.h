@@ -68,8 +68,12 @@ cJSON *ise_sandbox_describe(const struct ise_sandbox *sb);
 /* Open workspace name from template (NULL: the sandbox's); NULL with err. */
 struct ise_ws *ise_ws_open(struct ise_sandbox *sb, const char *name, const char *template_dir,
 			   char *err, size_t errlen);
-/* Save the changes (the overlay's upper layer, or the copy) into dir. */
-int ise_ws_keep(struct ise_ws *ws, const char *dir, char *err, size_t errlen);
+/* Save the changes (the overlay's upper layer, or the copy) into
+ * dir/NAME, NAME being ise_keep_name of the workspace's name, safely
+ * (keep.h); stats may be NULL.  0, or -1 with the reason in err. */
+struct ise_keep_stats;
+int ise_ws_keep(struct ise_ws *ws, const char *dir, struct ise_keep_stats *stats, char *err,
+		size_t errlen);
 /* Kill its commands, free it. */
 void ise_ws_close(struct ise_ws *ws);
 const char *ise_ws_name(const struct ise_ws *ws);

@@ -551,21 +551,6 @@ static cJSON *record_fields(struct traj *t)
 	return a;
 }
 
-/* A directory name for --keep from an id: no '/', no leading dot. */
-static char *keep_path(const char *dir, const char *id)
-{
-	char *name = ise_xstrdup(id);
-
-	for (char *p = name; *p; p++)
-		if (*p == '/' || (unsigned char)*p < 0x20)
-			*p = '_';
-	if (name[0] == '.')
-		name[0] = '_';
-	char *path = ise_xasprintf("%s/%s", dir, name);
-	free(name);
-	return path;
-}
-
 void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise_sim_outcome *out)
 {
 	struct traj t = {.c = c, .intent = intent};
@@ -600,12 +585,8 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 		fail(&t, "workspace_error", "%s", err);
 	while (t.ws && user_turn(&t) > 0)
 		;
-	if (t.ws && c->keep_dir) {
-		char *path = keep_path(c->keep_dir, t.id);
-		if (ise_ws_keep(t.ws, path, err, sizeof err))
-			ise_warn("%s: cannot keep the workspace in '%s': %s", t.id, path, err);
-		free(path);
-	}
+	if (t.ws && c->keep_dir && ise_ws_keep(t.ws, c->keep_dir, NULL, err, sizeof err))
+		ise_warn("%s: cannot keep the workspace in '%s': %s", t.id, c->keep_dir, err);
 	if (t.ws)
 		ise_ws_close(t.ws);
 	if (c->stats) {

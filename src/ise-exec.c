@@ -6,16 +6,16 @@
  * taken on the reading thread, served by the workers in turn); different
  * workspaces run in parallel with -j.
  */
-#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "cli.h"
 #include "diag.h"
+#include "jsondoc.h"
 #include "jsonl.h"
+#include "keep.h"
 #include "pool.h"
 #include "resume.h"
 #include "sandbox.h"
@@ -120,38 +120,34 @@ static void admit(void *ctx, struct ise_job *job)
 	pthread_mutex_unlock(&cf->lock);
 }
 
-/* DIR/NAME with the name made safe for a file name. */
-static char *keep_path(const char *dir, const char *name)
+/* Save the workspace's changes into dir (keep.h says how, and how safely). */
+static int keep(struct slot *s, const char *dir, struct ise_tool_result *r, char *err, size_t n)
 {
-	char *safe = ise_xstrdup(name);
-	for (char *p = safe; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
-			*p = '_';
-	if (safe[0] == '.')
-		safe[0] = '_';
-	char *p = ise_xasprintf("%s/%s", dir, safe);
-	free(safe);
-	return p;
-}
-
-static int keep(const struct config *cf, struct slot *s, const char *dir, char *err, size_t n)
-{
-	if (mkdir(dir, 0755) && errno != EEXIST) {
-		snprintf(err, n, "%s: %s", dir, strerror(errno));
+	struct ise_keep_stats st;
+	if (ise_ws_keep(s->ws, dir, &st, err, n))
 		return -1;
+	if (r) {
+		char *name = ise_keep_name(s->name);
+		r->ok = 1;
+		r->content = ise_xasprintf("kept workspace %s in %s/%s", s->name, dir, name);
+		r->details = ise_json_checked(cJSON_CreateObject());
+		char *path = ise_xasprintf("%s/%s", dir, name);
+		ise_json_add(r->details, "path", cJSON_CreateString(path));
+		ise_json_add(r->details, "files", cJSON_CreateNumber(st.files));
+		ise_json_add(r->details, "dirs", cJSON_CreateNumber(st.dirs));
+		ise_json_add(r->details, "links", cJSON_CreateNumber(st.links));
+		ise_json_add(r->details, "deleted", cJSON_CreateNumber(st.whiteouts));
+		ise_json_add(r->details, "left_out", cJSON_CreateNumber(st.skipped));
+		free(path);
+		free(name);
 	}
-	char *path = keep_path(dir, s->name);
-	int rc = ise_ws_keep(s->ws, path, err, n);
-	free(path);
-	(void)cf;
-	return rc;
+	return 0;
 }
 
 static void close_slot(struct config *cf, struct slot *s)
 {
 	char err[512] = "";
-	if (cf->keep && keep(cf, s, cf->keep, err, sizeof err))
+	if (cf->keep && keep(s, cf->keep, NULL, err, sizeof err))
 		ise_warn("workspace %s: cannot keep its changes: %s", s->name, err);
 	ise_ws_close(s->ws);
 	s->ws = NULL;
@@ -207,10 +203,8 @@ static void run(struct config *cf, struct slot *s, struct ise_job *job)
 		const char *dir = str_field(job->in, "dir");
 		if (!dir && !cf->keep)
 			ise_tool_fail(&r, "keep: give \"dir\" in the record or --keep DIR");
-		else if (keep(cf, s, dir ? dir : cf->keep, err, sizeof err))
+		else if (keep(s, dir ? dir : cf->keep, &r, err, sizeof err))
 			ise_tool_fail(&r, "keep: %s", err);
-		else
-			r.ok = 1, r.content = ise_xasprintf("kept workspace %s", s->name);
 	} else {
 		if (!s->ws && !(s->ws = ise_ws_open(cf->sb, s->name, NULL, err, sizeof err))) {
 			ise_tool_fail(&r, "%s", err);
@@ -256,6 +250,8 @@ int main(int argc, char **argv)
 	ise_sandbox_config_default(&cf.sandbox);
 	ise_tools_config_default(&cf.tools);
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
+	if (cf.keep && ise_keep_dir_check(cf.keep, err, sizeof err))
+		ise_die(ISE_EXIT_USAGE, "--keep: %s", err);
 	pthread_mutex_init(&cf.lock, NULL);
 	pthread_cond_init(&cf.turn, NULL);
 	/* before any thread: it moves us into a mount namespace of our own */

@@ -3,11 +3,9 @@
  * a tool-using agent whose tool calls run for real in a sandbox, with
  * models behind OpenAI-compatible endpoints or the offline engine.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "catalog.h"
 #include "cli.h"
@@ -15,6 +13,7 @@
 #include "embedded.h"
 #include "jsondoc.h"
 #include "jsonl.h"
+#include "keep.h"
 #include "lexicon.h"
 #include "llm.h"
 #include "pool.h"
@@ -262,9 +261,8 @@ int main(int argc, char **argv)
 				user.base_url ? "agent" : "simulated user",
 				user.base_url ? "AGENT" : "USER", user.base_url ? "agent" : "user");
 
-	if (cf.sim.keep_dir && mkdir(cf.sim.keep_dir, 0755) && errno != EEXIST)
-		ise_die(ISE_EXIT_USAGE, "--keep: cannot make '%s': %s", cf.sim.keep_dir,
-			strerror(errno));
+	if (cf.sim.keep_dir && ise_keep_dir_check(cf.sim.keep_dir, err, sizeof err))
+		ise_die(ISE_EXIT_USAGE, "--keep: %s", err);
 	ise_catalog_load(&catalog, cf.catalog_file);
 	ise_lexicon_load(&drift, cf.lexicon_file);
 	cJSON *tools = ise_sim_tools(cf.tools_file, &catalog);
