@@ -14,7 +14,7 @@ WARN     = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -Wwrite-strings
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
-           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ilib -I$(OUT) \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBDIRS:%=-I%) -I$(OUT) \
            -DISE_VERSION='"$(VERSION)"'
 # GSL's pkg-config names the reference CBLAS; link OpenBLAS instead.
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-lgslcblas/-lopenblas/') -lm -lpthread
@@ -41,7 +41,8 @@ Q = @
 endif
 
 PROGS   = $(patsubst src/%.c,%,$(wildcard src/ise-*.c))
-LIBSRC  = $(wildcard lib/*.c)
+LIBDIRS = lib/core lib/llm lib/exec lib/gen lib/diversity lib/audit lib/sim lib/app
+LIBSRC  = $(wildcard $(LIBDIRS:%=%/*.c))
 LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
 EMBED   = share/ise/catalog.json share/ise/personas.json share/ise/role-drift.txt \
           share/ise/prompts/render.txt share/ise/prompts/user.txt share/ise/prompts/agent.txt
@@ -136,9 +137,9 @@ bench: all
 	@sh bench/sim.sh
 
 lint:
-	clang-format --dry-run -Werror lib/*.c lib/*.h src/*.c
+	clang-format --dry-run -Werror lib/*/*.c lib/*/*.h src/*.c
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
-	@! grep -nE '\b(sprintf|strcpy|strcat|gets|strtok|atoi|rand|system)\(' lib/*.c src/*.c || \
+	@! grep -nE '\b(sprintf|strcpy|strcat|gets|strtok|atoi|rand|system)\(' lib/*/*.c src/*.c || \
 	  { echo 'lint: banned function used (see above)'; exit 1; }
 
 # The link line, for tests that check what BLAS GSL binds to.
