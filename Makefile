@@ -14,7 +14,7 @@ WARN     = -Wall -Wextra -Wpedantic -Wformat=2 -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wvla -Wwrite-strings
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(CFLAGS) \
-           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(LIBDIRS:%=-I%) -I$(OUT) \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -Ilib -I$(OUT) \
            -DISE_VERSION='"$(VERSION)"'
 # GSL's pkg-config names the reference CBLAS; link OpenBLAS instead.
 LIBS     = $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-lgslcblas/-lopenblas/') -lm -lpthread

@@ -18,11 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "diag.h"
-#include "embed.h"
-#include "jsonl.h"
-#include "xalloc.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "diversity/embed.h"
+#include "core/jsonl.h"
+#include "core/xalloc.h"
 
 enum { OPT_FIELD = 0x200, OPT_EMBEDDING_FIELD, OPT_LABEL, OPT_DIM };
 

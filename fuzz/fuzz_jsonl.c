@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "jsonl.h"
+#include "core/jsonl.h"
 
 #define MAX_PIECES 16
 

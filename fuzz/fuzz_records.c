@@ -15,12 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "catalog.h"
-#include "embedded.h"
+#include "gen/catalog.h"
+#include "core/embedded.h"
 #include "harness.h"
-#include "persona.h"
-#include "render.h"
-#include "rng.h"
+#include "gen/persona.h"
+#include "gen/render.h"
+#include "core/rng.h"
 
 static struct ise_catalog builtin;
 

@@ -13,12 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "embedded.h"
+#include "core/embedded.h"
 #include "harness.h"
-#include "lexicon.h"
-#include "llm.h"
-#include "persona.h"
-#include "simuser.h"
+#include "core/lexicon.h"
+#include "llm/llm.h"
+#include "gen/persona.h"
+#include "sim/simuser.h"
 
 static struct ise_lexicon drift;
 

@@ -4,7 +4,7 @@
 #define _GNU_SOURCE /* memfd_create */
 #include "harness.h"
 
-#include "jsonl.h"
+#include "core/jsonl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +15,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/xalloc.h"
 
 /* Weak: present under the sanitizers (clang's and gcc's), absent otherwise. */
 void __sanitizer_set_report_fd(void *fd) __attribute__((weak));

@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "cli.h"
-#include "corpus.h"
-#include "diag.h"
-#include "idset.h"
-#include "jsonl.h"
-#include "lexicon.h"
-#include "progress.h"
-#include "resume.h"
+#include "audit/audit.h"
+#include "app/cli.h"
+#include "audit/corpus.h"
+#include "core/diag.h"
+#include "core/idset.h"
+#include "core/jsonl.h"
+#include "core/lexicon.h"
+#include "core/progress.h"
+#include "app/resume.h"
 
 enum {
 	OPT_STAGNATION = 0x200,

@@ -10,15 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "diag.h"
-#include "embed.h"
-#include "idset.h"
-#include "jsonl.h"
-#include "minhash.h"
-#include "progress.h"
-#include "resume.h"
-#include "xalloc.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "diversity/embed.h"
+#include "core/idset.h"
+#include "core/jsonl.h"
+#include "diversity/minhash.h"
+#include "core/progress.h"
+#include "app/resume.h"
+#include "core/xalloc.h"
 
 enum {
 	OPT_FIELD = 0x200,

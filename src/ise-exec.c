@@ -11,16 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "diag.h"
-#include "jsondoc.h"
-#include "jsonl.h"
-#include "keep.h"
-#include "pool.h"
-#include "resume.h"
-#include "sandbox.h"
-#include "tools.h"
-#include "xalloc.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "core/jsonl.h"
+#include "exec/keep.h"
+#include "app/pool.h"
+#include "app/resume.h"
+#include "exec/sandbox.h"
+#include "exec/tools.h"
+#include "core/xalloc.h"
 
 enum { OPT_KEEP = 0x200, OPT_NO_TIMINGS };
 

@@ -7,16 +7,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "diag.h"
-#include "idset.h"
-#include "jsondoc.h"
-#include "jsonl.h"
-#include "persona.h"
-#include "persona_llm.h"
-#include "progress.h"
-#include "resume.h"
-#include "rng.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "core/idset.h"
+#include "core/jsondoc.h"
+#include "core/jsonl.h"
+#include "gen/persona.h"
+#include "gen/persona_llm.h"
+#include "core/progress.h"
+#include "app/resume.h"
+#include "core/rng.h"
 
 enum { OPT_POOLS = 0x200, OPT_BATCH, OPT_BUDGET };
 

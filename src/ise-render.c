@@ -7,19 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "cli.h"
-#include "diag.h"
-#include "embedded.h"
-#include "jsondoc.h"
-#include "jsonl.h"
-#include "llm.h"
-#include "persona.h"
-#include "pool.h"
-#include "render.h"
-#include "resume.h"
-#include "rng.h"
-#include "xalloc.h"
+#include "gen/catalog.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "core/embedded.h"
+#include "core/jsondoc.h"
+#include "core/jsonl.h"
+#include "llm/llm.h"
+#include "gen/persona.h"
+#include "app/pool.h"
+#include "gen/render.h"
+#include "app/resume.h"
+#include "core/rng.h"
+#include "core/xalloc.h"
 
 enum {
 	OPT_CATALOG = 0x200,

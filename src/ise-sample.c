@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "cli.h"
-#include "diag.h"
-#include "idset.h"
-#include "jsonl.h"
-#include "persona.h"
-#include "progress.h"
-#include "resume.h"
-#include "sample.h"
-#include "xalloc.h"
+#include "gen/catalog.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "core/idset.h"
+#include "core/jsonl.h"
+#include "gen/persona.h"
+#include "core/progress.h"
+#include "app/resume.h"
+#include "gen/sample.h"
+#include "core/xalloc.h"
 
 enum {
 	OPT_START = 0x200,

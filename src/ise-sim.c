@@ -7,21 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "catalog.h"
-#include "cli.h"
-#include "diag.h"
-#include "embedded.h"
-#include "jsondoc.h"
-#include "jsonl.h"
-#include "keep.h"
-#include "lexicon.h"
-#include "llm.h"
-#include "pool.h"
-#include "resume.h"
-#include "sandbox.h"
-#include "sim.h"
-#include "tools.h"
-#include "xalloc.h"
+#include "gen/catalog.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "core/embedded.h"
+#include "core/jsondoc.h"
+#include "core/jsonl.h"
+#include "exec/keep.h"
+#include "core/lexicon.h"
+#include "llm/llm.h"
+#include "app/pool.h"
+#include "app/resume.h"
+#include "exec/sandbox.h"
+#include "sim/sim.h"
+#include "exec/tools.h"
+#include "core/xalloc.h"
 
 enum {
 	OPT_USER_PROMPT = 0x200,

@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "diag.h"
-#include "embed.h"
-#include "jsonl.h"
-#include "progress.h"
-#include "vendi.h"
-#include "xalloc.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "diversity/embed.h"
+#include "core/jsonl.h"
+#include "core/progress.h"
+#include "diversity/vendi.h"
+#include "core/xalloc.h"
 
 enum {
 	OPT_FIELD = 0x200,

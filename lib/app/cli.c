@@ -1,4 +1,4 @@
-#include "cli.h"
+#include "app/cli.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -7,9 +7,9 @@
 
 #include <gsl/gsl_errno.h>
 
-#include "diag.h"
-#include "jsonl.h"
-#include "rng.h"
+#include "core/diag.h"
+#include "core/jsonl.h"
+#include "core/rng.h"
 
 enum {
 	OPT_HELP = 'h',

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "llm.h"
+#include "llm/llm.h"
 
 enum ise_common_options {
 	ISE_OPT_INPUT = 1 << 0,    /* --strict, --max-line */

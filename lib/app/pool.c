@@ -1,13 +1,13 @@
-#include "pool.h"
+#include "app/pool.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "llm.h"
-#include "progress.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "llm/llm.h"
+#include "core/progress.h"
+#include "core/xalloc.h"
 
 struct pool {
 	pthread_mutex_t lock;

@@ -15,9 +15,9 @@
 
 #include <cJSON.h>
 
-#include "cli.h"
-#include "idset.h"
-#include "jsonl.h"
+#include "app/cli.h"
+#include "core/idset.h"
+#include "core/jsonl.h"
 
 struct ise_job {
 	unsigned long long seq;

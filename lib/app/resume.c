@@ -1,4 +1,4 @@
-#include "resume.h"
+#include "app/resume.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "core/diag.h"
 
 /* Cut the file after its last newline; a torn record is lost, not kept. */
 static void cut_torn_tail(const char *path)

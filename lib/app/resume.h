@@ -14,9 +14,9 @@
 #ifndef ISE_RESUME_H
 #define ISE_RESUME_H
 
-#include "cli.h"
-#include "idset.h"
-#include "jsonl.h"
+#include "app/cli.h"
+#include "core/idset.h"
+#include "core/jsonl.h"
 
 /* Opens w (ISE_WRITE_* flags besides APPEND) and fills done. */
 void ise_output_open(const struct ise_options *o, struct ise_writer *w, int flags,

@@ -1,15 +1,15 @@
-#include "audit.h"
+#include "audit/audit.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "secrets.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "audit/secrets.h"
+#include "core/strbuf.h"
+#include "core/xalloc.h"
 
 const char *const ise_audit_flag_names[ISE_AUDIT_FLAGS] = {
     "role_drift",

@@ -15,7 +15,7 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-#include "lexicon.h"
+#include "core/lexicon.h"
 
 enum ise_audit_flag {
 	ISE_AUDIT_ROLE_DRIFT = 1 << 0,

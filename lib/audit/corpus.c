@@ -1,12 +1,12 @@
-#include "corpus.h"
+#include "audit/corpus.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "core/xalloc.h"
 
 #define NAMES     (ISE_CORPUS_MAX_TOOLS + 1)
 #define NAME_SLOT (2 * NAMES)

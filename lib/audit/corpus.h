@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "audit.h"
+#include "audit/audit.h"
 
 #define ISE_CORPUS_MAX_TOOLS    256
 #define ISE_CORPUS_MAX_TRIGRAMS 65536

@@ -1,8 +1,8 @@
-#include "secrets.h"
+#include "audit/secrets.h"
 
 #include <string.h>
 
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 static const char *const kind_names[ISE_SECRET_KINDS] = {
     [ISE_SECRET_GITHUB] = "github-token",

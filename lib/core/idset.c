@@ -1,11 +1,11 @@
-#include "idset.h"
+#include "core/idset.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
-#include "xalloc.h"
+#include "core/rng.h"
+#include "core/xalloc.h"
 
 void ise_idset_init(struct ise_idset *s)
 {

@@ -1,13 +1,13 @@
-#include "jsondoc.h"
+#include "core/jsondoc.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/strbuf.h"
+#include "core/xalloc.h"
 
 char *ise_read_file(const char *path, size_t *len)
 {

@@ -1,4 +1,4 @@
-#include "jsonl.h"
+#include "core/jsonl.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 #define READ_CHUNK  ((size_t)64 << 10)
 #define WRITE_CHUNK ((size_t)64 << 10)

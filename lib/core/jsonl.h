@@ -19,7 +19,7 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-#include "diag.h"
+#include "core/diag.h"
 
 #define ISE_MAX_LINE_DEFAULT ((size_t)64 << 20)
 

@@ -1,14 +1,14 @@
-#include "lexicon.h"
+#include "core/lexicon.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "embedded.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "core/embedded.h"
+#include "core/xalloc.h"
 
 static int is_space(unsigned char c)
 {

@@ -1,11 +1,11 @@
-#include "progress.h"
+#include "core/progress.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "core/diag.h"
 
 static double now(void)
 {

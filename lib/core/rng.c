@@ -1,9 +1,9 @@
-#include "rng.h"
+#include "core/rng.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
-#include "diag.h"
+#include "core/diag.h"
 
 /* Domains keep the bijections used for different purposes unrelated. */
 #define DOMAIN_STREAM 0x5354524541ULL

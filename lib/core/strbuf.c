@@ -1,10 +1,10 @@
-#include "strbuf.h"
+#include "core/strbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 void ise_sb_add(struct ise_strbuf *sb, const void *bytes, size_t n)
 {

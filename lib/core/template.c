@@ -1,11 +1,11 @@
-#include "template.h"
+#include "core/template.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "strbuf.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "core/strbuf.h"
 
 static const cJSON *lookup(const cJSON *vars, const char *name, size_t n)
 {

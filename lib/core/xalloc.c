@@ -1,4 +1,4 @@
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 #include <stdarg.h>
 #include <stdint.h>
@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "core/diag.h"
 
 static void *check(void *p)
 {

@@ -1,4 +1,4 @@
-#include "embed.h"
+#include "diversity/embed.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -8,10 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "llm.h"
-#include "rng.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "llm/llm.h"
+#include "core/rng.h"
+#include "core/xalloc.h"
 
 enum source { SOURCE_HASH, SOURCE_FIELD, SOURCE_ENDPOINT };
 

@@ -22,7 +22,7 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-#include "cli.h"
+#include "app/cli.h"
 
 #define ISE_EMBED_DIM_DEFAULT 768
 

@@ -1,4 +1,4 @@
-#include "minhash.h"
+#include "diversity/minhash.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -10,10 +10,10 @@
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_rng.h>
 
-#include "diag.h"
-#include "rng.h"
-#include "utf8.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/rng.h"
+#include "core/utf8.h"
+#include "core/xalloc.h"
 
 #define NONE UINT32_MAX
 

@@ -1,4 +1,4 @@
-#include "textstats.h"
+#include "diversity/textstats.h"
 
 #include <locale.h>
 #include <math.h>
@@ -7,9 +7,9 @@
 #include <string.h>
 #include <wctype.h>
 
-#include "rng.h"
-#include "utf8.h"
-#include "xalloc.h"
+#include "core/rng.h"
+#include "core/utf8.h"
+#include "core/xalloc.h"
 
 /* ---- interning: 64-bit keys to dense ids 0, 1, 2, ... ---- */
 

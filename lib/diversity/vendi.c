@@ -1,4 +1,4 @@
-#include "vendi.h"
+#include "diversity/vendi.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -11,10 +11,10 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
-#include "diag.h"
-#include "rng.h"
-#include "textstats.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/rng.h"
+#include "diversity/textstats.h"
+#include "core/xalloc.h"
 
 /* Rows gathered per syrk call: big enough for BLAS to run at speed, small
  * enough to stay in cache-friendly memory. */

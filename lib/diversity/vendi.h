@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "textstats.h"
+#include "diversity/textstats.h"
 
 #define ISE_VENDI_EPS 1e-12
 

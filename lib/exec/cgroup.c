@@ -3,7 +3,7 @@
  * SANDBOX.md (f) and gotcha 12 for what was measured on hybrid hosts.
  */
 #define _GNU_SOURCE
-#include "cgroup.h"
+#include "exec/cgroup.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "xalloc.h"
+#include "core/xalloc.h"
 
 enum { CG_MEMORY, CG_PIDS, CG_UNIFIED, CG_COUNT };
 

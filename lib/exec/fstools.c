@@ -63,9 +63,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "strbuf.h"
-#include "tools.h"
-#include "xalloc.h"
+#include "core/strbuf.h"
+#include "exec/tools.h"
+#include "core/xalloc.h"
 
 enum {
 	PATH_MAX_BYTES = 4096,       /* PATH_MAX */

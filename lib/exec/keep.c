@@ -4,7 +4,7 @@
  * descriptors, so no path the sandbox could have shaped is ever resolved.
  */
 #define _GNU_SOURCE
-#include "keep.h"
+#include "exec/keep.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "rng.h"
-#include "xalloc.h"
+#include "core/rng.h"
+#include "core/xalloc.h"
 
 #define OPAQUE_XATTR "trusted.overlay.opaque"
 

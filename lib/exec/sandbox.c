@@ -15,7 +15,7 @@
  * its own, which the monitor empties with cgroup.kill when it ends.
  */
 #define _GNU_SOURCE
-#include "sandbox.h"
+#include "exec/sandbox.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -53,12 +53,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "cli.h"
-#include "diag.h"
-#include "keep.h"
-#include "tools.h"
-#include "xalloc.h"
+#include "exec/cgroup.h"
+#include "app/cli.h"
+#include "core/diag.h"
+#include "exec/keep.h"
+#include "exec/tools.h"
+#include "core/xalloc.h"
 
 extern char **environ;
 

@@ -1,12 +1,12 @@
 /*
  * tools: one entry point for the 16 tools; see tools.h.
  */
-#include "tools.h"
+#include "exec/tools.h"
 
 #include <string.h>
 #include <time.h>
 
-#include "sandbox.h"
+#include "exec/sandbox.h"
 
 static double now_ms(void)
 {

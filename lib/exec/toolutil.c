@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools.h"
-#include "xalloc.h"
+#include "exec/tools.h"
+#include "core/xalloc.h"
 
 void ise_tools_config_default(struct ise_tools_config *c)
 {

@@ -46,12 +46,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "strbuf.h"
-#include "tools.h"
-#include "utf8.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "core/strbuf.h"
+#include "exec/tools.h"
+#include "core/utf8.h"
+#include "core/xalloc.h"
 
 #define MAX_REDIRECTS   5
 #define MAX_HEADER_TEXT (64 * 1024) /* response headers kept for http_request */

@@ -1,4 +1,4 @@
-#include "brief.h"
+#include "gen/brief.h"
 
 #include <stdlib.h>
 #include <string.h>

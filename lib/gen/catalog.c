@@ -1,14 +1,14 @@
-#include "catalog.h"
+#include "gen/catalog.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "embedded.h"
-#include "jsondoc.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/embedded.h"
+#include "core/jsondoc.h"
+#include "core/xalloc.h"
 
 static const char *slot_types[] = {"int", "number", "enum", "name", "date", "time"};
 

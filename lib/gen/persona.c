@@ -1,4 +1,4 @@
-#include "persona.h"
+#include "gen/persona.h"
 
 #include <ctype.h>
 #include <gsl/gsl_randist.h>
@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "embedded.h"
-#include "jsondoc.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/embedded.h"
+#include "core/jsondoc.h"
+#include "core/xalloc.h"
 
 #define DOMAIN_TRIPLES 0x545249504cULL
 #define DOMAIN_IDS     0x504944ULL

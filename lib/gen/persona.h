@@ -17,7 +17,7 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
-#include "rng.h"
+#include "core/rng.h"
 
 struct ise_region {
 	const char *name;

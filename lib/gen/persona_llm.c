@@ -1,13 +1,13 @@
-#include "persona_llm.h"
+#include "gen/persona_llm.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "rng.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/rng.h"
+#include "core/xalloc.h"
 
 #define DOMAIN_LLM_IDS 0x4c4c4d4944ULL
 

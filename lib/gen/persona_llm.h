@@ -11,10 +11,10 @@
 
 #include <stdint.h>
 
-#include "idset.h"
-#include "jsonl.h"
-#include "llm.h"
-#include "persona.h"
+#include "core/idset.h"
+#include "core/jsonl.h"
+#include "llm/llm.h"
+#include "gen/persona.h"
 
 struct ise_persona_llm_run {
 	struct ise_llm *llm;

@@ -1,4 +1,4 @@
-#include "register.h"
+#include "gen/register.h"
 
 #include <string.h>
 #include <strings.h>

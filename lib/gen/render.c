@@ -1,4 +1,4 @@
-#include "render.h"
+#include "gen/render.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -9,14 +9,14 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "brief.h"
-#include "diag.h"
-#include "jsondoc.h"
-#include "register.h"
-#include "slots.h"
-#include "strbuf.h"
-#include "template.h"
-#include "xalloc.h"
+#include "gen/brief.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "gen/register.h"
+#include "gen/slots.h"
+#include "core/strbuf.h"
+#include "core/template.h"
+#include "core/xalloc.h"
 
 #define MAX_STEPS 64
 #define NALT      3

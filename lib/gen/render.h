@@ -15,7 +15,7 @@
 #include <cJSON.h>
 #include <gsl/gsl_rng.h>
 
-#include "catalog.h"
+#include "gen/catalog.h"
 
 /* The length the offline engine keeps to, and the default check bounds. */
 #define ISE_RENDER_MIN_WORDS 90

@@ -1,12 +1,12 @@
-#include "sample.h"
+#include "gen/sample.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/xalloc.h"
 
 #define DOMAIN_INTENT_IDS 0x494e54454e54ULL
 #define MAX_PICK          64

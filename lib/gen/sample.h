@@ -14,8 +14,8 @@
 #include <gsl/gsl_rng.h>
 #include <stdint.h>
 
-#include "catalog.h"
-#include "rng.h"
+#include "gen/catalog.h"
+#include "core/rng.h"
 
 #define ISE_COMPLEXITIES 3
 

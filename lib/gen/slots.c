@@ -1,4 +1,4 @@
-#include "slots.h"
+#include "gen/slots.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "strbuf.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "core/strbuf.h"
 
 /* First names from many regions, spelt without diacritics, apostrophes or
  * spaces: the catalog's plans put them inside single-quoted shell words. */

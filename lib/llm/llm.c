@@ -2,7 +2,7 @@
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 700
 
-#include "llm.h"
+#include "llm/llm.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "sha256.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/sha256.h"
+#include "core/xalloc.h"
 
 struct ise_llm {
 	struct ise_llm_config cfg;

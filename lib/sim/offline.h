@@ -29,9 +29,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog.h"
-#include "register.h"
-#include "sim.h"
+#include "gen/catalog.h"
+#include "gen/register.h"
+#include "sim/sim.h"
 
 struct ise_offline_task {
 	const char *name;

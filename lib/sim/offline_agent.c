@@ -1,15 +1,15 @@
 /*
  * offline_agent: the agent's side of the offline engine's script.
  */
-#include "offline.h"
+#include "sim/offline.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsondoc.h"
-#include "strbuf.h"
-#include "xalloc.h"
+#include "core/jsondoc.h"
+#include "core/strbuf.h"
+#include "core/xalloc.h"
 
 #define BATCH     4   /* writes sent together in one message at most */
 #define QUOTE_MAX 160 /* bytes of output quoted per call in the report */

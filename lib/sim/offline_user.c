@@ -1,18 +1,18 @@
 /*
  * offline_user: the script of the offline engine, and its user's side.
  */
-#include "offline.h"
+#include "sim/offline.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "brief.h"
-#include "jsondoc.h"
-#include "rng.h"
-#include "slots.h"
-#include "xalloc.h"
+#include "gen/brief.h"
+#include "core/jsondoc.h"
+#include "core/rng.h"
+#include "gen/slots.h"
+#include "core/xalloc.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -2,7 +2,7 @@
  * sim: the loop of one trajectory, the agent's tool calls run for real,
  * and the record it makes.
  */
-#include "sim.h"
+#include "sim/sim.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -11,13 +11,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "offline.h"
-#include "rng.h"
-#include "simuser.h"
-#include "template.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "sim/offline.h"
+#include "core/rng.h"
+#include "sim/simuser.h"
+#include "core/template.h"
+#include "core/xalloc.h"
 
 static double now(void)
 {

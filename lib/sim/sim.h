@@ -18,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog.h"
-#include "lexicon.h"
-#include "llm.h"
-#include "sandbox.h"
-#include "tools.h"
+#include "gen/catalog.h"
+#include "core/lexicon.h"
+#include "llm/llm.h"
+#include "exec/sandbox.h"
+#include "exec/tools.h"
 
 /* What a tool call did, as the user's digest and the offline agent see it. */
 struct ise_call {

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "sim.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "sim/sim.h"
+#include "core/xalloc.h"
 
 struct ise_sim_progress {
 	struct ise_sim_stats *stats;

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "sim.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "sim/sim.h"
 
 struct ise_llm_config ise_sim_role(const struct ise_llm_config *common, const char *role,
 				   const char *base_url, const char *model)

@@ -1,15 +1,15 @@
-#include "simuser.h"
+#include "sim/simuser.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "register.h"
-#include "strbuf.h"
-#include "template.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "gen/register.h"
+#include "core/strbuf.h"
+#include "core/template.h"
+#include "core/xalloc.h"
 
 /* How much of the conversation the simulator is shown, per turn. */
 #define REPLY_CHARS    2000

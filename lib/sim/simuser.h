@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lexicon.h"
-#include "llm.h"
-#include "sim.h"
+#include "core/lexicon.h"
+#include "llm/llm.h"
+#include "sim/sim.h"
 
 struct ise_simuser {
 	struct ise_llm *llm;

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 
 #include "../../fuzz/harness.h"
-#include "diag.h"
-#include "jsondoc.h"
-#include "xalloc.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "core/xalloc.h"
 
 static unsigned long replay(const char *path)
 {

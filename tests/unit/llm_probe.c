@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "llm.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "llm/llm.h"
 
 static const char *arg(const char *s)
 {

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "tools.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "exec/tools.h"
 
 static int print(cJSON *out)
 {

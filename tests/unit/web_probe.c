@@ -16,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "jsondoc.h"
-#include "tools.h"
+#include "core/diag.h"
+#include "core/jsondoc.h"
+#include "exec/tools.h"
 
 int main(int argc, char **argv)
 {
