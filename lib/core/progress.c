@@ -2,18 +2,10 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/diag.h"
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void ise_progress_init(struct ise_progress *p, int force, unsigned long long total)
 {
@@ -21,13 +13,13 @@ void ise_progress_init(struct ise_progress *p, int force, unsigned long long tot
 	p->tty = isatty(STDERR_FILENO);
 	p->enabled = force || p->tty;
 	p->total = total;
-	p->start = p->last = now();
+	p->start = p->last = ise_now();
 }
 
 static void show(struct ise_progress *p, unsigned long long done, unsigned long long failed,
 		 double fraction, int final)
 {
-	double t = now(), elapsed = t - p->start;
+	double t = ise_now(), elapsed = t - p->start;
 	double rate = elapsed > 0 ? (double)done / elapsed : 0;
 	char line[256], percent[32] = "", eta[64] = "";
 
@@ -54,7 +46,7 @@ void ise_progress_update(struct ise_progress *p, unsigned long long done, unsign
 {
 	if (!p->enabled)
 		return;
-	double t = now();
+	double t = ise_now();
 	if (t - p->last >= (p->tty ? 0.2 : 5.0))
 		show(p, done, failed, fraction, 0);
 }

@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/diag.h"
+#include "core/hash.h"
 
 /* Domains keep the bijections used for different purposes unrelated. */
 #define DOMAIN_STREAM 0x5354524541ULL
@@ -15,11 +17,7 @@ uint64_t ise_mix64(uint64_t x)
 
 uint64_t ise_hash_str(const char *s, uint64_t seed)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ ise_mix64(seed);
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
-	return ise_mix64(h);
+	return ise_mix64(ise_fnv(s, strlen(s), ISE_FNV_OFFSET ^ ise_mix64(seed)));
 }
 
 void ise_perm_init(struct ise_perm *p, uint64_t n, uint64_t seed, uint64_t domain)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/hash.h"
 #include "llm/llm.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
@@ -209,10 +210,8 @@ static int normalise(double *v, size_t d)
 
 /* ---- the hashed embedder ---- */
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME  0x100000001b3ULL
-#define SEED_WORD  0x9e3779b97f4a7c15ULL
-#define SEED_CHAR  0xbf58476d1ce4e5b9ULL
+#define SEED_WORD 0x9e3779b97f4a7c15ULL
+#define SEED_CHAR 0xbf58476d1ce4e5b9ULL
 
 static void table_reserve(struct hasher *hs, size_t features)
 {
@@ -309,9 +308,9 @@ static void hash_words(struct hasher *hs, size_t n, double *part)
 			i++;
 			continue;
 		}
-		uint64_t h = FNV_OFFSET;
+		uint64_t h = ISE_FNV_OFFSET;
 		while (i < n && is_word_byte(t[i]))
-			h = (h ^ t[i++]) * FNV_PRIME;
+			h = ise_fnv_step(h, t[i++]);
 		count(hs, h);
 		if (have_prev)
 			count(hs, ise_mix64_final(prev) * 31 + h + 1);
@@ -327,17 +326,14 @@ static void hash_chars(struct hasher *hs, size_t n, double *part)
 
 	table_reserve(hs, 3 * n);
 	for (size_t i = 0; i + 3 <= n; i++) {
-		uint64_t h = FNV_OFFSET;
-		h = (h ^ t[i]) * FNV_PRIME;
-		h = (h ^ t[i + 1]) * FNV_PRIME;
-		h = (h ^ t[i + 2]) * FNV_PRIME;
+		uint64_t h = ise_fnv(t + i, 3, ISE_FNV_OFFSET);
 		count(hs, h ^ 3);
 		if (i + 4 <= n) {
-			h = (h ^ t[i + 3]) * FNV_PRIME;
+			h = ise_fnv_step(h, t[i + 3]);
 			count(hs, h ^ 4);
 		}
 		if (i + 5 <= n) {
-			h = (h ^ t[i + 4]) * FNV_PRIME;
+			h = ise_fnv_step(h, t[i + 4]);
 			count(hs, h ^ 5);
 		}
 	}

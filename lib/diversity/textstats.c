@@ -7,6 +7,7 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "core/hash.h"
 #include "core/rng.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
@@ -108,11 +109,7 @@ struct vocab {
 
 static uint64_t fnv1a(const char *s, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ULL;
-	return h;
+	return ise_fnv(s, len, ISE_FNV_OFFSET);
 }
 
 static uint32_t word_id(struct ise_textset *t, const char *w, size_t len)
