@@ -20,6 +20,8 @@
 #include "app/resume.h"
 #include "exec/sandbox.h"
 #include "sim/sim.h"
+#include "sim/simprogress.h"
+#include "sim/simsetup.h"
 #include "exec/tools.h"
 #include "core/xalloc.h"
 

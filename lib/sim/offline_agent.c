@@ -1,7 +1,7 @@
 /*
  * offline_agent: the agent's side of the offline engine's script.
  */
-#include "sim/offline.h"
+#include "sim/offline_agent.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +51,7 @@ static cJSON *notes_plan(const struct ise_offline_task *t, size_t index)
 	return plan;
 }
 
-static cJSON *check_plan(const struct ise_offline *o)
+static cJSON *check_plan(const struct ise_script *o)
 {
 	cJSON *plan = ise_json_checked(cJSON_CreateArray());
 	int n = cJSON_GetArraySize(o->written);
@@ -67,7 +67,7 @@ static cJSON *check_plan(const struct ise_offline *o)
 	return plan;
 }
 
-static void prepare(struct ise_offline *o)
+static void prepare(struct ise_script *o)
 {
 	const struct ise_offline_task *t = &o->tasks[o->task];
 
@@ -84,7 +84,7 @@ static void prepare(struct ise_offline *o)
 	o->next = 0;
 }
 
-static cJSON *call(struct ise_offline *o, const cJSON *s)
+static cJSON *call(struct ise_script *o, const cJSON *s)
 {
 	cJSON *c = ise_json_checked(cJSON_CreateObject()),
 	      *f = ise_json_checked(cJSON_CreateObject());
@@ -129,7 +129,7 @@ static void report_call(struct ise_strbuf *t, const struct ise_call *c)
 }
 
 /* Remember what this turn wrote (for the check) and what failed (for a repair). */
-static void take_stock(struct ise_offline *o, const struct ise_turn *turn, int *hard, int *network)
+static void take_stock(struct ise_script *o, const struct ise_turn *turn, int *hard, int *network)
 {
 	*hard = *network = 0;
 	cJSON_Delete(o->retry);
@@ -139,7 +139,7 @@ static void take_stock(struct ise_offline *o, const struct ise_turn *turn, int *
 		cJSON *args = cJSON_Parse(c->args);
 		const char *path = ise_json_string(args, "path");
 		if (ise_call_failed(c)) {
-			if (ise_offline_network_tool(c->name)) {
+			if (ise_script_network_tool(c->name)) {
 				(*network)++;
 				cJSON_Delete(args);
 				continue;
@@ -162,7 +162,7 @@ static void take_stock(struct ise_offline *o, const struct ise_turn *turn, int *
 	}
 }
 
-static char *report(struct ise_offline *o, const struct ise_turn *turn)
+static char *report(struct ise_script *o, const struct ise_turn *turn)
 {
 	const struct ise_offline_task *t = &o->tasks[o->task];
 	struct ise_strbuf r = {0};
@@ -191,7 +191,7 @@ static char *report(struct ise_offline *o, const struct ise_turn *turn)
 	return ise_sb_take(&r);
 }
 
-void ise_offline_agent(struct ise_offline *o, const struct ise_turn *turn, char **content,
+void ise_offline_agent(struct ise_script *o, const struct ise_turn *turn, char **content,
 		       cJSON **tool_calls)
 {
 	*content = NULL;

@@ -9,104 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/diag.h"
 #include "core/jsondoc.h"
-#include "sim/offline.h"
 #include "core/rng.h"
-#include "sim/simuser.h"
 #include "core/template.h"
 #include "core/xalloc.h"
+#include "sim/offline_agent.h"
+#include "sim/offline_user.h"
+#include "sim/script.h"
+#include "sim/simprogress.h"
+#include "sim/simuser.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* ---- calls, turns, decisions ---- */
-
-int ise_call_failed(const struct ise_call *c)
-{
-	return !c->ok || c->timed_out || c->signal ||
-	       (!strcmp(c->name, "exec") && c->exit_code > 0);
-}
-
-/* What a call was about, in a few words: the command, the path, the URL. */
-static char *gist(const struct ise_call *c)
-{
-	static const char *const keys[] = {"command", "path",   "url", "query",
-					   "pattern", "action", "name"};
-	cJSON *args = cJSON_Parse(c->args);
-	const char *v = NULL;
-	char *out;
-
-	for (size_t i = 0; !v && cJSON_IsObject(args) && i < sizeof keys / sizeof *keys; i++)
-		v = ise_json_string(args, keys[i]);
-	if (!cJSON_IsObject(args)) {
-		out = ise_xasprintf("%s (malformed arguments)", c->name);
-	} else if (!v) {
-		out = ise_xstrdup(c->name);
-	} else {
-		size_t n = strcspn(v, "\n");
-		int cut = n > 80 || v[n];
-		out = ise_xasprintf(!strcmp(c->name, "exec") ? "%s `%.*s%s`" : "%s %.*s%s", c->name,
-				    (int)(n > 80 ? 80 : n), v, cut ? " ..." : "");
-	}
-	cJSON_Delete(args);
-	return out;
-}
-
-void ise_call_key_line(const struct ise_call *c, const char **s, size_t *len)
-{
-	const char *line = c->content;
-
-	*s = NULL, *len = 0;
-	while (line && *line) {
-		size_t n = strcspn(line, "\n"), lead = strspn(line, " \t");
-		if (n > lead && strncmp(line + lead, "(Command", 8)) {
-			*s = line + lead, *len = n - lead;
-			if (!c->ok)
-				return;
-		}
-		line = line[n] ? line + n + 1 : NULL;
-	}
-}
-
-char *ise_call_digest(const struct ise_call *c)
-{
-	char *what = gist(c), *out, result[64];
-	const char *line;
-	size_t n;
-
-	if (!c->ok)
-		snprintf(result, sizeof result, "failed");
-	else if (c->timed_out)
-		snprintf(result, sizeof result, "timed out");
-	else if (!strcmp(c->name, "exec") && c->exit_code >= 0)
-		snprintf(result, sizeof result, "exit %d", c->exit_code);
-	else if (!strcmp(c->name, "exec") && c->signal)
-		snprintf(result, sizeof result, "killed");
-	else if (!strcmp(c->name, "exec"))
-		snprintf(result, sizeof result, "running in the background");
-	else
-		snprintf(result, sizeof result, "ok");
-	ise_call_key_line(c, &line, &n);
-	if (ise_call_failed(c) && line) {
-		if (n > 120)
-			n = 120;
-		while (n && ((unsigned char)line[n] & 0xC0) == 0x80)
-			n--;
-		out = ise_xasprintf("%s -> %s: %.*s", what, result, (int)n, line);
-	} else {
-		out = ise_xasprintf("%s -> %s", what, result);
-	}
-	free(what);
-	return out;
-}
+/* ---- calls and turns ---- */
 
 static void call_release(struct ise_call *c)
 {
@@ -124,32 +40,6 @@ static void turn_release(struct ise_turn *t)
 	free(t->reply);
 }
 
-void ise_decision_release(struct ise_decision *d)
-{
-	free(d->query);
-	free(d->reason);
-	d->query = d->reason = NULL;
-}
-
-void ise_role_usage_add(struct ise_role_usage *u, const struct ise_llm_reply *r)
-{
-	u->requests++;
-	u->prompt_tokens += r->prompt_tokens;
-	u->completion_tokens += r->completion_tokens;
-	u->estimated |= r->usage_estimated;
-}
-
-const cJSON *ise_sim_persona(const cJSON *intent)
-{
-	const cJSON *p = cJSON_GetObjectItemCaseSensitive(intent, "persona");
-
-	if (cJSON_IsObject(p))
-		return p;
-	p = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(intent, "metadata"),
-					     "persona");
-	return cJSON_IsObject(p) ? p : NULL;
-}
-
 /* ---- one trajectory ---- */
 
 struct traj {
@@ -158,7 +48,7 @@ struct traj {
 	const char *id, *text;
 	uint64_t seed;
 	struct ise_ws *ws;
-	struct ise_offline *script;
+	struct ise_script *script;
 	cJSON *messages, *decisions;
 	struct ise_turn *turns;
 	size_t nturns, cap;
@@ -183,7 +73,7 @@ static void fail(struct traj *t, const char *failure, const char *fmt, ...)
 
 static int out_of_time(struct traj *t)
 {
-	if (now() < t->deadline)
+	if (ise_now() < t->deadline)
 		return 0;
 	fail(t, "timeout", "the trajectory ran past its budget of %g seconds", t->c->budget);
 	return 1;
@@ -233,7 +123,7 @@ static int cap_timeout(struct traj *t, cJSON *args)
 	const cJSON *to = cJSON_GetObjectItemCaseSensitive(args, "timeout");
 	double asked =
 	    cJSON_IsNumber(to) && to->valuedouble > 0 ? to->valuedouble : t->c->exec_timeout;
-	double left = floor((t->deadline - now()) * 10) / 10;
+	double left = floor((t->deadline - ise_now()) * 10) / 10;
 
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "background")) || asked <= left)
 		return 0;
@@ -249,7 +139,7 @@ static void run_call(struct traj *t, struct ise_turn *turn, const cJSON *tool_ca
 	const char *name = ise_json_string_or(fn, "name", "");
 	const char *args = ise_json_string_or(fn, "arguments", "");
 	struct ise_tool_result r;
-	double t0 = now();
+	double t0 = ise_now();
 	int capped = 0;
 
 	memset(&r, 0, sizeof r);
@@ -271,9 +161,9 @@ static void run_call(struct traj *t, struct ise_turn *turn, const cJSON *tool_ca
 		ise_ws_unlock(t->ws);
 		cJSON_Delete(given);
 		if (capped && r.timed_out)
-			t->deadline = now(); /* it ran to the end of the budget */
+			t->deadline = ise_now(); /* it ran to the end of the budget */
 	}
-	t->t_tools += now() - t0;
+	t->t_tools += ise_now() - t0;
 	cJSON *m = message("tool", r.content);
 	ise_json_add(m, "tool_call_id",
 		     cJSON_CreateString(ise_json_string_or(tool_call, "id", "")));
@@ -315,11 +205,11 @@ static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **c
 		struct ise_llm_reply reply;
 		char err[600] = "";
 		cJSON *req = agent_request(t);
-		double t0 = now();
+		double t0 = ise_now();
 		t->agent_requests++;
 		enum ise_llm_status st =
 		    ise_llm_chat(t->c->agent_llm, req, &reply, err, sizeof err);
-		t->t_agent += now() - t0;
+		t->t_agent += ise_now() - t0;
 		cJSON_Delete(req);
 		if (st != ISE_LLM_OK) {
 			fail(t, "agent_error", "agent request failed: %s", err);
@@ -399,7 +289,7 @@ static void add_decision(struct traj *t, const struct ise_decision *d)
 static int user_turn(struct traj *t)
 {
 	struct ise_decision d;
-	double t0 = now();
+	double t0 = ise_now();
 
 	if (out_of_time(t))
 		return -1;
@@ -412,7 +302,7 @@ static int user_turn(struct traj *t)
 		enum ise_simuser_status st = ise_simuser_decide(
 		    &u, t->persona, t->text, t->turns, t->nturns, t->c->max_turns, seed, &d,
 		    &t->user, t->error, sizeof t->error);
-		t->t_user += now() - t0;
+		t->t_user += ise_now() - t0;
 		if (st != ISE_SIMUSER_OK) {
 			t->failure = st == ISE_SIMUSER_DRIFT ? "role_drift" : "simulator_error";
 			t->fatal = st == ISE_SIMUSER_FATAL;
@@ -542,7 +432,7 @@ static cJSON *record_fields(struct traj *t)
 	ise_json_add(a, "template", cJSON_CreateString(c->template_name));
 	if (c->timings) {
 		cJSON *tm = ise_json_checked(cJSON_CreateObject());
-		ise_json_add(tm, "total_ms", cJSON_CreateNumber(ms(now() - t->start)));
+		ise_json_add(tm, "total_ms", cJSON_CreateNumber(ms(ise_now() - t->start)));
 		ise_json_add(tm, "user_ms", cJSON_CreateNumber(ms(t->t_user)));
 		ise_json_add(tm, "agent_ms", cJSON_CreateNumber(ms(t->t_agent)));
 		ise_json_add(tm, "tools_ms", cJSON_CreateNumber(ms(t->t_tools)));
@@ -562,7 +452,7 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	t.text = ise_json_string(intent, "natural_language_intent");
 	t.seed = ise_hash_str(t.id, c->seed);
 	if (!c->user_llm) {
-		t.script = ise_offline_new(intent, c->catalog, c->seed, &why);
+		t.script = ise_script_new(intent, c->catalog, c->seed, &why);
 		if (!t.script) {
 			snprintf(out->error, sizeof out->error, "%s", why);
 			return;
@@ -572,7 +462,7 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 			 "record without a non-empty string 'natural_language_intent'");
 		return;
 	}
-	t.start = now();
+	t.start = ise_now();
 	t.deadline = t.start + c->budget;
 	t.messages = ise_json_checked(cJSON_CreateArray());
 	t.decisions = ise_json_checked(cJSON_CreateArray());
@@ -604,5 +494,5 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	for (size_t i = 0; i < t.nturns; i++)
 		turn_release(&t.turns[i]);
 	free(t.turns);
-	ise_offline_free(t.script);
+	ise_script_free(t.script);
 }

@@ -3,6 +3,8 @@
  * minutes, so the line comes from a timer thread rather than from the
  * record loop, and counts turns and tokens as well as records.
  */
+#include "sim/simprogress.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -10,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/diag.h"
-#include "sim/sim.h"
 #include "core/xalloc.h"
 
 struct ise_sim_progress {
@@ -23,17 +25,9 @@ struct ise_sim_progress {
 	double start;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void show(const struct ise_sim_progress *p)
 {
-	double t = now() - p->start;
+	double t = ise_now() - p->start;
 	char line[256];
 
 	if (t <= 0)
@@ -81,7 +75,7 @@ struct ise_sim_progress *ise_sim_progress_start(struct ise_sim_stats *stats, int
 	struct ise_sim_progress *p = ise_xcalloc(1, sizeof *p);
 	p->stats = stats;
 	p->tty = tty;
-	p->start = now();
+	p->start = ise_now();
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->wake, NULL);
 	if (pthread_create(&p->thread, NULL, run, p))

@@ -2,12 +2,13 @@
  * simsetup: what ise-sim settles before the first trajectory: each role's
  * endpoint and the tools the agent gets.
  */
+#include "sim/simsetup.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diag.h"
 #include "core/jsondoc.h"
-#include "sim/sim.h"
 
 struct ise_llm_config ise_sim_role(const struct ise_llm_config *common, const char *role,
 				   const char *base_url, const char *model)

@@ -21,7 +21,7 @@
 
 #include "core/lexicon.h"
 #include "llm/llm.h"
-#include "sim/sim.h"
+#include "sim/turn.h"
 
 struct ise_simuser {
 	struct ise_llm *llm;
