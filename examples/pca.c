@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	ise_diag_init(argv[0]);
 	gsl_set_error_handler_off();
 	ise_cli_parse(&cli, argc, argv, &o, handle, &c);
-	if (!(e = ise_embedder_new(&c.embed, &o, err, sizeof err)))
+	if (!(e = ise_embedder_new(&c.embed, &o.llm, err, sizeof err)))
 		ise_usage_error("%s", err);
 	ise_reader_init(&in, o.files, o.nfiles, o.max_line, o.strict ? ISE_READ_STRICT : 0);
 	while ((rec = ise_reader_next(&in))) {

@@ -12,6 +12,7 @@
 
 #include "app/cli.h"
 #include "core/diag.h"
+#include "app/embed_opts.h"
 #include "diversity/embed.h"
 #include "core/idset.h"
 #include "core/jsonl.h"
@@ -85,9 +86,7 @@ static void handle(int opt, const char *arg, void *ctx)
 		return;
 	switch (opt) {
 	case OPT_FIELD:
-		if (!*arg)
-			ise_usage_error("--field is empty");
-		cf->field = arg;
+		cf->field = ise_parse_field("--field", arg);
 		break;
 	case OPT_THRESHOLD:
 		cf->dedup.threshold = ise_parse_double("--threshold", arg, 0, 1);
@@ -396,7 +395,7 @@ int main(int argc, char **argv)
 	cf.dedup.seed = o.seed;
 	if (cf.semantic) {
 		char err[512];
-		if (!(e = ise_embedder_new(&cf.embed, &o, err, sizeof err)))
+		if (!(e = ise_embedder_new(&cf.embed, &o.llm, err, sizeof err)))
 			ise_usage_error("%s", err);
 	}
 

@@ -10,6 +10,7 @@
 
 #include "app/cli.h"
 #include "core/diag.h"
+#include "app/embed_opts.h"
 #include "diversity/embed.h"
 #include "core/jsonl.h"
 #include "core/progress.h"
@@ -142,7 +143,7 @@ static void handle(int opt, const char *arg, void *ctx)
 		return;
 	switch (opt) {
 	case OPT_FIELD:
-		cf->field = arg;
+		cf->field = ise_parse_field("--field", arg);
 		break;
 	case OPT_Q:
 		cf->nq = parse_q(arg, cf->q);
@@ -420,7 +421,7 @@ int main(int argc, char **argv)
 	ise_diag_init(argv[0]);
 	ise_cli_parse(&cli, argc, argv, &r.o, handle, &r.cf);
 	check_options(&r.cf, &r.o);
-	if (!(r.e = ise_embedder_new(&r.cf.embed, &r.o, err, sizeof err)))
+	if (!(r.e = ise_embedder_new(&r.cf.embed, &r.o.llm, err, sizeof err)))
 		ise_usage_error("%s", err);
 	ise_vendi_pool_init(&r.pool, r.cf.subsample || r.cf.ncurve || r.cf.curve_all || r.cf.by,
 			    r.cf.by != NULL);

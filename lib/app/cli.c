@@ -352,3 +352,10 @@ size_t ise_parse_size(const char *opt, const char *arg)
 				opt, arg);
 	return (size_t)(v << shift);
 }
+
+const char *ise_parse_field(const char *opt, const char *arg)
+{
+	if (!*arg)
+		ise_usage_error("%s is empty", opt);
+	return arg;
+}

@@ -68,6 +68,8 @@ uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t
 void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *lo,
 		     unsigned *hi);
 double ise_parse_double(const char *opt, const char *arg, double min, double max);
+/* The name of a record field (--field and the like): not empty. */
+const char *ise_parse_field(const char *opt, const char *arg);
 /* A byte count with an optional K, M or G suffix. */
 size_t ise_parse_size(const char *opt, const char *arg);
 

@@ -60,46 +60,8 @@ struct ise_embedder {
 	double tf_weight[256]; /* 1 + log(tf) for small tf */
 };
 
-int ise_embed_option(int opt, const char *arg, struct ise_embed_config *c, const char **cache)
-{
-	switch (opt) {
-	case ISE_EMBOPT_FIELD:
-		c->field = arg;
-		return 1;
-	case ISE_EMBOPT_URL:
-		c->url = arg;
-		return 1;
-	case ISE_EMBOPT_MODEL:
-		c->model = arg;
-		return 1;
-	case ISE_EMBOPT_CACHE:
-		*cache = arg;
-		return 1;
-	case ISE_EMBOPT_DIM:
-		c->dim = (unsigned)ise_parse_uint("--dim", arg, 2, 1 << 16);
-		return 1;
-	}
-	return 0;
-}
-
-void ise_embed_check_options(const struct ise_embed_config *c, const char *cache,
-			     struct ise_options *o)
-{
-	if (c->model && !c->url)
-		ise_usage_error("--embed-model needs --embed-url");
-	if (cache && !c->url)
-		ise_usage_error("--embed-cache needs --embed-url");
-	if (c->dim && (c->url || c->field))
-		ise_usage_error("--dim sets the built-in embedder: not with --embed-url or "
-				"--embedding-field");
-	if (cache) {
-		o->llm.cache_dir = cache;
-		o->llm.cache_mode = ISE_CACHE_RW;
-	}
-}
-
-struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c, const struct ise_options *o,
-				      char *err, size_t errlen)
+struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c,
+				      const struct ise_llm_config *llm, char *err, size_t errlen)
 {
 	struct ise_embedder *e;
 	char buf[512];
@@ -123,10 +85,10 @@ struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c, const st
 		e->field = ise_xstrdup(c->field);
 		snprintf(buf, sizeof buf, "field:%s", c->field);
 	} else if (c->url) {
-		const char *model = c->model ? c->model : o ? o->llm.embed_model : NULL;
+		const char *model = c->model ? c->model : llm ? llm->embed_model : NULL;
 		e->source = SOURCE_ENDPOINT;
-		if (o)
-			e->llm_cfg = o->llm;
+		if (llm)
+			e->llm_cfg = *llm;
 		else
 			ise_llm_config_from_env(&e->llm_cfg, NULL);
 		e->llm_cfg.base_url = c->url;

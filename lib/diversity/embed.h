@@ -3,7 +3,7 @@
  *
  *  - a field of the record that already holds the vector (--embedding-field);
  *  - an OpenAI-compatible /v1/embeddings endpoint (--embed-url, --embed-model),
- *    through lib/llm, so requests are batched, retried and cached like every
+ *    through llm/llm.h, so requests are batched, retried and cached like every
  *    other model call;
  *  - the built-in hashed embedder, the offline default: word unigrams and
  *    bigrams and character 3- to 5-grams of the lowercased text, sublinear
@@ -22,7 +22,7 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-#include "app/cli.h"
+#include "llm/llm.h"
 
 #define ISE_EMBED_DIM_DEFAULT 768
 
@@ -35,45 +35,11 @@ struct ise_embed_config {
 	unsigned dim;      /* built-in hashed embedder dimension, default 768 (0 = default) */
 };
 
-/*
- * The command-line options ise-dedup and ise-vendi share: put
- * ISE_EMBED_OPTIONS in the program's struct option table, ISE_EMBED_HELP in
- * its help after its own --embedding-field and --embed-url lines, pass every
- * option to ise_embed_option first (1: it was one of these; --embed-cache's
- * DIR goes to *cache), and call ise_embed_check_options once they are read.
- */
-enum {
-	ISE_EMBOPT_FIELD = 0x500,
-	ISE_EMBOPT_URL,
-	ISE_EMBOPT_MODEL,
-	ISE_EMBOPT_CACHE,
-	ISE_EMBOPT_DIM,
-};
-
-#define ISE_EMBED_OPTIONS                                                                          \
-	{"embedding-field", required_argument, NULL, ISE_EMBOPT_FIELD},                            \
-	    {"embed-url", required_argument, NULL, ISE_EMBOPT_URL},                                \
-	    {"embed-model", required_argument, NULL, ISE_EMBOPT_MODEL},                            \
-	    {"embed-cache", required_argument, NULL, ISE_EMBOPT_CACHE},                            \
-	{                                                                                          \
-		"dim", required_argument, NULL, ISE_EMBOPT_DIM                                     \
-	}
-#define ISE_EMBED_HELP                                                                             \
-	"      --embed-model=M model for --embed-url (env ISE_EMBED_MODEL)\n"                      \
-	"      --embed-cache=DIR  reuse embeddings stored in DIR\n"                                \
-	"      --dim=N         dimension of the built-in hashed embedder (default 768)\n"
-
-int ise_embed_option(int opt, const char *arg, struct ise_embed_config *c, const char **cache);
-/* Usage errors for options that need another (--embed-model and
- * --embed-cache need --embed-url) or exclude one (--dim and a source); a
- * cache becomes o's read-write LLM cache. */
-void ise_embed_check_options(const struct ise_embed_config *c, const char *cache,
-			     struct ise_options *o);
-
-/* NULL with err on a bad configuration.  o supplies the API key, timeouts,
- * retries and cache of the endpoint source (its base_url is not used). */
-struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c, const struct ise_options *o,
-				      char *err, size_t errlen);
+/* NULL with err on a bad configuration.  llm (NULL: the environment's)
+ * supplies the API key, timeouts, retries and cache of the endpoint source
+ * (its base_url is not used). */
+struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c,
+				      const struct ise_llm_config *llm, char *err, size_t errlen);
 void ise_embedder_free(struct ise_embedder *e);
 
 /* "hash-ngram-768", "field:emb" or "openai:MODEL@URL"; valid until freed. */
