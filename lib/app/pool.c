@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "core/diag.h"
-#include "llm/llm.h"
 #include "core/progress.h"
 #include "core/xalloc.h"
 
@@ -43,7 +42,6 @@ static void *worker(void *arg)
 		pthread_cond_broadcast(&p->work_done);
 	}
 	pthread_mutex_unlock(&p->lock);
-	ise_llm_thread_done();
 	return NULL;
 }
 

@@ -171,7 +171,6 @@ static void *worker(void *arg)
 		ise_llm_reply_release(&reply);
 	}
 	gsl_rng_free(r);
-	ise_llm_thread_done();
 	return NULL;
 }
 

@@ -35,6 +35,9 @@ struct ise_llm {
 };
 
 static _Thread_local CURL *thread_handle;
+/* Ends a thread's handle when the thread ends, whoever made the thread. */
+static pthread_key_t handle_key;
+static pthread_once_t handle_key_once = PTHREAD_ONCE_INIT;
 
 static double now(void)
 {
@@ -129,10 +132,23 @@ struct ise_llm *ise_llm_new(const struct ise_llm_config *cfg)
 	return llm;
 }
 
+static void handle_end(void *h)
+{
+	curl_easy_cleanup(h);
+}
+
+static void handle_key_make(void)
+{
+	if (pthread_key_create(&handle_key, handle_end))
+		ise_fatal("cannot make a thread key");
+}
+
 void ise_llm_thread_done(void)
 {
-	if (thread_handle)
+	if (thread_handle) {
+		pthread_setspecific(handle_key, NULL);
 		curl_easy_cleanup(thread_handle);
+	}
 	thread_handle = NULL;
 }
 
@@ -396,8 +412,9 @@ static void cache_put(const struct ise_llm *llm, const char *hash, const char *b
 static CURL *handle(struct ise_llm *llm)
 {
 	if (!thread_handle) {
+		pthread_once(&handle_key_once, handle_key_make);
 		thread_handle = curl_easy_init();
-		if (!thread_handle)
+		if (!thread_handle || pthread_setspecific(handle_key, thread_handle))
 			ise_fatal("out of memory");
 	}
 	curl_easy_reset(thread_handle);

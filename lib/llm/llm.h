@@ -6,7 +6,7 @@
  * One struct ise_llm is shared by every worker thread: the configuration,
  * the libcurl share (connections, DNS, TLS sessions), the rate limits and
  * the pause after a 429, the cache and the usage totals.  Each thread keeps
- * its own easy handle; call ise_llm_thread_done when a worker ends.
+ * its own easy handle, ended with the thread (or by ise_llm_thread_done).
  *
  * Retries follow openai-python: connection errors, timeouts, 408, 409, 429
  * and 5xx are retried with exponential backoff and jitter, honouring
