@@ -8,7 +8,7 @@
 
 #include "core/diag.h"
 #include "core/jsondoc.h"
-#include "core/strbuf.h"
+#include "core/template.h"
 
 /* First names from many regions, spelt without diacritics, apostrophes or
  * spaces: the catalog's plans put them inside single-quoted shell words. */
@@ -227,52 +227,9 @@ cJSON *ise_slots_fill(const cJSON *task, gsl_rng *r)
 }
 
 /* The value of slot name[0..n) in values as text in buf, or NULL. */
-static const char *lookup(const cJSON *values, const char *name, size_t n, char *buf, size_t size)
-{
-	const cJSON *v;
-
-	cJSON_ArrayForEach(v, values) {
-		if (!v->string || strlen(v->string) != n || memcmp(v->string, name, n))
-			continue;
-		if (cJSON_IsString(v))
-			return v->valuestring;
-		if (cJSON_IsNumber(v)) {
-			double x = v->valuedouble;
-			if (x == floor(x) && fabs(x) < 1e15)
-				snprintf(buf, size, "%.0f", x);
-			else
-				snprintf(buf, size, "%.15g", x);
-			return buf;
-		}
-		return NULL;
-	}
-	return NULL;
-}
-
 char *ise_slots_expand(const char *text, const cJSON *values)
 {
-	struct ise_strbuf out = {0};
-	const char *p = text, *open;
-	char num[64];
-
-	while ((open = strstr(p, "{{"))) {
-		const char *close = strstr(open + 2, "}}");
-		if (!close)
-			break;
-		const char *v =
-		    lookup(values, open + 2, (size_t)(close - open - 2), num, sizeof num);
-		if (!v) {
-			/* keep "{{" and look again after it: "{{{{a}}" still finds {{a}} */
-			ise_sb_add(&out, p, (size_t)(open + 2 - p));
-			p = open + 2;
-			continue;
-		}
-		ise_sb_add(&out, p, (size_t)(open - p));
-		ise_sb_puts(&out, v);
-		p = close + 2;
-	}
-	ise_sb_puts(&out, p);
-	return ise_sb_take(&out);
+	return ise_template_expand(text, strlen(text), values);
 }
 
 cJSON *ise_slots_expand_json(const cJSON *node, const cJSON *values)
