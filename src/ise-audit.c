@@ -270,6 +270,8 @@ int main(int argc, char **argv)
 
 	ise_diag_init(argv[0]);
 	ise_cli_parse(&cli, argc, argv, &r.o, handle, &r.cf);
+	ise_output_check(&r.o, "--flagged", r.cf.flagged);
+	ise_output_check(&r.o, "--matrix", r.cf.matrix);
 	check_options(&r.cf, &r.o);
 	r.stats = r.cf.summary || r.cf.matrix;
 

@@ -389,6 +389,8 @@ int main(int argc, char **argv)
 
 	ise_diag_init(argv[0]);
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
+	ise_output_check(&o, "--dupes", cf.dupes);
+	ise_output_check(&o, "--summary", cf.summary);
 	check_options(&cf, &o);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN); /* the result does not depend on it */
 	cf.dedup.jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;

@@ -46,7 +46,7 @@ static const struct ise_cli cli = {
 	    "      --budget=N      with a model: requests at most (default 3 x N / batch)\n",
     .options = options,
     .shortopts = "n:",
-    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
+    .common = ISE_OPT_NO_STDIN | ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
 	      ISE_OPT_LLM,
 };
 

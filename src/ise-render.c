@@ -231,6 +231,7 @@ int main(int argc, char **argv)
 
 	ise_diag_init(argv[0]);
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
+	ise_output_check(&o, "--rejects", cf.rejects_file);
 	cf.o = &o;
 	ise_catalog_load(&cf.catalog, cf.catalog_file);
 	cf.prompt = read_prompt(cf.prompt_file);

@@ -250,6 +250,7 @@ int main(int argc, char **argv)
 	ise_sandbox_config_default(&cf.sandbox);
 	ise_tools_config_default(&cf.tools);
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
+	ise_output_check(&o, "--rejects", cf.rejects_file);
 
 	struct ise_llm_config user = ise_sim_role(&o.llm, "USER", cf.user.base_url, cf.user.model);
 	struct ise_llm_config agent =

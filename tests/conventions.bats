@@ -187,6 +187,38 @@ setup() {
 	done
 }
 
+@test "an output that is also the input is refused up front, and the input is kept" {
+	for p in $(programs); do
+		filter_input "$p" >t.jsonl
+		cp t.jsonl orig.jsonl
+		args=$(filter_args "$p")
+		# the output named as an operand, or read on standard input
+		run -2 --separate-stderr "$p" ${args% -} -o t.jsonl t.jsonl
+		[[ $stderr == *"-o: t.jsonl is also the input 't.jsonl': it would be lost"* ]] || fail "$p: $stderr"
+		run -2 --separate-stderr "$p" $args -o t.jsonl <t.jsonl
+		[[ $stderr == *"-o: t.jsonl is also the input (standard input)"* ]] || fail "$p: $stderr"
+		run -2 --separate-stderr "$p" $args -o t.jsonl --resume <t.jsonl
+		# standard output appended to the input
+		"$p" ${args% -} t.jsonl >>t.jsonl 2>err && fail "$p wrote onto its input"
+		grep -q "standard output is also the input 't.jsonl'" err || fail "$p: $(cat err)"
+		cmp -s t.jsonl orig.jsonl || fail "$p: the input changed"
+	done
+	# the other outputs a program writes
+	filter_input ise-audit >t.jsonl
+	run -2 --separate-stderr ise-audit --flagged t.jsonl - <t.jsonl
+	[[ $stderr == *"--flagged: t.jsonl is also the input"* ]]
+	run -2 --separate-stderr ise-audit --summary --matrix t.jsonl t.jsonl
+	filter_input ise-dedup >t.jsonl
+	run -2 --separate-stderr ise-dedup --dupes t.jsonl t.jsonl
+	filter_input ise-render >t.jsonl
+	run -2 --separate-stderr ise-render --offline --rejects t.jsonl t.jsonl
+	filter_input ise-sim 2 >t.jsonl
+	run -2 --separate-stderr ise-sim --offline --rejects t.jsonl t.jsonl
+	[[ $stderr == *"--rejects: t.jsonl is also the input"* ]]
+	# a program that reads no input may have its output on standard input
+	run -0 ise-persona -n 3 -o t.jsonl <t.jsonl
+}
+
 @test "a run started while another still writes its -o file waits for it, then resumes without duplicates" {
 	for p in $(programs); do
 		summary_program "$p" && continue

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -281,6 +283,39 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 		o->offline = ISE_OFFLINE_NO_ENDPOINT; /* a ro cache can replay without one */
 	o->files = argv + optind;
 	o->nfiles = (size_t)(argc - optind);
+	o->reads_stdin = !o->nfiles && !(cli->common & ISE_OPT_NO_STDIN);
+	for (size_t i = 0; i < o->nfiles; i++)
+		o->reads_stdin |= !strcmp(o->files[i], "-");
+	if (cli->common & ISE_OPT_OUTPUT)
+		ise_output_check(o, "-o", o->output ? o->output : "-");
+}
+
+/* fd or path (when fd < 0) as a regular file's identity; 0 when it is none. */
+static int regular_file(int fd, const char *path, struct stat *st)
+{
+	int rc = fd >= 0 ? fstat(fd, st) : stat(path, st);
+	return !rc && S_ISREG(st->st_mode);
+}
+
+void ise_output_check(const struct ise_options *o, const char *what, const char *path)
+{
+	struct stat out, in;
+	int to_stdout = path && !strcmp(path, "-");
+
+	if (!path || !regular_file(to_stdout ? STDOUT_FILENO : -1, path, &out))
+		return;
+	const char *name = to_stdout ? "standard output" : path;
+	if (o->reads_stdin && regular_file(STDIN_FILENO, NULL, &in) && in.st_dev == out.st_dev &&
+	    in.st_ino == out.st_ino)
+		ise_usage_error("%s: %s is also the input (standard input): it would be lost; "
+				"write elsewhere, then rename",
+				what, name);
+	for (size_t i = 0; i < o->nfiles; i++)
+		if (strcmp(o->files[i], "-") && regular_file(-1, o->files[i], &in) &&
+		    in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+			ise_usage_error("%s: %s is also the input '%s': it would be lost; write "
+					"elsewhere, then rename",
+					what, name, o->files[i]);
 }
 
 void ise_cli_note_offline(const struct ise_options *o)

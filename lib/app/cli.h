@@ -23,6 +23,7 @@ enum ise_common_options {
 	ISE_OPT_JOBS = 1 << 3,     /* -j, --jobs, --unordered */
 	ISE_OPT_PROGRESS = 1 << 4, /* --progress */
 	ISE_OPT_LLM = 1 << 5, /* --base-url, --model, sampling, retries, limits, cache, --offline */
+	ISE_OPT_NO_STDIN = 1 << 6, /* without operands the program reads no standard input */
 };
 
 struct ise_cli {
@@ -48,6 +49,7 @@ struct ise_options {
 	struct ise_llm_config llm; /* from the environment, then the options */
 	int offline;               /* enum ise_offline: --offline, or no endpoint */
 	char **files;              /* the operands */
+	int reads_stdin;           /* an operand is "-", or none and the program reads it */
 	size_t nfiles;
 };
 
@@ -57,6 +59,12 @@ typedef void (*ise_option_handler)(int opt, const char *arg, void *ctx);
 
 void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_options *o,
 		   ise_option_handler handle, void *ctx);
+
+/* A usage error when an output (path; "-": standard output; NULL: none) is
+ * the same regular file as an input (an operand, or standard input when
+ * the program reads it): writing would lose the input.  what names the
+ * option ("-o", "--rejects").  ise_cli_parse checks -o itself. */
+void ise_output_check(const struct ise_options *o, const char *what, const char *path);
 
 /* Say once on stderr that the offline engine runs because no endpoint was
  * configured (nothing when --offline asked for it). */
