@@ -236,6 +236,30 @@ setup() {
 	done
 }
 
+@test "numbers pass through as the text they came in: integers to 2^63, -0, exponents, long fractions" {
+	nums='[8999999999999999,9007199254740993,9223372036854775807,-9223372036854775808,18446744073709551615,-0,-0.0,0.0,1.0,1.50,1e99999,-1e99999,1E5,2.5e-310,0.1000000000000000055511151231257827,123456789.123456789,1e-7,3]'
+	for p in $(programs); do
+		summary_program "$p" && continue
+		filter_input "$p" 6 | jq -c --argjson n 0 '. + {nums: $n, id_num: 0}' |
+			sed "s/\"nums\":0/\"nums\":$nums/; s/\"id_num\":0/\"id_num\":1.0e0,\"nested\":{\"x\":[-0.0,{\"y\":1e400}]}/" >in.jsonl
+		# ise-dedup and ise-audit rewrite records that already hold their fields
+		case $p in
+		ise-dedup) sed -i 's/}$/,"dedup":{"cluster":1.0}}/' in.jsonl ;;
+		ise-audit) sed -i 's/}$/,"audit":2.50}/' in.jsonl ;;
+		esac
+		run -0 --separate-stderr "$p" $(filter_args "$p") <in.jsonl
+		[ "${#lines[@]}" -ge 1 ] || fail "$p: no output"
+		for line in "${lines[@]}"; do
+			[[ $line == *"\"nums\":$nums"* ]] || fail "$p changed the numbers: $line"
+			[[ $line == *'"id_num":1.0e0,"nested":{"x":[-0.0,{"y":1e400}]}'* ]] || fail "$p: $line"
+		done
+	done
+	# a number a program computes is printed exactly, never in 15 digits that read back otherwise
+	printf '%s\n' '{"id":"a","messages":[{"role":"user","content":"x 8999999999999999"}],"n":1}' >t.jsonl
+	run -0 ise-audit --redact t.jsonl
+	[[ $output == '{"id":"a","messages":[{"role":"user","content":"x 8999999999999999"}],"n":1,'* ]]
+}
+
 @test "the same seed gives the same bytes" {
 	for p in $(programs); do
 		"$p" --help | grep -q -- --seed || continue # nothing drawn at random

@@ -7,6 +7,7 @@
 
 #include "core/diag.h"
 #include "core/jsondoc.h"
+#include "core/jsontext.h"
 #include "audit/secrets.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
@@ -385,9 +386,7 @@ static const char *arguments_text(const cJSON *v, char **tmp)
 {
 	if (cJSON_IsString(v))
 		return v->valuestring;
-	*tmp = cJSON_PrintUnformatted(v);
-	if (!*tmp)
-		ise_fatal("out of memory");
+	*tmp = ise_json_print(v);
 	return *tmp;
 }
 
@@ -400,8 +399,8 @@ static int same_call(const struct ise_audit_call *x, const struct ise_audit_call
 	if (cJSON_IsString(x->args) && cJSON_IsString(y->args))
 		return !strcmp(x->args->valuestring, y->args->valuestring);
 	int same = !strcmp(arguments_text(x->args, &tx), arguments_text(y->args, &ty));
-	cJSON_free(tx);
-	cJSON_free(ty);
+	free(tx);
+	free(ty);
 	return same;
 }
 

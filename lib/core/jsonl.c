@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/jsontext.h"
 #include "core/xalloc.h"
 
 #define READ_CHUNK  ((size_t)64 << 10)
@@ -340,6 +341,7 @@ cJSON *ise_reader_next(struct ise_reader *r)
 			ise_reader_error(r, "expected a JSON object");
 			continue;
 		}
+		ise_json_keep_numbers(json, text, len);
 		if (text != r->rec) /* keep the text without its byte order mark */
 			memmove(r->rec, text, len + 1), r->rec_len = len;
 		return json;
@@ -429,12 +431,10 @@ static void end_record(struct ise_writer *w)
 
 void ise_writer_put(struct ise_writer *w, const cJSON *record)
 {
-	char *text = cJSON_PrintUnformatted(record);
+	char *text = ise_json_print(record);
 
-	if (!text)
-		ise_fatal("out of memory");
 	append(w, text, strlen(text));
-	cJSON_free(text);
+	free(text);
 	end_record(w);
 }
 
@@ -469,19 +469,18 @@ void ise_writer_put_extended(struct ise_writer *w, const char *text, size_t len,
 	int first = record->child == NULL;
 	cJSON_ArrayForEach(item, added) {
 		cJSON *name = cJSON_CreateString(item->string);
-		char *key = name ? cJSON_PrintUnformatted(name) : NULL;
-		char *value = cJSON_PrintUnformatted(item);
-		cJSON_Delete(name);
-		if (!key || !value)
+		if (!name)
 			ise_fatal("out of memory");
+		char *key = ise_json_print(name), *value = ise_json_print(item);
+		cJSON_Delete(name);
 		if (!first)
 			append(w, ",", 1);
 		first = 0;
 		append(w, key, strlen(key));
 		append(w, ":", 1);
 		append(w, value, strlen(value));
-		cJSON_free(key);
-		cJSON_free(value);
+		free(key);
+		free(value);
 	}
 	append(w, "}", 1);
 	end_record(w);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/diag.h"
+#include "core/jsontext.h"
 #include "core/xalloc.h"
 
 #define DOMAIN_INTENT_IDS 0x494e54454e54ULL
@@ -28,9 +29,9 @@ void ise_sampler_init(struct ise_sampler *s, const struct ise_catalog *c, uint64
 void ise_sampler_release(struct ise_sampler *s)
 {
 	for (size_t i = 0; s->persona_text && i < s->npersonas; i++)
-		cJSON_free(s->persona_text[i]);
+		free(s->persona_text[i]);
 	for (size_t i = 0; s->task_text && i < s->catalog->ntasks; i++)
-		cJSON_free(s->task_text[i]);
+		free(s->task_text[i]);
 	free(s->persona_text);
 	free(s->task_text);
 	free(s->all_domains);
@@ -78,10 +79,8 @@ static void add_strings(cJSON *array, const char **v, size_t n)
 
 static char *print(cJSON *json)
 {
-	char *text = cJSON_PrintUnformatted(json);
+	char *text = ise_json_print(json);
 
-	if (!text)
-		ise_fatal("out of memory");
 	cJSON_Delete(json);
 	return text;
 }

@@ -1,0 +1,227 @@
+/*
+ * jsontext: JSON text in which numbers keep the text they came with (see
+ * jsontext.h).
+ */
+#include "core/jsontext.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/diag.h"
+#include "core/strbuf.h"
+#include "core/xalloc.h"
+
+/* d as the suite prints a number it computed; buf holds at least 32 bytes. */
+static const char *format_number(double d, char *buf, size_t size)
+{
+	if (!isfinite(d))
+		return "null";
+	if (d == 0)
+		return "0";
+	if (d == floor(d) && fabs(d) < 9223372036854775808.0) {
+		snprintf(buf, size, "%.0f", d);
+		return buf;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%1.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return buf;
+}
+
+/* ---- noting the source text ---- */
+
+struct walk {
+	const char *p, *end;
+	int ok;
+};
+
+/* The next number token of the text (strings skipped); 0 at the end. */
+static int next_number(struct walk *w, const char **start, size_t *n)
+{
+	while (w->p < w->end) {
+		char c = *w->p;
+		if (c == '"') {
+			for (w->p++; w->p < w->end && *w->p != '"'; w->p++)
+				if (*w->p == '\\')
+					w->p++;
+			w->p++;
+			continue;
+		}
+		if (c == '-' || (c >= '0' && c <= '9')) {
+			*start = w->p;
+			while (w->p < w->end && *w->p && strchr("0123456789+-.eE", *w->p))
+				w->p++;
+			*n = (size_t)(w->p - *start);
+			return 1;
+		}
+		w->p++;
+	}
+	return 0;
+}
+
+/* Whether the token s[0..n) of value d would print otherwise. */
+static int needs_text(double d, const char *s, size_t n)
+{
+	size_t i = s[0] == '-';
+	size_t digits = n - i;
+	if (digits && digits <= 15 && strspn(s + i, "0123456789") >= digits &&
+	    !(s[i] == '0' && (i || digits > 1)))
+		return 0; /* a plain integer prints as it came */
+	char buf[64];
+	const char *printed = format_number(d, buf, sizeof buf);
+	return strlen(printed) != n || memcmp(printed, s, n);
+}
+
+static void attach(cJSON *item, struct walk *w)
+{
+	for (; item && w->ok; item = item->next) {
+		if (cJSON_IsNumber(item)) {
+			const char *s;
+			size_t n;
+			if (!next_number(w, &s, &n)) {
+				w->ok = 0;
+				return;
+			}
+			if (!item->valuestring && needs_text(item->valuedouble, s, n)) {
+				item->valuestring = ise_xmalloc(n + 1);
+				memcpy(item->valuestring, s, n);
+				item->valuestring[n] = '\0';
+			}
+		} else if (item->child) {
+			attach(item->child, w);
+		}
+	}
+}
+
+void ise_json_keep_numbers(cJSON *root, const char *text, size_t len)
+{
+	struct walk w = {text, text + len, 1};
+
+	if (cJSON_IsNumber(root))
+		attach(root, &w);
+	else if (root)
+		attach(root->child, &w);
+}
+
+/* ---- printing ---- */
+
+static void put_string(struct ise_strbuf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *run = p;
+
+	ise_sb_add(b, "\"", 1);
+	for (; *p; p++) {
+		if (*p > 31 && *p != '"' && *p != '\\')
+			continue;
+		ise_sb_add(b, (const char *)run, (size_t)(p - run));
+		run = p + 1;
+		char esc[7] = {'\\', 0};
+		switch (*p) {
+		case '"':
+		case '\\':
+			esc[1] = (char)*p;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*p >> 4];
+			esc[5] = hex[*p & 15];
+		}
+		ise_sb_puts(b, esc);
+	}
+	ise_sb_add(b, (const char *)run, (size_t)(p - run));
+	ise_sb_add(b, "\"", 1);
+}
+
+/* The noted text, while it still reads as the item's value. */
+static const char *kept_text(const cJSON *item)
+{
+	const char *s = item->valuestring;
+	if (!s)
+		return NULL;
+	double d = strtod(s, NULL);
+	return d == item->valuedouble || (isinf(d) && isinf(item->valuedouble) &&
+					  signbit(d) == signbit(item->valuedouble))
+		   ? s
+		   : NULL;
+}
+
+static void put_item(struct ise_strbuf *b, const cJSON *item)
+{
+	char buf[64];
+	const cJSON *c;
+
+	switch (item->type & 0xFF) {
+	case cJSON_NULL:
+		ise_sb_puts(b, "null");
+		break;
+	case cJSON_False:
+		ise_sb_puts(b, "false");
+		break;
+	case cJSON_True:
+		ise_sb_puts(b, "true");
+		break;
+	case cJSON_Number: {
+		const char *s = kept_text(item);
+		ise_sb_puts(b, s ? s : format_number(item->valuedouble, buf, sizeof buf));
+		break;
+	}
+	case cJSON_String:
+		put_string(b, item->valuestring);
+		break;
+	case cJSON_Raw:
+		ise_sb_puts(b, item->valuestring ? item->valuestring : "");
+		break;
+	case cJSON_Array:
+		ise_sb_add(b, "[", 1);
+		for (c = item->child; c; c = c->next) {
+			put_item(b, c);
+			if (c->next)
+				ise_sb_add(b, ",", 1);
+		}
+		ise_sb_add(b, "]", 1);
+		break;
+	case cJSON_Object:
+		ise_sb_add(b, "{", 1);
+		for (c = item->child; c; c = c->next) {
+			put_string(b, c->string);
+			ise_sb_add(b, ":", 1);
+			put_item(b, c);
+			if (c->next)
+				ise_sb_add(b, ",", 1);
+		}
+		ise_sb_add(b, "}", 1);
+		break;
+	default:
+		ise_fatal("cannot print a JSON item of type %d", item->type);
+	}
+}
+
+char *ise_json_print(const cJSON *item)
+{
+	struct ise_strbuf b = {0};
+
+	ise_sb_add(&b, "", 0);
+	put_item(&b, item);
+	return ise_sb_take(&b);
+}
