@@ -282,6 +282,8 @@ int main(int argc, char **argv)
 	if (!r.cf.summary)
 		open_outputs(&r.w, &r.cf, &r.o);
 	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, r.o.strict ? ISE_READ_STRICT : 0);
+	if (!r.cf.summary)
+		ise_reader_flush_on_wait(&in, &r.w.out);
 	ise_progress_init(&progress, r.o.progress, 0);
 	while ((rec = ise_reader_next(&in))) {
 		failed += !audit_record(&r, rec, &in);

@@ -46,8 +46,8 @@ static const struct ise_cli cli = {
 	    "      --budget=N      with a model: requests at most (default 3 x N / batch)\n",
     .options = options,
     .shortopts = "n:",
-    .common = ISE_OPT_NO_STDIN | ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
-	      ISE_OPT_LLM,
+    .common = ISE_OPT_NO_STDIN | ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS |
+	      ISE_OPT_PROGRESS | ISE_OPT_LLM,
 };
 
 static void handle(int opt, const char *arg, void *ctx)
@@ -164,6 +164,7 @@ static void check(const struct ise_options *o)
 	ise_output_open(o, &out, 0, &done);
 	ise_idset_init(&seen);
 	ise_reader_init(&in, o->files, o->nfiles, o->max_line, o->strict ? ISE_READ_STRICT : 0);
+	ise_reader_flush_on_wait(&in, &out);
 	ise_progress_init(&progress, o->progress, 0);
 	while ((p = ise_reader_next(&in))) {
 		const char *why = ise_persona_check(p);

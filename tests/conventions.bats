@@ -260,6 +260,52 @@ setup() {
 	[[ $output == '{"id":"a","messages":[{"role":"user","content":"x 8999999999999999"}],"n":1,'* ]]
 }
 
+@test "a finished record reaches its file while the input stays open, and a kill does not lose it" {
+	for p in ise-persona ise-render ise-exec ise-audit ise-sim; do
+		filter_input "$p" 3 >in.jsonl
+		rm -f out.jsonl fifo
+		mkfifo fifo
+		"$p" $(filter_args "$p") -o out.jsonl <fifo 2>/dev/null &
+		pid=$!
+		exec 8>fifo
+		head -n 1 in.jsonl >&8 # a slow producer: one record, then nothing yet
+		for i in $(seq 200); do
+			[ -s out.jsonl ] && break
+			sleep 0.05
+		done
+		[ "$(wc -l <out.jsonl)" = 1 ] || fail "$p: the finished record is not in the file"
+		kill -TERM "$pid"
+		wait "$pid" || true
+		exec 8>&-
+		[ "$(wc -l <out.jsonl)" = 1 ] || fail "$p: the record was lost on SIGTERM"
+		jq -e . out.jsonl >/dev/null
+	done
+}
+
+@test "ise-exec: a call that ran is never run again after a kill and --resume" {
+	[ "$(id -u)" = 0 ] || skip "runs commands on the host as root (--isolation none)"
+	count=$BATS_TEST_TMPDIR/ran
+	for i in 1 2 3 4; do
+		jq -cn --arg i "$i" --arg c "echo $i >> $count" '{id: "c\($i)", workspace: "w", name: "exec", arguments: {command: $c}}'
+	done >calls.jsonl
+	mkfifo fifo
+	ise-exec --isolation none --run-dir "$BATS_TEST_TMPDIR/run" -o out.jsonl <fifo 2>/dev/null &
+	pid=$!
+	exec 8>fifo
+	head -n 2 calls.jsonl >&8
+	for i in $(seq 200); do
+		[ "$(wc -l <out.jsonl 2>/dev/null)" = 2 ] && break
+		sleep 0.05
+	done
+	kill -TERM "$pid"
+	wait "$pid" || true
+	exec 8>&-
+	assert_equal "$(wc -l <out.jsonl)" 2
+	run -0 ise-exec --isolation none --run-dir "$BATS_TEST_TMPDIR/run" -o out.jsonl --resume calls.jsonl
+	assert_equal "$(cat "$count")" $'1\n2\n3\n4'
+	assert_equal "$(jq -r .id out.jsonl)" $'c1\nc2\nc3\nc4'
+}
+
 @test "the same seed gives the same bytes" {
 	for p in $(programs); do
 		"$p" --help | grep -q -- --seed || continue # nothing drawn at random

@@ -13,37 +13,16 @@ struct pool {
 	pthread_cond_t work_ready, work_done;
 	struct ise_job **queue; /* jobs waiting for a worker, FIFO */
 	size_t qhead, qlen, cap;
+	struct ise_job **held; /* every job not yet written, in input order */
+	size_t nheld;
 	int closing;
 	int stopping; /* a record was fatal: start no other */
+	int writing;  /* a thread is writing finished jobs */
+	int unordered;
+	struct ise_pool_io *io;
 	ise_work_fn work;
 	void *ctx;
 };
-
-static void *worker(void *arg)
-{
-	struct pool *p = arg;
-
-	pthread_mutex_lock(&p->lock);
-	for (;;) {
-		while (!p->qlen && !p->closing)
-			pthread_cond_wait(&p->work_ready, &p->lock);
-		if (!p->qlen)
-			break;
-		struct ise_job *job = p->queue[p->qhead];
-		p->qhead = (p->qhead + 1) % p->cap;
-		p->qlen--;
-		if (!p->stopping) { /* else left undone, for --resume */
-			pthread_mutex_unlock(&p->lock);
-			p->work(p->ctx, job);
-			pthread_mutex_lock(&p->lock);
-			p->stopping |= job->fatal;
-		}
-		job->done = 1;
-		pthread_cond_broadcast(&p->work_done);
-	}
-	pthread_mutex_unlock(&p->lock);
-	return NULL;
-}
 
 static void free_job(struct ise_job *job)
 {
@@ -73,17 +52,86 @@ static int finish(struct ise_pool_io *io, struct ise_job *job)
 	return job->fatal;
 }
 
+/* The next job that may be written: the oldest if it is done, or with
+ * --unordered any done one; -1 when there is none.  Under the lock. */
+static long ready(const struct pool *p)
+{
+	for (size_t i = 0; i < p->nheld; i++) {
+		if (p->held[i]->done)
+			return (long)i;
+		if (!p->unordered)
+			break;
+	}
+	return -1;
+}
+
+/* Write every job that is ready and hand the lines to write(2) at once,
+ * so that a finished record reaches the file whatever the input does.
+ * One thread writes at a time; a job that finishes meanwhile is seen by
+ * the writer's last look, taken under the lock.  Called with the lock. */
+static void drain(struct pool *p)
+{
+	if (p->writing)
+		return;
+	p->writing = 1;
+	for (long i; (i = ready(p)) >= 0;) {
+		do {
+			struct ise_job *job = p->held[i];
+			memmove(p->held + i, p->held + i + 1,
+				(p->nheld - (size_t)i - 1) * sizeof *p->held);
+			p->nheld--;
+			pthread_mutex_unlock(&p->lock);
+			int was_fatal = finish(p->io, job);
+			free_job(job);
+			pthread_mutex_lock(&p->lock);
+			if (was_fatal && !p->stopping)
+				p->stopping = 1;
+		} while ((i = ready(p)) >= 0);
+		pthread_mutex_unlock(&p->lock);
+		ise_writer_flush(p->io->out);
+		if (p->io->rejects)
+			ise_writer_flush(p->io->rejects);
+		pthread_mutex_lock(&p->lock);
+	}
+	p->writing = 0;
+	pthread_cond_broadcast(&p->work_done);
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->qlen && !p->closing)
+			pthread_cond_wait(&p->work_ready, &p->lock);
+		if (!p->qlen)
+			break;
+		struct ise_job *job = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % p->cap;
+		p->qlen--;
+		if (!p->stopping) { /* else left undone, for --resume */
+			pthread_mutex_unlock(&p->lock);
+			p->work(p->ctx, job);
+			pthread_mutex_lock(&p->lock);
+			p->stopping |= job->fatal;
+		}
+		job->done = 1;
+		drain(p);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
 int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 {
 	const struct ise_options *o = io->options;
 	unsigned nworkers = o->jobs ? o->jobs : 1;
 	size_t window = (size_t)nworkers * 4; /* records held at most */
-	struct pool p = {.work = work, .ctx = ctx, .cap = window};
-	struct ise_job **held = ise_xcalloc(window, sizeof *held); /* in input order */
-	size_t nheld = 0;
+	struct pool p = {
+	    .work = work, .ctx = ctx, .cap = window, .io = io, .unordered = o->unordered};
 	pthread_t *threads = ise_xcalloc(nworkers, sizeof *threads);
 	struct ise_progress progress;
-	int fatal = 0;
 	unsigned long long seq = 0;
 	cJSON *rec;
 
@@ -91,49 +139,25 @@ int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 	pthread_cond_init(&p.work_ready, NULL);
 	pthread_cond_init(&p.work_done, NULL);
 	p.queue = ise_xcalloc(window, sizeof *p.queue);
+	p.held = ise_xcalloc(window, sizeof *p.held);
 	for (unsigned i = 0; i < nworkers; i++)
 		if (pthread_create(&threads[i], NULL, worker, &p))
 			ise_fatal("cannot start a worker thread");
 	ise_progress_init(&progress, o->progress, 0);
 
 	for (;;) {
-		/* write what is finished: the head in order, or anything unordered */
 		pthread_mutex_lock(&p.lock);
-		for (;;) {
-			size_t i = 0;
-			while (i < nheld && !held[i]->done && o->unordered)
-				i++;
-			if (i == nheld || !held[i]->done)
-				break;
-			struct ise_job *job = held[i];
-			memmove(held + i, held + i + 1, (nheld - i - 1) * sizeof *held);
-			nheld--;
-			pthread_mutex_unlock(&p.lock);
-			int was_fatal = finish(io, job);
-			free_job(job);
-			pthread_mutex_lock(&p.lock);
-			if (was_fatal && !fatal) {
-				/* start nothing more: the queued records stay for --resume */
-				for (; p.qlen; p.qlen--, p.qhead = (p.qhead + 1) % p.cap)
-					p.queue[p.qhead]->done = 1;
-				fatal = 1;
-			}
-		}
-		int full = nheld == window;
-		if (full || (fatal && nheld) || (io->in->stopped && nheld)) {
+		while (p.nheld == window && !p.stopping)
 			pthread_cond_wait(&p.work_done, &p.lock);
-			pthread_mutex_unlock(&p.lock);
-			continue;
-		}
+		int stop = p.stopping;
+		unsigned long long written = io->written, failed = io->failed;
 		pthread_mutex_unlock(&p.lock);
-		if (fatal || !(rec = ise_reader_next(io->in))) {
-			if (!nheld) /* only this thread changes nheld */
-				break;
-			/* no more input: drain; the wait above rechecks under the lock,
-			 * so a job finishing now cannot be missed */
-			io->in->stopped = 1;
-			continue;
-		}
+		ise_progress_update(&progress, written, failed,
+				    io->in->bytes_total
+					? (double)io->in->bytes_read / (double)io->in->bytes_total
+					: -1);
+		if (stop || !(rec = ise_reader_next(io->in)))
+			break;
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "id"));
 		if (!id) {
 			ise_reader_error(io->in, "record without a string 'id'");
@@ -156,16 +180,20 @@ int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 		if (io->admit)
 			io->admit(io->admit_ctx, job);
 		pthread_mutex_lock(&p.lock);
-		held[nheld++] = job;
+		p.held[p.nheld++] = job;
 		p.queue[(p.qhead + p.qlen++) % p.cap] = job;
 		pthread_cond_signal(&p.work_ready);
 		pthread_mutex_unlock(&p.lock);
-		ise_progress_update(&progress, io->written, io->failed,
-				    io->in->bytes_total
-					? (double)io->in->bytes_read / (double)io->in->bytes_total
-					: -1);
 	}
+	/* the end of the input, or a fatal record: what is queued stays
+	 * undone (for --resume), what runs finishes and is written */
 	pthread_mutex_lock(&p.lock);
+	for (; p.stopping && p.qlen; p.qlen--, p.qhead = (p.qhead + 1) % p.cap)
+		p.queue[p.qhead]->done = 1;
+	drain(&p);
+	while (p.nheld || p.writing)
+		pthread_cond_wait(&p.work_done, &p.lock);
+	int fatal = p.stopping;
 	p.closing = 1;
 	pthread_cond_broadcast(&p.work_ready);
 	pthread_mutex_unlock(&p.lock);
@@ -173,7 +201,7 @@ int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 		pthread_join(threads[i], NULL);
 	ise_progress_end(&progress, io->written, io->failed);
 	free(threads);
-	free(held);
+	free(p.held);
 	free(p.queue);
 	pthread_mutex_destroy(&p.lock);
 	pthread_cond_destroy(&p.work_ready);

@@ -3,8 +3,11 @@
  * in input order (or as they finish with --unordered), with at most a
  * bounded window of records in memory whatever the input size.
  *
- * The main thread reads, skips ids already done (--resume), and writes;
- * workers call the program's work function, which fills the job's output
+ * The main thread reads and skips ids already done (--resume); workers call
+ * the program's work function, and the worker that finishes a record writes
+ * every record now ready (the oldest ones in order, or any with
+ * --unordered) and hands them to write(2) at once, so a finished record
+ * never waits for input.  The work function fills the job's output
  * record (written to stdout), optional reject record (written to
  * --rejects), a message for a failed record, or sets fatal (an endpoint that
  * stays down): then no new record starts, the ones in flight finish, every

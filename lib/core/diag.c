@@ -37,15 +37,18 @@ const char *ise_progname(void)
 	return progname;
 }
 
+/* Raised from any thread (the pool's workers report records too). */
 void ise_status_raise(enum ise_exit s)
 {
-	if (s > status)
-		status = s;
+	enum ise_exit old = __atomic_load_n(&status, __ATOMIC_RELAXED);
+	while (s > old &&
+	       !__atomic_compare_exchange_n(&status, &old, s, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 enum ise_exit ise_status(void)
 {
-	return status;
+	return __atomic_load_n(&status, __ATOMIC_RELAXED);
 }
 
 void ise_on_fatal(void (*hook)(void))

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,10 +63,17 @@ static int open_next_file(struct ise_reader *r)
 			ise_fatal("cannot open '%s': %s", path, strerror(errno));
 		r->name = path;
 	}
+	struct stat st;
+	r->regular = !fstat(r->fd, &st) && S_ISREG(st.st_mode);
 	r->line = 0;
 	r->eof = 0;
 	r->buf_len = r->buf_pos = 0;
 	return 1;
+}
+
+void ise_reader_flush_on_wait(struct ise_reader *r, struct ise_writer *w)
+{
+	r->wait_flush = w;
 }
 
 /* Fill r->buf; 0 at the end of the current file. */
@@ -73,6 +81,11 @@ static size_t fill(struct ise_reader *r)
 {
 	ssize_t n;
 
+	if (r->wait_flush && !r->regular) {
+		struct pollfd pf = {.fd = r->fd, .events = POLLIN};
+		if (poll(&pf, 1, 0) == 0)
+			ise_writer_flush(r->wait_flush);
+	}
 	do
 		n = read(r->fd, r->buf, READ_CHUNK);
 	while (n < 0 && errno == EINTR);

@@ -39,6 +39,8 @@ struct ise_reader {
 	size_t rec_len, rec_cap, max_line;
 	unsigned long long bytes_read, bytes_total; /* total 0 when unknown */
 	int flags, stopped, eof;
+	int regular;                   /* the current file is a regular file */
+	struct ise_writer *wait_flush; /* flushed before a read that would wait */
 };
 
 void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles, size_t max_line, int flags);
@@ -46,6 +48,12 @@ void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles, size_t m
 cJSON *ise_reader_next(struct ise_reader *r);
 /* The text of the record last returned, valid until the next call. */
 const char *ise_reader_text(const struct ise_reader *r, size_t *len);
+/* A program that writes from the thread that reads: hand w's finished
+ * records to write(2) whenever the next read would wait for input (a pipe
+ * from a slow stage, tail -f), so they never wait for input that may not
+ * come before a kill. */
+struct ise_writer;
+void ise_reader_flush_on_wait(struct ise_reader *r, struct ise_writer *w);
 /* Report a bad record at the reader's position (e.g. a missing field). */
 void ise_reader_error(struct ise_reader *r, const char *fmt, ...) ISE_PRINTF(2, 3);
 void ise_reader_release(struct ise_reader *r);
