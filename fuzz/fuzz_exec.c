@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "exec/fs_tool.h"
 #include "exec/tools.h"
 
 #define OUTSIDE_TEXT "outside the workspace: never to be changed\n"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# The workspace file tools (lib/fstools) and the text helpers (lib/toolutil)
-# through tests/unit/tools_probe: the path and file checks #1-#10 of
-# SANDBOX.md section 5, each asserting the host afterwards, then every tool
-# at work.  Calls run as uid 65534, so ownership is checked too.
+# The workspace file tools (lib/exec/fs_*.c) and the text helpers
+# (lib/exec/toolutil.c) through tests/unit/tools_probe: the path and file
+# checks #1-#10 (.., absolute paths, symlinks, FIFOs, devices, huge and
+# binary files), each asserting the host afterwards, then every tool at
+# work.  Calls run as uid 65534, so ownership is checked too.
 load helper
 
 setup() {
@@ -73,7 +74,7 @@ strict_json() {
 	python3 -c 'import sys, json; b = sys.stdin.buffer.read(); json.loads(b.decode("utf-8", "strict"))'
 }
 
-# ---- SANDBOX.md section 5, paths and file tools --------------------------
+# ---- #1-#10: paths and file tools ----------------------------------------
 
 @test "#1 ../, absolute paths and /workspace/../.. stay in the workspace; the host is untouched" {
 	call write '{"path":"../host/evil","content":"x"}'

@@ -7,7 +7,7 @@
  * never trust their arguments: every path is resolved inside the workspace,
  * every size is capped, every byte of output is made valid UTF-8.
  *
- * The file tools (fstools.c) work on the workspace's root directory fd from
+ * The file tools (fs_*.c) work on the workspace's root directory fd from
  * the host side with openat2(RESOLVE_IN_ROOT), so `..`, absolute paths and
  * symlinks resolve inside the workspace as they would for the sandboxed
  * shell; the web tools (web.c) run in this process with libcurl; exec and
@@ -20,6 +20,8 @@
 #include <sys/types.h>
 
 #include <cJSON.h>
+
+#include "exec/fs_tool.h"
 
 struct ise_ws;
 
@@ -64,14 +66,9 @@ void ise_tool_fail(struct ise_tool_result *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * The parts, for tests and for ise_tool_call.  rootfd is an O_PATH or
- * O_DIRECTORY fd of the workspace root; files the tools create get uid:gid
- * (the sandbox user) so the sandboxed shell can change them.
+ * The parts, for tests and for ise_tool_call.  The file tools' entry point,
+ * ise_fs_tool, is in exec/fs_tool.h (included above).
  */
-/* read write edit apply_patch list_dir glob grep memory_write memory_search
- * memory_get cron.  Returns 0 when name is not one of these. */
-int ise_fs_tool(int rootfd, uid_t uid, gid_t gid, const struct ise_tools_config *c,
-		const char *name, const cJSON *args, struct ise_tool_result *r);
 /* web_fetch web_search http_request.  Returns 0 when name is not one of these. */
 int ise_web_tool(const struct ise_web_config *c, const char *name, const cJSON *args,
 		 struct ise_tool_result *r);

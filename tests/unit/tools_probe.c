@@ -1,5 +1,6 @@
 /*
- * tools_probe: lib/fstools and lib/toolutil for the tests.
+ * tools_probe: the file tools (lib/exec/fs_*.c) and the text helpers
+ * (lib/exec/toolutil.c) for the tests.
  *
  *   tools_probe ROOT [UID GID]   one call {"name", "arguments"} on stdin,
  *                                run with ROOT as the workspace; prints
@@ -22,6 +23,7 @@
 
 #include "core/diag.h"
 #include "core/jsondoc.h"
+#include "exec/fs_tool.h"
 #include "exec/tools.h"
 
 static int print(cJSON *out)

@@ -1,0 +1,13 @@
+/*
+ * fs_edit: the entry points of write and edit (fs_edit.c), for the
+ * dispatcher in fs_tool.c.
+ */
+#ifndef ISE_FS_EDIT_INT_H
+#define ISE_FS_EDIT_INT_H
+
+struct fs;
+
+void tool_write(struct fs *f);
+void tool_edit(struct fs *f);
+
+#endif

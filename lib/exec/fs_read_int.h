@@ -1,0 +1,13 @@
+/*
+ * fs_read: the entry points of read and list_dir (fs_read.c), for the
+ * dispatcher in fs_tool.c.
+ */
+#ifndef ISE_FS_READ_INT_H
+#define ISE_FS_READ_INT_H
+
+struct fs;
+
+void tool_read(struct fs *f);
+void tool_list_dir(struct fs *f);
+
+#endif
