@@ -140,9 +140,9 @@ static int cron_parse(const char *sched, struct cronspec *c, char *err, size_t e
 	int nf = 0;
 	uint64_t bits;
 
-	const char *s = skip_ws(sched);
+	const char *s = ise_fs_skip_ws(sched);
 	if (*s == '@') {
-		char *t = trimmed(s);
+		char *t = ise_fs_trimmed(s);
 		for (size_t i = 0; i < sizeof macros / sizeof macros[0]; i++)
 			if (!strcasecmp(t, macros[i].name)) {
 				free(t);
@@ -250,21 +250,21 @@ static cJSON *cron_load(struct fs *f, int *fail)
 	size_t len;
 
 	*fail = 0;
-	path_parse(f, ".ise/cron.json", "open", &p);
-	int fd = openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	ise_fs_path_parse(f, ".ise/cron.json", "open", &p);
+	int fd = ise_fs_openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0 && errno == ENOENT) {
-		path_free(&p);
+		ise_fs_path_free(&p);
 		cJSON *j = cJSON_CreateObject();
 		cJSON_AddItemToObject(j, "jobs", cJSON_CreateArray());
 		return j;
 	}
 	if (fd >= 0)
 		close(fd);
-	fd = open_regular(f, &p, &st);
-	char *data = fd >= 0 ? slurp(f, fd, &st, CRON_FILE_MAX, p.shown, &len) : NULL;
+	fd = ise_fs_open_regular(f, &p, &st);
+	char *data = fd >= 0 ? ise_fs_slurp(f, fd, &st, CRON_FILE_MAX, p.shown, &len) : NULL;
 	if (fd >= 0)
 		close(fd);
-	path_free(&p);
+	ise_fs_path_free(&p);
 	if (!data) {
 		*fail = 1;
 		return NULL;
@@ -285,16 +285,16 @@ static int cron_save(struct fs *f, cJSON *j)
 {
 	struct path p = {0};
 	char *text = cJSON_Print(j);
-	path_parse(f, ".ise/cron.json", "open", &p);
+	ise_fs_path_parse(f, ".ise/cron.json", "open", &p);
 	size_t n = strlen(text);
 	char *withnl = ise_xmalloc(n + 2);
 	memcpy(withnl, text, n);
 	withnl[n] = '\n';
 	withnl[n + 1] = '\0';
-	int rc = put_file(f, &p, withnl, n + 1, NULL);
+	int rc = ise_fs_put_file(f, &p, withnl, n + 1, NULL);
 	free(withnl);
 	cJSON_free(text);
-	path_free(&p);
+	ise_fs_path_free(&p);
 	return rc;
 }
 
@@ -310,7 +310,7 @@ static void cron_line(struct ise_strbuf *out, const cJSON *job, time_t now, cJSO
 	char err[160], when[32] = "never";
 	time_t next;
 	if (!cron_parse(jstr(job, "schedule"), &c, err, sizeof err) && !cron_next(&c, now, &next))
-		iso_time(next, when);
+		ise_fs_iso_time(next, when);
 	ise_sb_printf(out, "%s  %s  \"%s\"  next %s  %s\n", jstr(job, "id"), jstr(job, "schedule"),
 		      jstr(job, "name"), when, jstr(job, "command"));
 	if (listed) {
@@ -330,32 +330,32 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 	return h;
 }
 
-void tool_cron(struct fs *f)
+void ise_fs_tool_cron(struct fs *f)
 {
 	const char *action, *schedule, *command, *name, *id;
-	time_t now = now_utc(), next;
+	time_t now = ise_fs_now_utc(), next;
 	struct ise_strbuf out = {0};
 	struct cronspec c;
 	char err[200], when[32];
 	int fail;
 
-	if (arg_string(f, "action", 1, &action) < 0 ||
-	    arg_string(f, "schedule", 0, &schedule) < 0 ||
-	    arg_string(f, "command", 0, &command) < 0 || arg_string(f, "name", 0, &name) < 0 ||
-	    arg_string(f, "id", 0, &id) < 0)
+	if (ise_fs_arg_string(f, "action", 1, &action) < 0 ||
+	    ise_fs_arg_string(f, "schedule", 0, &schedule) < 0 ||
+	    ise_fs_arg_string(f, "command", 0, &command) < 0 ||
+	    ise_fs_arg_string(f, "name", 0, &name) < 0 || ise_fs_arg_string(f, "id", 0, &id) < 0)
 		return;
 	if (strcmp(action, "add") && strcmp(action, "list") && strcmp(action, "remove")) {
-		fail_arg(f, "action",
-			 "must be equal to one of the allowed values: add, list, remove");
+		ise_fs_fail_arg(f, "action",
+				"must be equal to one of the allowed values: add, list, remove");
 		return;
 	}
 	if (!strcmp(action, "add")) {
 		if (!schedule) {
-			fail_arg(f, "schedule", "is required when action is 'add'");
+			ise_fs_fail_arg(f, "schedule", "is required when action is 'add'");
 			return;
 		}
 		if (!command || !*command) {
-			fail_arg(f, "command", "is required when action is 'add'");
+			ise_fs_fail_arg(f, "command", "is required when action is 'add'");
 			return;
 		}
 		if (cron_parse(schedule, &c, err, sizeof err)) {
@@ -372,7 +372,7 @@ void tool_cron(struct fs *f)
 	if (!j)
 		return;
 	cJSON *jobs = cJSON_GetObjectItemCaseSensitive(j, "jobs"), *job;
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	if (!strcmp(action, "add")) {
 		char idbuf[32];
 		uint64_t h = fnv1a(14695981039346656037ULL, schedule);
@@ -391,8 +391,8 @@ void tool_cron(struct fs *f)
 				break;
 		}
 		char created[32];
-		iso_time(now, created);
-		iso_time(next, when);
+		ise_fs_iso_time(now, created);
+		ise_fs_iso_time(next, when);
 		char defname[64];
 		if (!name || !*name) {
 			snprintf(defname, sizeof defname, "%.40s", command);
@@ -416,7 +416,7 @@ void tool_cron(struct fs *f)
 		int n = cJSON_GetArraySize(jobs);
 		cJSON *listed = cJSON_CreateArray();
 		char nowiso[32];
-		iso_time(now, nowiso);
+		ise_fs_iso_time(now, nowiso);
 		if (!n)
 			ise_sb_puts(&out, "No cron jobs.");
 		else
@@ -427,7 +427,7 @@ void tool_cron(struct fs *f)
 		cJSON_AddItemToObject(d, "jobs", listed);
 	} else {
 		if ((!id || !*id) && (!name || !*name)) {
-			fail_arg(f, "id", "is required when action is 'remove'");
+			ise_fs_fail_arg(f, "id", "is required when action is 'remove'");
 			goto out;
 		}
 		int removed = 0;
@@ -465,7 +465,7 @@ void tool_cron(struct fs *f)
 		ise_sb_printf(&out, "Removed %d cron job%s.", removed, removed == 1 ? "" : "s");
 		cJSON_AddItemToObject(d, "removed", removed_ids);
 	}
-	done(f, &out, f->c->max_output);
+	ise_fs_done(f, &out, f->c->max_output);
 out:
 	free(out.s);
 	cJSON_Delete(j);

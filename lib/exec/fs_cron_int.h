@@ -7,6 +7,6 @@
 
 struct fs;
 
-void tool_cron(struct fs *f);
+void ise_fs_tool_cron(struct fs *f);
 
 #endif

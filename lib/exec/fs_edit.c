@@ -16,28 +16,28 @@
 
 /* ---- write, edit ------------------------------------------------------- */
 
-void tool_write(struct fs *f)
+void ise_fs_tool_write(struct fs *f)
 {
 	const char *arg, *content;
 	struct path p = {0};
 	int created = 0;
 
-	if (arg_string2(f, "path", "file_path", 1, &arg) < 0 ||
-	    arg_string(f, "content", 1, &content) < 0)
+	if (ise_fs_arg_string2(f, "path", "file_path", 1, &arg) < 0 ||
+	    ise_fs_arg_string(f, "content", 1, &content) < 0)
 		return;
-	if (path_parse(f, arg, "open", &p))
+	if (ise_fs_path_parse(f, arg, "open", &p))
 		return;
 	size_t n = strlen(content);
-	if (!put_file(f, &p, content, n, &created)) {
+	if (!ise_fs_put_file(f, &p, content, n, &created)) {
 		struct ise_strbuf out = {0};
 		ise_sb_printf(&out, "Successfully wrote %zu bytes to %s", n, arg);
-		cJSON *d = details(f);
+		cJSON *d = ise_fs_details(f);
 		cJSON_AddStringToObject(d, "path", p.shown);
 		cJSON_AddNumberToObject(d, "bytes", (double)n);
 		cJSON_AddBoolToObject(d, "created", created);
-		done(f, &out, 0);
+		ise_fs_done(f, &out, 0);
 	}
-	path_free(&p);
+	ise_fs_path_free(&p);
 }
 
 static size_t count_lines_to(const char *s, size_t off)
@@ -95,9 +95,9 @@ static int replace_same(struct fs *f, const struct path *p, const struct stat *s
 	struct stat now;
 	int rc = -1;
 
-	if (split_leaf(f, p, &dir, &leaf))
+	if (ise_fs_split_leaf(f, p, &dir, &leaf))
 		return -1;
-	int dfd = open_dir(f, dir, p->shown, 0, NULL);
+	int dfd = ise_fs_open_dir(f, dir, p->shown, 0, NULL);
 	free(dir);
 	if (dfd < 0)
 		return -1;
@@ -107,7 +107,7 @@ static int replace_same(struct fs *f, const struct path *p, const struct stat *s
 			      p->shown);
 		goto out;
 	}
-	if (put_leaf(f, dfd, leaf, data, n, st, p->shown))
+	if (ise_fs_put_leaf(f, dfd, leaf, data, n, st, p->shown))
 		goto out;
 	rc = 0;
 out:
@@ -133,7 +133,7 @@ static size_t occurrences(const char *hay, size_t hn, const char *needle, size_t
 	return count;
 }
 
-void tool_edit(struct fs *f)
+void ise_fs_tool_edit(struct fs *f)
 {
 	const char *arg, *oldt, *newt;
 	struct path p = {0};
@@ -141,22 +141,22 @@ void tool_edit(struct fs *f)
 	size_t len = 0, at = 0;
 	char *data = NULL;
 
-	if (arg_string2(f, "path", "file_path", 1, &arg) < 0 ||
-	    arg_string2(f, "oldText", "old_string", 1, &oldt) < 0 ||
-	    arg_string2(f, "newText", "new_string", 1, &newt) < 0)
+	if (ise_fs_arg_string2(f, "path", "file_path", 1, &arg) < 0 ||
+	    ise_fs_arg_string2(f, "oldText", "old_string", 1, &oldt) < 0 ||
+	    ise_fs_arg_string2(f, "newText", "new_string", 1, &newt) < 0)
 		return;
-	if (path_parse(f, arg, "open", &p))
+	if (ise_fs_path_parse(f, arg, "open", &p))
 		return;
-	if (follow_leaf(f, &p))
+	if (ise_fs_follow_leaf(f, &p))
 		goto out;
-	int fd = open_regular(f, &p, &st);
+	int fd = ise_fs_open_regular(f, &p, &st);
 	if (fd < 0)
 		goto out;
-	data = slurp(f, fd, &st, EDIT_MAX, p.shown, &len);
+	data = ise_fs_slurp(f, fd, &st, EDIT_MAX, p.shown, &len);
 	close(fd);
 	if (!data)
 		goto out;
-	if (has_nul(data, len)) {
+	if (ise_fs_has_nul(data, len)) {
 		ise_tool_fail(f->r,
 			      "Cannot edit binary file '%s': it contains NUL bytes; use exec to "
 			      "change it",
@@ -206,7 +206,7 @@ void tool_edit(struct fs *f)
 	}
 	struct ise_strbuf diff = {0}, msg = {0};
 	edit_diff(&diff, data, at, on, newt, nn);
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	cJSON_AddStringToObject(d, "path", p.shown);
 	size_t dl;
 	char *dc = ise_utf8_clean(diff.s ? diff.s : "", diff.len, &dl);
@@ -215,10 +215,10 @@ void tool_edit(struct fs *f)
 	cJSON_AddNumberToObject(d, "firstChangedLine", (double)count_lines_to(data, at));
 	cJSON_AddNumberToObject(d, "bytes", (double)nb.len);
 	ise_sb_printf(&msg, "Successfully replaced text in %s.", arg);
-	done(f, &msg, 0);
+	ise_fs_done(f, &msg, 0);
 	free(diff.s);
 	free(nb.s);
 out:
 	free(data);
-	path_free(&p);
+	ise_fs_path_free(&p);
 }

@@ -7,7 +7,7 @@
 
 struct fs;
 
-void tool_write(struct fs *f);
-void tool_edit(struct fs *f);
+void ise_fs_tool_write(struct fs *f);
+void ise_fs_tool_edit(struct fs *f);
 
 #endif

@@ -36,7 +36,7 @@ enum {
 #define NUL_MARK     "\xf4\x8f\xbf\xbe"
 #define NUL_MARK_ESC "\\uDBFF\\uDFFE"
 
-void path_free(struct path *p)
+void ise_fs_path_free(struct path *p)
 {
 	free(p->rel);
 	free(p->shown);
@@ -89,7 +89,7 @@ static const char *errno_text(int e, const char **code)
 }
 
 /* "ENOENT: no such file or directory, open '/workspace/notes.txt'" */
-void fail_errno(struct fs *f, int e, const char *syscall_name, const char *shown)
+void ise_fs_fail_errno(struct fs *f, int e, const char *syscall_name, const char *shown)
 {
 	const char *code, *text = errno_text(e, &code);
 	if (shown)
@@ -100,7 +100,7 @@ void fail_errno(struct fs *f, int e, const char *syscall_name, const char *shown
 }
 
 /* A shape error in the arguments, worded as the schema validator would. */
-void fail_arg(struct fs *f, const char *key, const char *why)
+void ise_fs_fail_arg(struct fs *f, const char *key, const char *why)
 {
 	ise_tool_fail(f->r, "Validation failed for tool \"%s\":\n  - %s: %s", f->tool, key, why);
 }
@@ -108,7 +108,7 @@ void fail_arg(struct fs *f, const char *key, const char *why)
 /* ---- arguments --------------------------------------------------------- */
 
 /* 1 when set, 0 when absent (or null), -1 after failing the call. */
-int arg_string(struct fs *f, const char *key, int required, const char **out)
+int ise_fs_arg_string(struct fs *f, const char *key, int required, const char **out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->args, key);
 
@@ -118,11 +118,11 @@ int arg_string(struct fs *f, const char *key, int required, const char **out)
 			return 0;
 		char why[128];
 		snprintf(why, sizeof why, "must have required property '%s'", key);
-		fail_arg(f, key, why);
+		ise_fs_fail_arg(f, key, why);
 		return -1;
 	}
 	if (cJSON_IsNumber(v) || cJSON_IsBool(v) || !cJSON_IsString(v) || !v->valuestring) {
-		fail_arg(f, key, "must be string");
+		ise_fs_fail_arg(f, key, "must be string");
 		return -1;
 	}
 	if (strstr(v->valuestring, NUL_MARK)) {
@@ -138,7 +138,7 @@ int arg_string(struct fs *f, const char *key, int required, const char **out)
 }
 
 /* An integer >= min; numbers and numeric strings, as coercing validators take them. */
-int arg_int(struct fs *f, const char *key, long min, long *out)
+int ise_fs_arg_int(struct fs *f, const char *key, long min, long *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->args, key);
 	double d;
@@ -153,27 +153,27 @@ int arg_int(struct fs *f, const char *key, long min, long *out)
 		errno = 0;
 		d = strtod(v->valuestring, &end);
 		if (*end || errno) {
-			fail_arg(f, key, "must be integer");
+			ise_fs_fail_arg(f, key, "must be integer");
 			return -1;
 		}
 	} else {
-		fail_arg(f, key, "must be integer");
+		ise_fs_fail_arg(f, key, "must be integer");
 		return -1;
 	}
 	if (d != floor(d) || !isfinite(d)) {
-		fail_arg(f, key, "must be integer");
+		ise_fs_fail_arg(f, key, "must be integer");
 		return -1;
 	}
 	if (d < (double)min) {
 		snprintf(why, sizeof why, "must be >= %ld", min);
-		fail_arg(f, key, why);
+		ise_fs_fail_arg(f, key, why);
 		return -1;
 	}
 	*out = d > 1e15 ? (long)1e15 : (long)d;
 	return 1;
 }
 
-int arg_bool(struct fs *f, const char *key, int *out)
+int ise_fs_arg_bool(struct fs *f, const char *key, int *out)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(f->args, key);
 
@@ -188,17 +188,18 @@ int arg_bool(struct fs *f, const char *key, int *out)
 		*out = !strcmp(v->valuestring, "true");
 		return 1;
 	}
-	fail_arg(f, key, "must be boolean");
+	ise_fs_fail_arg(f, key, "must be boolean");
 	return -1;
 }
 
 /* The first of several accepted names that is present (aliases models use). */
-int arg_string2(struct fs *f, const char *key, const char *alias, int required, const char **out)
+int ise_fs_arg_string2(struct fs *f, const char *key, const char *alias, int required,
+		       const char **out)
 {
 	if (alias && cJSON_GetObjectItemCaseSensitive(f->args, alias) &&
 	    !cJSON_GetObjectItemCaseSensitive(f->args, key))
-		return arg_string(f, alias, required, out);
-	return arg_string(f, key, required, out);
+		return ise_fs_arg_string(f, alias, required, out);
+	return ise_fs_arg_string(f, key, required, out);
 }
 
 /*
@@ -207,7 +208,7 @@ int arg_string2(struct fs *f, const char *key, const char *alias, int required, 
  * (An object the caller parsed already has lost anything after such a NUL;
  * the part before it still resolves inside the workspace.)
  */
-cJSON *parse_args_text(const char *s)
+cJSON *ise_fs_parse_args_text(const char *s)
 {
 	struct ise_strbuf b = {0};
 	cJSON *j;
@@ -230,7 +231,7 @@ cJSON *parse_args_text(const char *s)
 
 /* ---- paths ------------------------------------------------------------- */
 
-int openat2_in(int dirfd, const char *path, int flags, mode_t mode)
+int ise_fs_openat2_in(int dirfd, const char *path, int flags, mode_t mode)
 {
 	struct open_how how;
 
@@ -282,7 +283,7 @@ static char *lexical(const char *rel)
 
 /* Check and translate a path argument; fails the call (with the syscall
  * named) when it cannot name anything. */
-int path_parse(struct fs *f, const char *arg, const char *syscall_name, struct path *p)
+int ise_fs_path_parse(struct fs *f, const char *arg, const char *syscall_name, struct path *p)
 {
 	const char *s = arg;
 	size_t n = strlen(arg), comp = 0;
@@ -321,13 +322,13 @@ int path_parse(struct fs *f, const char *arg, const char *syscall_name, struct p
 }
 
 /* Directory part and last component of a path to create or replace. */
-int split_leaf(struct fs *f, const struct path *p, char **dir, const char **leaf)
+int ise_fs_split_leaf(struct fs *f, const struct path *p, char **dir, const char **leaf)
 {
 	const char *slash = strrchr(p->rel, '/');
 	const char *l = slash ? slash + 1 : p->rel;
 
 	if (!*l || !strcmp(l, ".") || !strcmp(l, "..")) {
-		fail_errno(f, EISDIR, "open", p->shown);
+		ise_fs_fail_errno(f, EISDIR, "open", p->shown);
 		return -1;
 	}
 	if (slash) {
@@ -353,16 +354,16 @@ static int give(struct fs *f, int fd, mode_t mode, int chown_it)
 /* Open directory dir (relative to the root), creating what is missing
  * like mkdir -p when create is set.  Returns a directory fd or -1 after
  * failing the call. */
-int open_dir(struct fs *f, const char *dir, const char *shown, int create, struct made *made)
+int ise_fs_open_dir(struct fs *f, const char *dir, const char *shown, int create, struct made *made)
 {
-	int fd = openat2_in(f->root, dir, O_RDONLY | O_DIRECTORY, 0);
+	int fd = ise_fs_openat2_in(f->root, dir, O_RDONLY | O_DIRECTORY, 0);
 	if (fd >= 0 || !create || errno != ENOENT) {
 		if (fd < 0)
-			fail_errno(f, errno, create ? "mkdir" : "open", shown);
+			ise_fs_fail_errno(f, errno, create ? "mkdir" : "open", shown);
 		return fd;
 	}
 	char *pre = ise_xstrdup(dir);
-	int cur = openat2_in(f->root, ".", O_RDONLY | O_DIRECTORY, 0);
+	int cur = ise_fs_openat2_in(f->root, ".", O_RDONLY | O_DIRECTORY, 0);
 	size_t n = strlen(pre), i = 0;
 	while (cur >= 0 && i < n) {
 		size_t start = i;
@@ -376,29 +377,29 @@ int open_dir(struct fs *f, const char *dir, const char *shown, int create, struc
 			i++;
 			continue;
 		}
-		int next = openat2_in(f->root, pre, O_RDONLY | O_DIRECTORY, 0);
+		int next = ise_fs_openat2_in(f->root, pre, O_RDONLY | O_DIRECTORY, 0);
 		if (next < 0 && errno == ENOENT && strcmp(name, ".") && strcmp(name, "..")) {
 			int created = mkdirat(cur, name, 0755) == 0;
 			if (!created && errno != EEXIST) {
-				fail_errno(f, errno, "mkdir", shown);
+				ise_fs_fail_errno(f, errno, "mkdir", shown);
 				close(cur);
 				free(pre);
 				return -1;
 			}
-			next = openat2_in(f->root, pre, O_RDONLY | O_DIRECTORY, 0);
+			next = ise_fs_openat2_in(f->root, pre, O_RDONLY | O_DIRECTORY, 0);
 			if (next < 0 && !created) {
 				/* a dangling symlink is in the way, as mkdir -p finds */
 				struct path at;
-				path_parse(f, pre, "mkdir", &at);
-				fail_errno(f, EEXIST, "mkdir", at.shown);
-				path_free(&at);
+				ise_fs_path_parse(f, pre, "mkdir", &at);
+				ise_fs_fail_errno(f, EEXIST, "mkdir", at.shown);
+				ise_fs_path_free(&at);
 				close(cur);
 				free(pre);
 				return -1;
 			}
 			if (next >= 0 && created) {
 				if (give(f, next, 0755, 1)) {
-					fail_errno(f, errno, "chown", shown);
+					ise_fs_fail_errno(f, errno, "chown", shown);
 					close(next);
 					close(cur);
 					free(pre);
@@ -414,25 +415,26 @@ int open_dir(struct fs *f, const char *dir, const char *shown, int create, struc
 		close(cur);
 		cur = next;
 		if (cur < 0)
-			fail_errno(f, errno, "mkdir", shown);
+			ise_fs_fail_errno(f, errno, "mkdir", shown);
 		pre[i] = save;
 		if (i < n)
 			i++;
 	}
 	free(pre);
 	if (cur < 0 && !f->r->content)
-		fail_errno(f, errno, "mkdir", shown);
+		ise_fs_fail_errno(f, errno, "mkdir", shown);
 	return cur;
 }
 
-void made_undo(struct fs *f, struct made *made)
+void ise_fs_made_undo(struct fs *f, struct made *made)
 {
 	for (size_t i = made->n; i-- > 0;) {
 		char *slash = strrchr(made->v[i], '/');
 		const char *leaf = slash ? slash + 1 : made->v[i];
 		if (slash)
 			*slash = '\0';
-		int d = openat2_in(f->root, slash ? made->v[i] : ".", O_RDONLY | O_DIRECTORY, 0);
+		int d =
+		    ise_fs_openat2_in(f->root, slash ? made->v[i] : ".", O_RDONLY | O_DIRECTORY, 0);
 		if (d >= 0) {
 			unlinkat(d, leaf, AT_REMOVEDIR);
 			close(d);
@@ -440,7 +442,7 @@ void made_undo(struct fs *f, struct made *made)
 	}
 }
 
-void made_free(struct made *made)
+void ise_fs_made_free(struct made *made)
 {
 	for (size_t i = 0; i < made->n; i++)
 		free(made->v[i]);
@@ -468,8 +470,8 @@ static int write_all(int fd, const char *p, size_t n)
  * (a regular file it will replace) or 0644 and uid:gid.  Returns 0 and the
  * name in tmp, or -1 with errno and *sc naming the failing call.
  */
-int tmp_put(struct fs *f, int dirfd, const char *data, size_t n, const struct stat *old,
-	    char tmp[64], const char **sc)
+int ise_fs_tmp_put(struct fs *f, int dirfd, const char *data, size_t n, const struct stat *old,
+		   char tmp[64], const char **sc)
 {
 	static atomic_ulong counter;
 	struct timespec ts;
@@ -517,28 +519,28 @@ fail:
 	return -1;
 }
 
-/* Put data in leaf of dirfd through a temporary file (tmp_put) renamed over
- * it, so a reader sees the old file or the new, never half of one.  Fails
- * the call on error. */
-int put_leaf(struct fs *f, int dirfd, const char *leaf, const char *data, size_t n,
-	     const struct stat *old, const char *shown)
+/* Put data in leaf of dirfd through a temporary file (ise_fs_tmp_put)
+ * renamed over it, so a reader sees the old file or the new, never half of
+ * one.  Fails the call on error. */
+int ise_fs_put_leaf(struct fs *f, int dirfd, const char *leaf, const char *data, size_t n,
+		    const struct stat *old, const char *shown)
 {
 	char tmp[64];
 	const char *sc;
 
-	if (tmp_put(f, dirfd, data, n, old, tmp, &sc)) {
-		fail_errno(f, errno, sc, shown);
+	if (ise_fs_tmp_put(f, dirfd, data, n, old, tmp, &sc)) {
+		ise_fs_fail_errno(f, errno, sc, shown);
 		return -1;
 	}
 	if (renameat(dirfd, tmp, dirfd, leaf)) {
-		fail_errno(f, errno, "rename", shown);
+		ise_fs_fail_errno(f, errno, "rename", shown);
 		unlinkat(dirfd, tmp, 0);
 		return -1;
 	}
 	return 0;
 }
 
-const char *kind_of(mode_t m)
+const char *ise_fs_kind_of(mode_t m)
 {
 	return S_ISFIFO(m)   ? "fifo"
 	       : S_ISSOCK(m) ? "socket"
@@ -553,30 +555,31 @@ const char *kind_of(mode_t m)
  * on its mode and owner.  Fails the call on error; *created (when not
  * NULL) tells whether nothing was there before.
  */
-int put_file(struct fs *f, const struct path *p, const char *data, size_t n, int *created)
+int ise_fs_put_file(struct fs *f, const struct path *p, const char *data, size_t n, int *created)
 {
 	char *dir;
 	const char *leaf;
 	struct stat st;
 	int dfd, rc = -1;
 
-	if (split_leaf(f, p, &dir, &leaf))
+	if (ise_fs_split_leaf(f, p, &dir, &leaf))
 		return -1;
-	dfd = open_dir(f, dir, p->shown, 1, NULL);
+	dfd = ise_fs_open_dir(f, dir, p->shown, 1, NULL);
 	free(dir);
 	if (dfd < 0)
 		return -1;
 	int exists = fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	if (exists && S_ISDIR(st.st_mode)) {
-		fail_errno(f, EISDIR, "open", p->shown);
+		ise_fs_fail_errno(f, EISDIR, "open", p->shown);
 		goto out;
 	}
 	if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
 		ise_tool_fail(f->r, "EINVAL: not a regular file (%s), open '%s'",
-			      kind_of(st.st_mode), p->shown);
+			      ise_fs_kind_of(st.st_mode), p->shown);
 		goto out;
 	}
-	if (put_leaf(f, dfd, leaf, data, n, exists && S_ISREG(st.st_mode) ? &st : NULL, p->shown))
+	if (ise_fs_put_leaf(f, dfd, leaf, data, n, exists && S_ISREG(st.st_mode) ? &st : NULL,
+			    p->shown))
 		goto out;
 	if (created)
 		*created = !exists;
@@ -588,26 +591,26 @@ out:
 
 /* Open a regular file for reading (following symlinks inside the root);
  * a FIFO, device or socket is refused at once, never read. */
-int open_regular(struct fs *f, const struct path *p, struct stat *st)
+int ise_fs_open_regular(struct fs *f, const struct path *p, struct stat *st)
 {
-	int fd = openat2_in(f->root, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	int fd = ise_fs_openat2_in(f->root, p->rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	if (fd < 0) {
-		fail_errno(f, errno, "open", p->shown);
+		ise_fs_fail_errno(f, errno, "open", p->shown);
 		return -1;
 	}
 	if (fstat(fd, st)) {
-		fail_errno(f, errno, "fstat", p->shown);
+		ise_fs_fail_errno(f, errno, "fstat", p->shown);
 		close(fd);
 		return -1;
 	}
 	if (S_ISDIR(st->st_mode)) {
-		fail_errno(f, EISDIR, "read", p->shown);
+		ise_fs_fail_errno(f, EISDIR, "read", p->shown);
 		close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st->st_mode)) {
 		ise_tool_fail(f->r, "EINVAL: not a regular file (%s), read '%s'",
-			      kind_of(st->st_mode), p->shown);
+			      ise_fs_kind_of(st->st_mode), p->shown);
 		close(fd);
 		return -1;
 	}
@@ -617,7 +620,7 @@ int open_regular(struct fs *f, const struct path *p, struct stat *st)
 	return fd;
 }
 
-ssize_t pread_all(int fd, char *p, size_t n, off_t off)
+ssize_t ise_fs_pread_all(int fd, char *p, size_t n, off_t off)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -635,7 +638,8 @@ ssize_t pread_all(int fd, char *p, size_t n, off_t off)
 }
 
 /* The whole of a regular file of at most max bytes (NUL-terminated). */
-char *slurp(struct fs *f, int fd, const struct stat *st, size_t max, const char *shown, size_t *len)
+char *ise_fs_slurp(struct fs *f, int fd, const struct stat *st, size_t max, const char *shown,
+		   size_t *len)
 {
 	if ((unsigned long long)st->st_size > max) {
 		ise_tool_fail(f->r,
@@ -645,9 +649,9 @@ char *slurp(struct fs *f, int fd, const struct stat *st, size_t max, const char 
 	}
 	size_t cap = (size_t)st->st_size + 1;
 	char *data = ise_xmalloc(cap + 1);
-	ssize_t k = pread_all(fd, data, cap, 0); /* one more: a file that grew */
+	ssize_t k = ise_fs_pread_all(fd, data, cap, 0); /* one more: a file that grew */
 	if (k < 0) {
-		fail_errno(f, errno, "read", shown);
+		ise_fs_fail_errno(f, errno, "read", shown);
 		free(data);
 		return NULL;
 	}
@@ -667,16 +671,16 @@ char *slurp(struct fs *f, int fd, const struct stat *st, size_t max, const char 
  * followed (inside the root), so it can be replaced atomically in place.
  * The directory part is resolved by openat2 when the file is written.
  */
-int follow_leaf(struct fs *f, struct path *p)
+int ise_fs_follow_leaf(struct fs *f, struct path *p)
 {
 	for (int hop = 0; hop <= SYMLINK_HOPS; hop++) {
 		char *dir, target[PATH_MAX_BYTES + 1];
 		const char *leaf;
 		struct stat st;
 
-		if (split_leaf(f, p, &dir, &leaf))
+		if (ise_fs_split_leaf(f, p, &dir, &leaf))
 			return -1;
-		int dfd = openat2_in(f->root, dir, O_PATH | O_DIRECTORY, 0);
+		int dfd = ise_fs_openat2_in(f->root, dir, O_PATH | O_DIRECTORY, 0);
 		if (dfd < 0) { /* the open that follows says what is wrong */
 			free(dir);
 			return 0;
@@ -684,7 +688,7 @@ int follow_leaf(struct fs *f, struct path *p)
 		if (fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW) || !S_ISLNK(st.st_mode)) {
 			close(dfd);
 			free(dir);
-			return 0; /* not a link: open_regular says what is wrong */
+			return 0; /* not a link: ise_fs_open_regular says what is wrong */
 		}
 		ssize_t n = readlinkat(dfd, leaf, target, sizeof target - 1);
 		close(dfd);
@@ -707,19 +711,19 @@ int follow_leaf(struct fs *f, struct path *p)
 		free(p->rel);
 		p->rel = next;
 	}
-	fail_errno(f, ELOOP, "open", p->shown);
+	ise_fs_fail_errno(f, ELOOP, "open", p->shown);
 	return -1;
 }
 
 /* ---- text -------------------------------------------------------------- */
 
-int has_nul(const char *p, size_t n)
+int ise_fs_has_nul(const char *p, size_t n)
 {
 	return memchr(p, '\0', n) != NULL;
 }
 
 /* Back n off so that p[0..n) does not end inside a UTF-8 sequence. */
-size_t utf8_floor(const char *p, size_t n)
+size_t ise_fs_utf8_floor(const char *p, size_t n)
 {
 	size_t k = n;
 	for (int i = 0; i < 3 && k > 0 && ((unsigned char)p[k] & 0xc0) == 0x80; i++)
@@ -727,7 +731,7 @@ size_t utf8_floor(const char *p, size_t n)
 	return k;
 }
 
-void push_line(char ***v, size_t *n, size_t *cap, const char *s, size_t len)
+void ise_fs_push_line(char ***v, size_t *n, size_t *cap, const char *s, size_t len)
 {
 	ise_xgrow((void **)v, cap, *n + 1, sizeof **v);
 	char *c = ise_xmalloc(len + 1);
@@ -736,7 +740,7 @@ void push_line(char ***v, size_t *n, size_t *cap, const char *s, size_t len)
 	(*v)[(*n)++] = c;
 }
 
-void split_lines(struct lines *l, const char *s, size_t n, int drop_cr)
+void ise_fs_split_lines(struct lines *l, const char *s, size_t n, int drop_cr)
 {
 	memset(l, 0, sizeof *l);
 	for (size_t i = 0; i < n;) {
@@ -745,33 +749,33 @@ void split_lines(struct lines *l, const char *s, size_t n, int drop_cr)
 		size_t keep = len;
 		if (drop_cr && keep && s[i + keep - 1] == '\r')
 			keep--;
-		push_line(&l->v, &l->n, &l->cap, s + i, keep);
+		ise_fs_push_line(&l->v, &l->n, &l->cap, s + i, keep);
 		i += len + 1;
 	}
 }
 
-void lines_free(struct lines *l)
+void ise_fs_lines_free(struct lines *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		free(l->v[i]);
 	free(l->v);
 }
 
-const char *skip_ws(const char *s)
+const char *ise_fs_skip_ws(const char *s)
 {
 	while (*s == ' ' || *s == '\t')
 		s++;
 	return s;
 }
 
-int starts(const char *s, const char *prefix)
+int ise_fs_starts(const char *s, const char *prefix)
 {
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-char *trimmed(const char *s)
+char *ise_fs_trimmed(const char *s)
 {
-	s = skip_ws(s);
+	s = ise_fs_skip_ws(s);
 	size_t n = strlen(s);
 	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
 		n--;
@@ -783,7 +787,7 @@ char *trimmed(const char *s)
 
 /* ---- time -------------------------------------------------------------- */
 
-time_t now_utc(void)
+time_t ise_fs_now_utc(void)
 {
 	const char *e = getenv("ISE_NOW");
 	if (e && *e) {
@@ -796,7 +800,7 @@ time_t now_utc(void)
 	return time(NULL);
 }
 
-void iso_time(time_t t, char out[32])
+void ise_fs_iso_time(time_t t, char out[32])
 {
 	struct tm tm;
 	gmtime_r(&t, &tm);
@@ -806,7 +810,7 @@ void iso_time(time_t t, char out[32])
 /* ---- results ----------------------------------------------------------- */
 
 /* Finish a successful call: the text made valid UTF-8 and capped. */
-void done(struct fs *f, struct ise_strbuf *b, size_t cap)
+void ise_fs_done(struct fs *f, struct ise_strbuf *b, size_t cap)
 {
 	size_t len;
 	int cut = 0;
@@ -826,7 +830,7 @@ void done(struct fs *f, struct ise_strbuf *b, size_t cap)
 	memset(b, 0, sizeof *b);
 }
 
-cJSON *details(struct fs *f)
+cJSON *ise_fs_details(struct fs *f)
 {
 	if (!f->r->details)
 		f->r->details = cJSON_CreateObject();

@@ -34,39 +34,39 @@ enum {
 /* A memory file's path: MEMORY.md or memory/...md, inside the workspace. */
 static int memory_path(struct fs *f, const char *arg, struct path *p)
 {
-	if (path_parse(f, arg, "open", p))
+	if (ise_fs_path_parse(f, arg, "open", p))
 		return -1;
 	const char *n = p->norm;
 	size_t len = strlen(n);
 	if (!strcmp(n, "MEMORY.md") || !strcmp(n, "memory.md") ||
-	    (starts(n, "memory/") && len > 10 && !strcmp(n + len - 3, ".md")))
+	    (ise_fs_starts(n, "memory/") && len > 10 && !strcmp(n + len - 3, ".md")))
 		return 0;
 	ise_tool_fail(f->r,
 		      "%s: path must be MEMORY.md or memory/<name>.md, not '%s'; use read or "
 		      "write for other files",
 		      f->tool, arg);
-	path_free(p);
+	ise_fs_path_free(p);
 	return -1;
 }
 
-void tool_memory_write(struct fs *f)
+void ise_fs_tool_memory_write(struct fs *f)
 {
 	const char *content, *arg, *mode;
 	char def[64];
 	struct path p = {0};
 	int append = 1;
 
-	if (arg_string(f, "content", 1, &content) < 0 || arg_string(f, "path", 0, &arg) < 0 ||
-	    arg_string(f, "mode", 0, &mode) < 0)
+	if (ise_fs_arg_string(f, "content", 1, &content) < 0 ||
+	    ise_fs_arg_string(f, "path", 0, &arg) < 0 || ise_fs_arg_string(f, "mode", 0, &mode) < 0)
 		return;
 	if (mode && strcmp(mode, "append") && strcmp(mode, "overwrite")) {
-		fail_arg(f, "mode",
-			 "must be equal to one of the allowed values: append, overwrite");
+		ise_fs_fail_arg(f, "mode",
+				"must be equal to one of the allowed values: append, overwrite");
 		return;
 	}
 	append = !mode || !strcmp(mode, "append");
 	if (!arg || !*arg) {
-		time_t now = now_utc();
+		time_t now = ise_fs_now_utc();
 		struct tm tm;
 		gmtime_r(&now, &tm);
 		strftime(def, sizeof def, "memory/%Y-%m-%d.md", &tm);
@@ -78,16 +78,16 @@ void tool_memory_write(struct fs *f)
 	size_t before = 0;
 	if (append) {
 		struct stat st;
-		if (follow_leaf(f, &p))
+		if (ise_fs_follow_leaf(f, &p))
 			goto out;
-		int fd = openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+		int fd = ise_fs_openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 		if (fd >= 0) {
 			close(fd);
-			fd = open_regular(f, &p, &st);
+			fd = ise_fs_open_regular(f, &p, &st);
 			if (fd < 0)
 				goto out;
 			size_t len;
-			char *old = slurp(f, fd, &st, EDIT_MAX, p.shown, &len);
+			char *old = ise_fs_slurp(f, fd, &st, EDIT_MAX, p.shown, &len);
 			close(fd);
 			if (!old)
 				goto out;
@@ -97,7 +97,7 @@ void tool_memory_write(struct fs *f)
 			if (len && data.s[len - 1] != '\n')
 				ise_sb_add(&data, "\n", 1);
 		} else if (errno != ENOENT) {
-			fail_errno(f, errno, "open", p.shown);
+			ise_fs_fail_errno(f, errno, "open", p.shown);
 			goto out;
 		}
 	}
@@ -106,20 +106,20 @@ void tool_memory_write(struct fs *f)
 	if (cn && content[cn - 1] != '\n')
 		ise_sb_add(&data, "\n", 1);
 	int created = 0;
-	if (put_file(f, &p, data.s, data.len, &created))
+	if (ise_fs_put_file(f, &p, data.s, data.len, &created))
 		goto out;
 	struct ise_strbuf msg = {0};
 	ise_sb_printf(&msg, "%s %zu bytes to %s", append && before ? "Appended" : "Wrote", cn,
 		      p.norm);
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	cJSON_AddStringToObject(d, "path", p.norm);
 	cJSON_AddStringToObject(d, "mode", append ? "append" : "overwrite");
 	cJSON_AddNumberToObject(d, "bytes", (double)cn);
 	cJSON_AddNumberToObject(d, "size", (double)data.len);
-	done(f, &msg, 0);
+	ise_fs_done(f, &msg, 0);
 out:
 	free(data.s);
-	path_free(&p);
+	ise_fs_path_free(&p);
 }
 
 /* The memory files: MEMORY.md (or memory.md) and memory/ ** / *.md. */
@@ -148,7 +148,7 @@ static void memory_files(struct fs *f, struct memfiles *m)
 {
 	struct stat st;
 	memset(m, 0, sizeof *m);
-	int rfd = openat2_in(f->root, ".", O_RDONLY | O_DIRECTORY, 0);
+	int rfd = ise_fs_openat2_in(f->root, ".", O_RDONLY | O_DIRECTORY, 0);
 	if (rfd < 0)
 		return;
 	const char *tops[] = {"MEMORY.md", "memory.md"};
@@ -166,7 +166,7 @@ static void memory_files(struct fs *f, struct memfiles *m)
 		struct walk w = {0};
 		w.fn = mem_visit;
 		w.ctx = m;
-		walk_dir(&w, mfd, "", 0);
+		ise_fs_walk_dir(&w, mfd, "", 0);
 		close(mfd);
 	}
 	close(rfd);
@@ -208,7 +208,7 @@ static void tokenize(const char *s, size_t n, struct lines *out)
 		t[len] = '\0';
 		if ((len == 1 && (unsigned char)t[0] < 0x80) || stopword(t, len))
 			continue;
-		push_line(&out->v, &out->n, &out->cap, t, len);
+		ise_fs_push_line(&out->v, &out->n, &out->cap, t, len);
 	}
 }
 
@@ -243,7 +243,7 @@ static void chunk_file(const char *data, size_t len, size_t file, struct memchun
 		size_t l = nl ? (size_t)(nl - (data + i)) : len - i;
 		const char *s = data + i;
 		no++;
-		int blank = !*skip_ws(s) || skip_ws(s) >= s + l;
+		int blank = !*ise_fs_skip_ws(s) || ise_fs_skip_ws(s) >= s + l;
 		if (blank) {
 			cur = NULL;
 		} else {
@@ -264,7 +264,7 @@ static void chunk_file(const char *data, size_t len, size_t file, struct memchun
 	}
 }
 
-void tool_memory_search(struct fs *f)
+void ise_fs_tool_memory_search(struct fs *f)
 {
 	const char *query;
 	long max = MEMORY_RESULTS;
@@ -276,7 +276,8 @@ void tool_memory_search(struct fs *f)
 	struct lines q = {0};
 	struct ise_strbuf out = {0};
 
-	if (arg_string(f, "query", 1, &query) < 0 || arg_int(f, "maxResults", 1, &max) < 0)
+	if (ise_fs_arg_string(f, "query", 1, &query) < 0 ||
+	    ise_fs_arg_int(f, "maxResults", 1, &max) < 0)
 		return;
 	memory_files(f, &mf);
 	datas = ise_xcalloc(mf.n + 1, sizeof *datas);
@@ -284,10 +285,10 @@ void tool_memory_search(struct fs *f)
 		struct path p = {0};
 		struct stat st;
 		size_t len;
-		if (path_parse(f, mf.v[i].name, "open", &p))
+		if (ise_fs_path_parse(f, mf.v[i].name, "open", &p))
 			continue;
-		int fd = openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-		path_free(&p);
+		int fd = ise_fs_openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+		ise_fs_path_free(&p);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -300,7 +301,7 @@ void tool_memory_search(struct fs *f)
 			want = MEMORY_TOTAL_MAX - total_read;
 		total_read += want;
 		datas[i] = ise_xmalloc(want + 1);
-		ssize_t k = pread_all(fd, datas[i], want, 0);
+		ssize_t k = ise_fs_pread_all(fd, datas[i], want, 0);
 		close(fd);
 		len = k > 0 ? (size_t)k : 0;
 		datas[i][len] = '\0';
@@ -347,13 +348,13 @@ void tool_memory_search(struct fs *f)
 	}
 	if (nch)
 		qsort(ch, nch, sizeof *ch, chunk_cmp);
-	cJSON *d = details(f), *res = cJSON_CreateArray();
+	cJSON *d = ise_fs_details(f), *res = cJSON_CreateArray();
 	long shown = 0;
 	for (size_t i = 0; i < nch && shown < max && ch[i].score > 0; i++, shown++) {
 		const char *name = mf.v[ch[i].file].name;
 		ise_sb_printf(&out, "%s%s:%ld-%ld (score %.2f)\n", shown ? "\n" : "", name,
 			      ch[i].first, ch[i].last, ch[i].score);
-		size_t show = ch[i].len > 700 ? utf8_floor(ch[i].text, 700) : ch[i].len;
+		size_t show = ch[i].len > 700 ? ise_fs_utf8_floor(ch[i].text, 700) : ch[i].len;
 		ise_sb_add(&out, ch[i].text, show);
 		ise_sb_puts(&out, show < ch[i].len ? " ...\n" : "\n");
 		cJSON *o = cJSON_CreateObject();
@@ -372,18 +373,18 @@ void tool_memory_search(struct fs *f)
 	cJSON_AddItemToObject(d, "results", res);
 	cJSON_AddNumberToObject(d, "files", (double)mf.n);
 	cJSON_AddNumberToObject(d, "snippets", (double)nch);
-	done(f, &out, f->c->max_output);
+	ise_fs_done(f, &out, f->c->max_output);
 	for (size_t i = 0; i < nch; i++)
-		lines_free(&ch[i].terms);
+		ise_fs_lines_free(&ch[i].terms);
 	free(ch);
 	for (size_t i = 0; i < mf.n; i++)
 		free(datas[i]);
 	free(datas);
-	entries_free(mf.v, mf.n);
-	lines_free(&q);
+	ise_fs_entries_free(mf.v, mf.n);
+	ise_fs_lines_free(&q);
 }
 
-void tool_memory_get(struct fs *f)
+void ise_fs_tool_memory_get(struct fs *f)
 {
 	const char *arg;
 	long from = 1, count = 0;
@@ -392,21 +393,21 @@ void tool_memory_get(struct fs *f)
 	size_t len;
 	struct ise_strbuf out = {0};
 
-	if (arg_string(f, "path", 1, &arg) < 0 || arg_int(f, "from", 1, &from) < 0 ||
-	    arg_int(f, "lines", 1, &count) < 0)
+	if (ise_fs_arg_string(f, "path", 1, &arg) < 0 || ise_fs_arg_int(f, "from", 1, &from) < 0 ||
+	    ise_fs_arg_int(f, "lines", 1, &count) < 0)
 		return;
 	if (memory_path(f, arg, &p))
 		return;
-	int fd = open_regular(f, &p, &st);
+	int fd = ise_fs_open_regular(f, &p, &st);
 	if (fd < 0) {
-		path_free(&p);
+		ise_fs_path_free(&p);
 		return;
 	}
 	size_t budget = f->c->max_read ? f->c->max_read : 256 * 1024;
-	char *data = slurp(f, fd, &st, EDIT_MAX, p.shown, &len);
+	char *data = ise_fs_slurp(f, fd, &st, EDIT_MAX, p.shown, &len);
 	close(fd);
 	if (!data) {
-		path_free(&p);
+		ise_fs_path_free(&p);
 		return;
 	}
 	long no = 0, last = from - 1, total = 0;
@@ -431,12 +432,12 @@ void tool_memory_get(struct fs *f)
 			      from, last, total, last + 1);
 		f->r->truncated = 1;
 	}
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	cJSON_AddStringToObject(d, "path", p.norm);
 	cJSON_AddNumberToObject(d, "from", (double)from);
 	cJSON_AddNumberToObject(d, "to", (double)last);
 	cJSON_AddNumberToObject(d, "lines", (double)total);
-	done(f, &out, 0);
+	ise_fs_done(f, &out, 0);
 	free(data);
-	path_free(&p);
+	ise_fs_path_free(&p);
 }

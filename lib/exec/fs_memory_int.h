@@ -7,8 +7,8 @@
 
 struct fs;
 
-void tool_memory_write(struct fs *f);
-void tool_memory_search(struct fs *f);
-void tool_memory_get(struct fs *f);
+void ise_fs_tool_memory_write(struct fs *f);
+void ise_fs_tool_memory_search(struct fs *f);
+void ise_fs_tool_memory_get(struct fs *f);
 
 #endif

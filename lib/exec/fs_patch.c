@@ -70,8 +70,8 @@ static void patch_free(struct patch *pt)
 
 static int is_header(const char *t)
 {
-	return starts(t, "*** Add File: ") || starts(t, "*** Delete File: ") ||
-	       starts(t, "*** Update File: ") || !strcmp(t, "*** End Patch");
+	return ise_fs_starts(t, "*** Add File: ") || ise_fs_starts(t, "*** Delete File: ") ||
+	       ise_fs_starts(t, "*** Update File: ") || !strcmp(t, "*** End Patch");
 }
 
 static struct chunk *new_chunk(struct hunk *h)
@@ -90,18 +90,18 @@ static int parse_update(struct fs *f, const struct lines *l, size_t *i, size_t l
 	struct chunk *c = NULL;
 
 	(*i)++;
-	if (*i < last && starts(l->v[*i], "*** Move to: "))
-		h->move_to = trimmed(l->v[(*i)++] + 13);
+	if (*i < last && ise_fs_starts(l->v[*i], "*** Move to: "))
+		h->move_to = ise_fs_trimmed(l->v[(*i)++] + 13);
 	for (; *i < last; (*i)++) {
 		const char *s = l->v[*i];
-		char *ts = trimmed(s);
+		char *ts = ise_fs_trimmed(s);
 		int header = is_header(ts);
 		free(ts);
 		if (header)
 			break;
-		if (starts(s, "@@")) {
+		if (ise_fs_starts(s, "@@")) {
 			c = new_chunk(h);
-			char *ctx = trimmed(s + 2);
+			char *ctx = ise_fs_trimmed(s + 2);
 			if (*ctx)
 				c->ctx = ctx;
 			else
@@ -128,9 +128,9 @@ static int parse_update(struct fs *f, const struct lines *l, size_t *i, size_t l
 		ise_xgrow((void **)&c->ops, &c->capops, c->nops + 1, 1);
 		c->ops[c->nops++] = s[0] ? s[0] : ' ';
 		if (s[0] != '+')
-			push_line(&c->old, &c->nold, &c->capold, body, strlen(body));
+			ise_fs_push_line(&c->old, &c->nold, &c->capold, body, strlen(body));
 		if (s[0] != '-')
-			push_line(&c->neu, &c->nneu, &c->capneu, body, strlen(body));
+			ise_fs_push_line(&c->neu, &c->nneu, &c->capneu, body, strlen(body));
 	}
 	if (!h->nchunks) {
 		ise_tool_fail(
@@ -148,18 +148,18 @@ static int patch_parse(struct fs *f, const char *text, struct patch *pt)
 	size_t i = 0, last;
 	int rc = -1;
 
-	split_lines(&l, text, strlen(text), 1);
+	ise_fs_split_lines(&l, text, strlen(text), 1);
 	/* models often wrap the patch in a heredoc or blank lines */
-	while (i < l.n && !*skip_ws(l.v[i]))
+	while (i < l.n && !*ise_fs_skip_ws(l.v[i]))
 		i++;
-	if (i < l.n && starts(l.v[i], "<<"))
+	if (i < l.n && ise_fs_starts(l.v[i], "<<"))
 		i++;
 	last = l.n;
-	while (last > i && !*skip_ws(l.v[last - 1]))
+	while (last > i && !*ise_fs_skip_ws(l.v[last - 1]))
 		last--;
 	if (last > i && (!strcmp(l.v[last - 1], "EOF") || !strcmp(l.v[last - 1], "'EOF'")))
 		last--;
-	char *t = i < l.n ? trimmed(l.v[i]) : ise_xstrdup("");
+	char *t = i < l.n ? ise_fs_trimmed(l.v[i]) : ise_xstrdup("");
 	int ok = !strcmp(t, "*** Begin Patch");
 	free(t);
 	if (!ok) {
@@ -167,7 +167,7 @@ static int patch_parse(struct fs *f, const char *text, struct patch *pt)
 		    f->r, "Invalid patch: The first line of the patch must be '*** Begin Patch'");
 		goto out;
 	}
-	t = last > i + 1 ? trimmed(l.v[last - 1]) : ise_xstrdup("");
+	t = last > i + 1 ? ise_fs_trimmed(l.v[last - 1]) : ise_xstrdup("");
 	ok = !strcmp(t, "*** End Patch");
 	free(t);
 	if (!ok) {
@@ -178,7 +178,7 @@ static int patch_parse(struct fs *f, const char *text, struct patch *pt)
 	i++;
 	last--;
 	while (i < last) {
-		char *tl = trimmed(l.v[i]);
+		char *tl = ise_fs_trimmed(l.v[i]);
 		int bad = 0;
 		if (!*tl) {
 			free(tl);
@@ -188,9 +188,9 @@ static int patch_parse(struct fs *f, const char *text, struct patch *pt)
 		ise_xgrow((void **)&pt->h, &pt->cap, pt->n + 1, sizeof *pt->h);
 		struct hunk *h = &pt->h[pt->n];
 		memset(h, 0, sizeof *h);
-		if (starts(tl, "*** Add File: ")) {
+		if (ise_fs_starts(tl, "*** Add File: ")) {
 			h->kind = HUNK_ADD;
-			h->path = trimmed(tl + 14);
+			h->path = ise_fs_trimmed(tl + 14);
 			pt->n++;
 			for (i++; i < last && l.v[i][0] == '+'; i++) {
 				ise_sb_puts(&h->add, l.v[i] + 1);
@@ -198,14 +198,14 @@ static int patch_parse(struct fs *f, const char *text, struct patch *pt)
 			}
 			if (!h->add.s)
 				ise_sb_add(&h->add, "", 0);
-		} else if (starts(tl, "*** Delete File: ")) {
+		} else if (ise_fs_starts(tl, "*** Delete File: ")) {
 			h->kind = HUNK_DELETE;
-			h->path = trimmed(tl + 17);
+			h->path = ise_fs_trimmed(tl + 17);
 			pt->n++;
 			i++;
-		} else if (starts(tl, "*** Update File: ")) {
+		} else if (ise_fs_starts(tl, "*** Update File: ")) {
 			h->kind = HUNK_UPDATE;
-			h->path = trimmed(tl + 17);
+			h->path = ise_fs_trimmed(tl + 17);
 			pt->n++;
 			bad = parse_update(f, &l, &i, last, h);
 		} else {
@@ -231,7 +231,7 @@ static int patch_parse(struct fs *f, const char *text, struct patch *pt)
 	}
 	rc = 0;
 out:
-	lines_free(&l);
+	ise_fs_lines_free(&l);
 	return rc;
 }
 
@@ -248,7 +248,7 @@ static int line_eq(const char *a, const char *b, int level)
 			nb--;
 		return na == nb && !memcmp(a, b, na);
 	}
-	char *ta = trimmed(a), *tb = trimmed(b);
+	char *ta = ise_fs_trimmed(a), *tb = ise_fs_trimmed(b);
 	int eq = !strcmp(ta, tb);
 	free(ta);
 	free(tb);
@@ -297,13 +297,13 @@ enum vfs_need { VFS_ADD, VFS_UPDATE, VFS_DELETE };
 /* Read a file an Update hunk changes (following a symlink at its end). */
 static int vfile_load(struct fs *f, struct vfile *v)
 {
-	if (follow_leaf(f, &v->p))
+	if (ise_fs_follow_leaf(f, &v->p))
 		return -1;
-	int fd = open_regular(f, &v->p, &v->st);
+	int fd = ise_fs_open_regular(f, &v->p, &v->st);
 	if (fd < 0)
 		return -1;
 	v->had_st = 1;
-	v->data = slurp(f, fd, &v->st, EDIT_MAX, v->p.shown, &v->len);
+	v->data = ise_fs_slurp(f, fd, &v->st, EDIT_MAX, v->p.shown, &v->len);
 	close(fd);
 	return v->data ? 0 : -1;
 }
@@ -315,16 +315,17 @@ static long vfs_get(struct fs *f, struct vfs *vs, const char *arg, enum vfs_need
 	struct path p = {0};
 	size_t i;
 
-	if (path_parse(f, arg, need == VFS_DELETE ? "unlink" : "open", &p))
+	if (ise_fs_path_parse(f, arg, need == VFS_DELETE ? "unlink" : "open", &p))
 		return -1;
 	for (i = 0; i < vs->n; i++)
 		if (!strcmp(vs->v[i].norm, p.norm))
 			break;
 	if (i < vs->n) {
-		path_free(&p);
+		ise_fs_path_free(&p);
 		struct vfile *v = &vs->v[i];
 		if (need != VFS_ADD && !v->exists) {
-			fail_errno(f, ENOENT, need == VFS_DELETE ? "unlink" : "open", v->p.shown);
+			ise_fs_fail_errno(f, ENOENT, need == VFS_DELETE ? "unlink" : "open",
+					  v->p.shown);
 			return -1;
 		}
 		if (need == VFS_UPDATE && !v->data && vfile_load(f, v))
@@ -346,20 +347,20 @@ static long vfs_get(struct fs *f, struct vfs *vs, const char *arg, enum vfs_need
 	char *dir;
 	const char *leaf;
 	struct stat st;
-	if (split_leaf(f, &v->p, &dir, &leaf))
+	if (ise_fs_split_leaf(f, &v->p, &dir, &leaf))
 		return -1;
-	int dfd = openat2_in(f->root, dir, O_PATH | O_DIRECTORY, 0);
+	int dfd = ise_fs_openat2_in(f->root, dir, O_PATH | O_DIRECTORY, 0);
 	free(dir);
 	int found = dfd >= 0 && !fstatat(dfd, leaf, &st, AT_SYMLINK_NOFOLLOW);
 	int e = errno;
 	if (dfd >= 0)
 		close(dfd);
 	if (found && S_ISDIR(st.st_mode)) {
-		fail_errno(f, EISDIR, need == VFS_DELETE ? "unlink" : "open", v->p.shown);
+		ise_fs_fail_errno(f, EISDIR, need == VFS_DELETE ? "unlink" : "open", v->p.shown);
 		return -1;
 	}
 	if (!found && need == VFS_DELETE) {
-		fail_errno(f, e == ENOTDIR ? ENOTDIR : ENOENT, "unlink", v->p.shown);
+		ise_fs_fail_errno(f, e == ENOTDIR ? ENOTDIR : ENOENT, "unlink", v->p.shown);
 		return -1;
 	}
 	v->exists = found;
@@ -375,7 +376,7 @@ static void vfs_free(struct vfs *vs)
 	for (size_t i = 0; i < vs->n; i++) {
 		free(vs->v[i].norm);
 		free(vs->v[i].data);
-		path_free(&vs->v[i].p);
+		ise_fs_path_free(&vs->v[i].p);
 	}
 	free(vs->v);
 }
@@ -391,7 +392,7 @@ static int apply_update(struct fs *f, struct vfile *v, const struct hunk *h)
 		const struct chunk *c;
 	} *rp = ise_xcalloc(h->nchunks, sizeof *rp);
 
-	split_lines(&l, v->data ? v->data : "", v->len, 0);
+	ise_fs_split_lines(&l, v->data ? v->data : "", v->len, 0);
 	for (size_t j = 0; j < h->nchunks; j++) {
 		const struct chunk *c = &h->chunks[j];
 		if (c->ctx) {
@@ -470,7 +471,7 @@ out:
 	if (rc)
 		free(out.s);
 	free(rp);
-	lines_free(&l);
+	ise_fs_lines_free(&l);
 	return rc;
 }
 
@@ -481,7 +482,7 @@ struct staged {
 	const char *shown;
 };
 
-void tool_apply_patch(struct fs *f)
+void ise_fs_tool_apply_patch(struct fs *f)
 {
 	const char *input;
 	struct patch pt = {0};
@@ -493,7 +494,7 @@ void tool_apply_patch(struct fs *f)
 	cJSON *added = cJSON_CreateArray(), *modified = cJSON_CreateArray(),
 	      *deleted = cJSON_CreateArray();
 
-	if (arg_string(f, "input", 1, &input) < 0 || patch_parse(f, input, &pt))
+	if (ise_fs_arg_string(f, "input", 1, &input) < 0 || patch_parse(f, input, &pt))
 		goto out;
 	/* plan: every change made in memory first */
 	for (size_t i = 0; i < pt.n; i++) {
@@ -561,18 +562,18 @@ void tool_apply_patch(struct fs *f)
 		const char *leaf, *sc;
 		if (!v->changed)
 			continue;
-		if (split_leaf(f, &v->p, &dir, &leaf))
+		if (ise_fs_split_leaf(f, &v->p, &dir, &leaf))
 			goto rollback;
-		int dfd = open_dir(f, dir, v->p.shown, 1, &made);
+		int dfd = ise_fs_open_dir(f, dir, v->p.shown, 1, &made);
 		free(dir);
 		if (dfd < 0)
 			goto rollback;
 		stg[nstg].dfd = dfd;
 		stg[nstg].leaf = ise_xstrdup(leaf);
 		stg[nstg].shown = v->p.shown;
-		if (tmp_put(f, dfd, v->data, v->len, v->had_st ? &v->st : NULL, stg[nstg].tmp,
-			    &sc)) {
-			fail_errno(f, errno, sc, v->p.shown);
+		if (ise_fs_tmp_put(f, dfd, v->data, v->len, v->had_st ? &v->st : NULL,
+				   stg[nstg].tmp, &sc)) {
+			ise_fs_fail_errno(f, errno, sc, v->p.shown);
 			free(stg[nstg].leaf);
 			close(dfd);
 			goto rollback;
@@ -582,7 +583,7 @@ void tool_apply_patch(struct fs *f)
 	/* commit: renames, then deletions */
 	for (size_t i = 0; i < nstg; i++) {
 		if (renameat(stg[i].dfd, stg[i].tmp, stg[i].dfd, stg[i].leaf)) {
-			fail_errno(f, errno, "rename", stg[i].shown);
+			ise_fs_fail_errno(f, errno, "rename", stg[i].shown);
 			for (size_t k = i; k < nstg; k++)
 				unlinkat(stg[k].dfd, stg[k].tmp, 0);
 			goto closeall;
@@ -592,13 +593,13 @@ void tool_apply_patch(struct fs *f)
 		struct vfile *v = &vs.v[i];
 		char *dir;
 		const char *leaf;
-		if (!v->deleted || split_leaf(f, &v->p, &dir, &leaf))
+		if (!v->deleted || ise_fs_split_leaf(f, &v->p, &dir, &leaf))
 			continue;
-		int dfd = openat2_in(f->root, dir, O_PATH | O_DIRECTORY, 0);
+		int dfd = ise_fs_openat2_in(f->root, dir, O_PATH | O_DIRECTORY, 0);
 		free(dir);
 		if (dfd < 0 || unlinkat(dfd, leaf, 0)) {
 			if (!f->r->content)
-				fail_errno(f, errno, "unlink", v->p.shown);
+				ise_fs_fail_errno(f, errno, "unlink", v->p.shown);
 		}
 		if (dfd >= 0)
 			close(dfd);
@@ -612,18 +613,18 @@ void tool_apply_patch(struct fs *f)
 		ise_sb_printf(&out, "%c %s\n", tag, h->move_to ? h->move_to : h->path);
 	}
 	{
-		cJSON *d = details(f);
+		cJSON *d = ise_fs_details(f);
 		cJSON_AddItemToObject(d, "added", added);
 		cJSON_AddItemToObject(d, "modified", modified);
 		cJSON_AddItemToObject(d, "deleted", deleted);
 		added = modified = deleted = NULL;
 	}
-	done(f, &out, f->c->max_output);
+	ise_fs_done(f, &out, f->c->max_output);
 	goto closeall;
 rollback:
 	for (size_t i = 0; i < nstg; i++)
 		unlinkat(stg[i].dfd, stg[i].tmp, 0);
-	made_undo(f, &made);
+	ise_fs_made_undo(f, &made);
 closeall:
 	for (size_t i = 0; i < nstg; i++) {
 		close(stg[i].dfd);
@@ -635,7 +636,7 @@ out:
 	cJSON_Delete(added);
 	cJSON_Delete(modified);
 	cJSON_Delete(deleted);
-	made_free(&made);
+	ise_fs_made_free(&made);
 	vfs_free(&vs);
 	patch_free(&pt);
 }

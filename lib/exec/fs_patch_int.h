@@ -7,6 +7,6 @@
 
 struct fs;
 
-void tool_apply_patch(struct fs *f);
+void ise_fs_tool_apply_patch(struct fs *f);
 
 #endif

@@ -27,7 +27,7 @@ enum {
 
 /* ---- read -------------------------------------------------------------- */
 
-void tool_read(struct fs *f)
+void ise_fs_tool_read(struct fs *f)
 {
 	const char *arg;
 	long offset = 1, limit = 0;
@@ -37,27 +37,28 @@ void tool_read(struct fs *f)
 	size_t budget = f->c->max_read ? f->c->max_read : 256 * 1024;
 	const size_t chunk = 1 << 16;
 
-	if (arg_string2(f, "path", "file_path", 1, &arg) < 0 ||
-	    arg_int(f, "offset", 1, &offset) < 0 || arg_int(f, "limit", 1, &limit) < 0)
+	if (ise_fs_arg_string2(f, "path", "file_path", 1, &arg) < 0 ||
+	    ise_fs_arg_int(f, "offset", 1, &offset) < 0 ||
+	    ise_fs_arg_int(f, "limit", 1, &limit) < 0)
 		return;
-	if (path_parse(f, arg, "open", &p))
+	if (ise_fs_path_parse(f, arg, "open", &p))
 		return;
-	int fd = open_regular(f, &p, &st);
+	int fd = ise_fs_open_regular(f, &p, &st);
 	if (fd < 0) {
-		path_free(&p);
+		ise_fs_path_free(&p);
 		return;
 	}
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	cJSON_AddStringToObject(d, "path", p.shown);
 	cJSON_AddNumberToObject(d, "bytes", (double)st.st_size);
 
 	char *buf = ise_xmalloc(budget + chunk + 1);
-	ssize_t k = pread_all(fd, buf, SNIFF_BYTES, 0);
+	ssize_t k = ise_fs_pread_all(fd, buf, SNIFF_BYTES, 0);
 	if (k < 0) {
-		fail_errno(f, errno, "read", p.shown);
+		ise_fs_fail_errno(f, errno, "read", p.shown);
 		goto out;
 	}
-	if (has_nul(buf, (size_t)k)) {
+	if (ise_fs_has_nul(buf, (size_t)k)) {
 		ise_tool_fail(f->r,
 			      "Cannot read binary file '%s' (%lld bytes): it is not text; use exec "
 			      "(e.g. `od -c` or `xxd`) to inspect it",
@@ -70,9 +71,9 @@ void tool_read(struct fs *f)
 	off_t pos = 0, start = 0;
 	long line = 1;
 	while (line < offset) {
-		k = pread_all(fd, buf, chunk, pos);
+		k = ise_fs_pread_all(fd, buf, chunk, pos);
 		if (k < 0) {
-			fail_errno(f, errno, "read", p.shown);
+			ise_fs_fail_errno(f, errno, "read", p.shown);
 			goto out;
 		}
 		if (k == 0)
@@ -102,9 +103,9 @@ void tool_read(struct fs *f)
 	}
 
 	/* one page: numbered lines, at most budget bytes of them */
-	k = pread_all(fd, buf, budget + 1, start);
+	k = ise_fs_pread_all(fd, buf, budget + 1, start);
 	if (k < 0) {
-		fail_errno(f, errno, "read", p.shown);
+		ise_fs_fail_errno(f, errno, "read", p.shown);
 		goto out;
 	}
 	size_t have = (size_t)k, used = 0;
@@ -122,7 +123,7 @@ void tool_read(struct fs *f)
 			/* one line longer than a page: its head */
 			size_t room = budget > nn + 1 ? budget - nn - 1 : 0;
 			if (len > room)
-				len = utf8_floor(q, room);
+				len = ise_fs_utf8_floor(q, room);
 			ise_sb_add(&out, num, nn);
 			ise_sb_add(&out, q, len);
 			ise_sb_add(&out, "\n", 1);
@@ -147,7 +148,7 @@ void tool_read(struct fs *f)
 		off_t q = cut_line ? start : start + (off_t)used;
 		long n = cut_line ? offset - 1 : last;
 		int ended_nl = 1;
-		while (q - start < SCAN_MAX && (k = pread_all(fd, buf, chunk, q)) > 0) {
+		while (q - start < SCAN_MAX && (k = ise_fs_pread_all(fd, buf, chunk, q)) > 0) {
 			for (char *c = buf, *e = buf + k; (c = memchr(c, '\n', (size_t)(e - c)));
 			     c++)
 				n++;
@@ -190,28 +191,28 @@ void tool_read(struct fs *f)
 		cJSON_AddNullToObject(d, "lines");
 	if (cut_line)
 		cJSON_AddBoolToObject(d, "lineCut", 1);
-	done(f, &out, 0);
+	ise_fs_done(f, &out, 0);
 out:
 	free(out.s);
 	free(buf);
 	close(fd);
-	path_free(&p);
+	ise_fs_path_free(&p);
 }
 
 /* ---- list_dir ---------------------------------------------------------- */
 
-void tool_list_dir(struct fs *f)
+void ise_fs_tool_list_dir(struct fs *f)
 {
 	struct path p = {0};
 	size_t n, total;
 	struct ise_strbuf out = {0};
 
-	int fd = open_search_dir(f, "path", &p, "scandir");
+	int fd = ise_fs_open_search_dir(f, "path", &p, "scandir");
 	if (fd < 0) {
-		path_free(&p);
+		ise_fs_path_free(&p);
 		return;
 	}
-	struct entry *v = read_dir(fd, LIST_SCAN, &n, &total);
+	struct entry *v = ise_fs_read_dir(fd, LIST_SCAN, &n, &total);
 	size_t show = n < LIST_MAX ? n : LIST_MAX;
 	for (size_t i = 0; i < show; i++)
 		ise_sb_printf(&out, "%s%s\n", v[i].name, v[i].type == DT_DIR ? "/" : "");
@@ -224,12 +225,12 @@ void tool_list_dir(struct fs *f)
 			      (size_t)LIST_MAX, total - show);
 		f->r->truncated = 1;
 	}
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	cJSON_AddStringToObject(d, "path", p.shown);
 	cJSON_AddNumberToObject(d, "entries", (double)total);
 	cJSON_AddNumberToObject(d, "shown", (double)show);
-	done(f, &out, f->c->max_output);
-	entries_free(v, n);
+	ise_fs_done(f, &out, f->c->max_output);
+	ise_fs_entries_free(v, n);
 	close(fd);
-	path_free(&p);
+	ise_fs_path_free(&p);
 }

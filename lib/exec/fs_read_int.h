@@ -7,7 +7,7 @@
 
 struct fs;
 
-void tool_read(struct fs *f);
-void tool_list_dir(struct fs *f);
+void ise_fs_tool_read(struct fs *f);
+void ise_fs_tool_list_dir(struct fs *f);
 
 #endif

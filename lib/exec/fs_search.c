@@ -134,7 +134,7 @@ struct globset {
 static void globset_init(struct globset *g, const char *pat)
 {
 	memset(g, 0, sizeof *g);
-	while (starts(pat, "./"))
+	while (ise_fs_starts(pat, "./"))
 		pat += 2;
 	brace_expand(pat, &g->v, &g->n, &g->cap);
 }
@@ -176,7 +176,7 @@ static void glob_visit(struct walk *w, int dirfd, const char *name, const char *
 	g->hits[g->n++].type = type;
 }
 
-void tool_glob(struct fs *f)
+void ise_fs_tool_glob(struct fs *f)
 {
 	const char *pattern;
 	struct path p = {0};
@@ -184,11 +184,11 @@ void tool_glob(struct fs *f)
 	struct walk w = {0};
 	struct ise_strbuf out = {0};
 
-	if (arg_string(f, "pattern", 1, &pattern) < 0)
+	if (ise_fs_arg_string(f, "pattern", 1, &pattern) < 0)
 		return;
-	int fd = open_search_dir(f, "path", &p, "scandir");
+	int fd = ise_fs_open_search_dir(f, "path", &p, "scandir");
 	if (fd < 0) {
-		path_free(&p);
+		ise_fs_path_free(&p);
 		return;
 	}
 	/* a pattern naming hidden parts searches hidden entries too */
@@ -196,9 +196,9 @@ void tool_glob(struct fs *f)
 	globset_init(&g.set, *pattern == '/' ? pattern + 1 : pattern);
 	w.fn = glob_visit;
 	w.ctx = &g;
-	walk_dir(&w, fd, "", 0);
+	ise_fs_walk_dir(&w, fd, "", 0);
 	if (g.n)
-		qsort(g.hits, g.n, sizeof *g.hits, entry_cmp);
+		qsort(g.hits, g.n, sizeof *g.hits, ise_fs_entry_cmp);
 	size_t show = g.n < GLOB_MAX ? g.n : GLOB_MAX;
 	for (size_t i = 0; i < show; i++)
 		ise_sb_printf(&out, "%s%s\n", g.hits[i].name, g.hits[i].type == DT_DIR ? "/" : "");
@@ -216,15 +216,15 @@ void tool_glob(struct fs *f)
 			      WALK_MAX);
 		f->r->truncated = 1;
 	}
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	cJSON_AddStringToObject(d, "path", p.shown);
 	cJSON_AddNumberToObject(d, "matches", (double)g.n);
 	cJSON_AddNumberToObject(d, "shown", (double)show);
-	done(f, &out, f->c->max_output);
-	entries_free(g.hits, g.n);
+	ise_fs_done(f, &out, f->c->max_output);
+	ise_fs_entries_free(g.hits, g.n);
 	globset_free(&g.set);
 	close(fd);
-	path_free(&p);
+	ise_fs_path_free(&p);
 }
 
 /* ---- grep -------------------------------------------------------------- */
@@ -263,14 +263,14 @@ static void grep_file(struct grepwalk *g, int fd, const char *shown_name)
 		return;
 	}
 	char *data = ise_xmalloc(want + 1);
-	ssize_t k = pread_all(fd, data, want, 0);
+	ssize_t k = ise_fs_pread_all(fd, data, want, 0);
 	if (k < 0) {
 		free(data);
 		return;
 	}
 	g->bytes += (size_t)k;
 	size_t sniff = (size_t)k < SNIFF_BYTES ? (size_t)k : SNIFF_BYTES;
-	if (has_nul(data, sniff)) {
+	if (ise_fs_has_nul(data, sniff)) {
 		g->binary_skipped++;
 		free(data);
 		return;
@@ -295,7 +295,7 @@ static void grep_file(struct grepwalk *g, int fd, const char *shown_name)
 			}
 			g->matches++;
 			matched = 1;
-			size_t show = len > GREP_LINE ? utf8_floor(g->line, GREP_LINE) : len;
+			size_t show = len > GREP_LINE ? ise_fs_utf8_floor(g->line, GREP_LINE) : len;
 			ise_sb_printf(&g->out, "%s:%ld:%.*s%s\n", shown_name, no, (int)show,
 				      g->line, show < len ? "... [truncated]" : "");
 		}
@@ -322,7 +322,7 @@ static void grep_visit(struct walk *w, int dirfd, const char *name, const char *
 		w->stop = 1;
 }
 
-void tool_grep(struct fs *f)
+void ise_fs_tool_grep(struct fs *f)
 {
 	const char *pattern, *glob, *parg;
 	int icase = 0;
@@ -332,9 +332,11 @@ void tool_grep(struct fs *f)
 	struct walk w = {0};
 	int fd = -1;
 
-	if (arg_string(f, "pattern", 1, &pattern) < 0 || arg_string(f, "glob", 0, &glob) < 0 ||
-	    arg_bool(f, "ignoreCase", &icase) < 0 || arg_int(f, "maxResults", 1, &max) < 0 ||
-	    arg_string(f, "path", 0, &parg) < 0)
+	if (ise_fs_arg_string(f, "pattern", 1, &pattern) < 0 ||
+	    ise_fs_arg_string(f, "glob", 0, &glob) < 0 ||
+	    ise_fs_arg_bool(f, "ignoreCase", &icase) < 0 ||
+	    ise_fs_arg_int(f, "maxResults", 1, &max) < 0 ||
+	    ise_fs_arg_string(f, "path", 0, &parg) < 0)
 		return;
 	int rc = regcomp(&g.re, pattern, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
 	if (rc) {
@@ -352,23 +354,23 @@ void tool_grep(struct fs *f)
 		g.glob_path = strchr(glob, '/') != NULL;
 		globset_init(&g.set, glob);
 	}
-	if (path_parse(f, parg ? parg : ".", "open", &p))
+	if (ise_fs_path_parse(f, parg ? parg : ".", "open", &p))
 		goto out;
-	fd = openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	fd = ise_fs_openat2_in(f->root, p.rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st)) {
-		fail_errno(f, errno, "open", p.shown);
+		ise_fs_fail_errno(f, errno, "open", p.shown);
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		w.fn = grep_visit;
 		w.ctx = &g;
-		walk_dir(&w, fd, "", 0);
+		ise_fs_walk_dir(&w, fd, "", 0);
 	} else if (S_ISREG(st.st_mode))
 		grep_file(&g, fd, parg);
 	else {
 		ise_tool_fail(f->r, "EINVAL: not a regular file (%s), read '%s'",
-			      kind_of(st.st_mode), p.shown);
+			      ise_fs_kind_of(st.st_mode), p.shown);
 		goto out;
 	}
 	if (!g.matches)
@@ -386,12 +388,12 @@ void tool_grep(struct fs *f)
 				    "slow); use a narrower path, glob or pattern.]");
 		f->r->truncated = 1;
 	}
-	cJSON *d = details(f);
+	cJSON *d = ise_fs_details(f);
 	cJSON_AddStringToObject(d, "path", p.shown);
 	cJSON_AddNumberToObject(d, "matches", (double)g.matches);
 	cJSON_AddNumberToObject(d, "files", (double)g.files_matched);
 	cJSON_AddNumberToObject(d, "binarySkipped", (double)g.binary_skipped);
-	done(f, &g.out, f->c->max_output);
+	ise_fs_done(f, &g.out, f->c->max_output);
 out:
 	regfree(&g.re);
 	if (g.has_glob)
@@ -400,5 +402,5 @@ out:
 	free(g.line);
 	if (fd >= 0)
 		close(fd);
-	path_free(&p);
+	ise_fs_path_free(&p);
 }

@@ -7,7 +7,7 @@
 
 struct fs;
 
-void tool_glob(struct fs *f);
-void tool_grep(struct fs *f);
+void ise_fs_tool_glob(struct fs *f);
+void ise_fs_tool_grep(struct fs *f);
 
 #endif

@@ -38,17 +38,17 @@ static const struct {
 	const char *name;
 	void (*fn)(struct fs *f);
 } tools[] = {
-    {"read", tool_read},
-    {"write", tool_write},
-    {"edit", tool_edit},
-    {"apply_patch", tool_apply_patch},
-    {"list_dir", tool_list_dir},
-    {"glob", tool_glob},
-    {"grep", tool_grep},
-    {"memory_write", tool_memory_write},
-    {"memory_search", tool_memory_search},
-    {"memory_get", tool_memory_get},
-    {"cron", tool_cron},
+    {"read", ise_fs_tool_read},
+    {"write", ise_fs_tool_write},
+    {"edit", ise_fs_tool_edit},
+    {"apply_patch", ise_fs_tool_apply_patch},
+    {"list_dir", ise_fs_tool_list_dir},
+    {"glob", ise_fs_tool_glob},
+    {"grep", ise_fs_tool_grep},
+    {"memory_write", ise_fs_tool_memory_write},
+    {"memory_search", ise_fs_tool_memory_search},
+    {"memory_get", ise_fs_tool_memory_get},
+    {"cron", ise_fs_tool_cron},
 };
 
 int ise_fs_tool(int rootfd, uid_t uid, gid_t gid, const struct ise_tools_config *c,
@@ -73,7 +73,7 @@ int ise_fs_tool(int rootfd, uid_t uid, gid_t gid, const struct ise_tools_config 
 	}
 	struct fs f = {rootfd, uid, gid, c, name, args, r};
 	if (cJSON_IsString(args)) {
-		parsed = parse_args_text(args->valuestring ? args->valuestring : "");
+		parsed = ise_fs_parse_args_text(args->valuestring ? args->valuestring : "");
 		f.args = parsed;
 		if (!parsed)
 			ise_tool_fail(r,

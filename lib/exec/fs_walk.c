@@ -23,13 +23,13 @@ enum {
 
 /* ---- directory walks --------------------------------------------------- */
 
-int entry_cmp(const void *a, const void *b)
+int ise_fs_entry_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
 }
 
 /* The entries of directory fd, sorted; at most max (then *more is set). */
-struct entry *read_dir(int fd, size_t max, size_t *n, size_t *total)
+struct entry *ise_fs_read_dir(int fd, size_t max, size_t *n, size_t *total)
 {
 	struct entry *v = NULL;
 	size_t cap = 0;
@@ -66,21 +66,21 @@ struct entry *read_dir(int fd, size_t max, size_t *n, size_t *total)
 	}
 	closedir(d);
 	if (*n)
-		qsort(v, *n, sizeof *v, entry_cmp);
+		qsort(v, *n, sizeof *v, ise_fs_entry_cmp);
 	return v;
 }
 
-void entries_free(struct entry *v, size_t n)
+void ise_fs_entries_free(struct entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		free(v[i].name);
 	free(v);
 }
 
-void walk_dir(struct walk *w, int fd, const char *rel, int depth)
+void ise_fs_walk_dir(struct walk *w, int fd, const char *rel, int depth)
 {
 	size_t n, total;
-	struct entry *v = read_dir(fd, WALK_MAX, &n, &total);
+	struct entry *v = ise_fs_read_dir(fd, WALK_MAX, &n, &total);
 
 	for (size_t i = 0; i < n && !w->stop; i++) {
 		if (!w->hidden && v[i].name[0] == '.')
@@ -101,27 +101,27 @@ void walk_dir(struct walk *w, int fd, const char *rel, int depth)
 				int sfd = openat(fd, v[i].name,
 						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 				if (sfd >= 0) {
-					walk_dir(w, sfd, sub, depth + 1);
+					ise_fs_walk_dir(w, sfd, sub, depth + 1);
 					close(sfd);
 				}
 			}
 		}
 		free(sub);
 	}
-	entries_free(v, n);
+	ise_fs_entries_free(v, n);
 }
 
 /* Open the directory an optional path argument names (the root when absent). */
-int open_search_dir(struct fs *f, const char *key, struct path *p, const char *sc)
+int ise_fs_open_search_dir(struct fs *f, const char *key, struct path *p, const char *sc)
 {
 	const char *arg;
 	memset(p, 0, sizeof *p);
-	if (arg_string(f, key, 0, &arg) < 0)
+	if (ise_fs_arg_string(f, key, 0, &arg) < 0)
 		return -1;
-	if (path_parse(f, arg ? arg : ".", sc, p))
+	if (ise_fs_path_parse(f, arg ? arg : ".", sc, p))
 		return -1;
-	int fd = openat2_in(f->root, p->rel, O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
+	int fd = ise_fs_openat2_in(f->root, p->rel, O_RDONLY | O_DIRECTORY | O_NONBLOCK, 0);
 	if (fd < 0)
-		fail_errno(f, errno, sc, p->shown);
+		ise_fs_fail_errno(f, errno, sc, p->shown);
 	return fd;
 }

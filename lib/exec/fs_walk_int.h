@@ -28,10 +28,10 @@ struct walk {
 	void *ctx;
 };
 
-int entry_cmp(const void *a, const void *b);
-struct entry *read_dir(int fd, size_t max, size_t *n, size_t *total);
-void entries_free(struct entry *v, size_t n);
-void walk_dir(struct walk *w, int fd, const char *rel, int depth);
-int open_search_dir(struct fs *f, const char *key, struct path *p, const char *sc);
+int ise_fs_entry_cmp(const void *a, const void *b);
+struct entry *ise_fs_read_dir(int fd, size_t max, size_t *n, size_t *total);
+void ise_fs_entries_free(struct entry *v, size_t n);
+void ise_fs_walk_dir(struct walk *w, int fd, const char *rel, int depth);
+int ise_fs_open_search_dir(struct fs *f, const char *key, struct path *p, const char *sc);
 
 #endif
