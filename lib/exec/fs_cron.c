@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "exec/fs_jail_int.h"
@@ -321,15 +322,6 @@ static void cron_line(struct ise_strbuf *out, const cJSON *job, time_t now, cJSO
 	}
 }
 
-static uint64_t fnv1a(uint64_t h, const char *s)
-{
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 void ise_fs_tool_cron(struct fs *f)
 {
 	const char *action, *schedule, *command, *name, *id;
@@ -375,15 +367,17 @@ void ise_fs_tool_cron(struct fs *f)
 	cJSON *d = ise_fs_details(f);
 	if (!strcmp(action, "add")) {
 		char idbuf[32];
-		uint64_t h = fnv1a(14695981039346656037ULL, schedule);
-		h = fnv1a(h, command);
-		h = fnv1a(h, name ? name : "");
+		uint64_t h = ise_fnv(schedule, strlen(schedule), ISE_FNV_OFFSET);
+		h = ise_fnv(command, strlen(command), h);
+		if (name)
+			h = ise_fnv(name, strlen(name), h);
 		for (int tries = 0;; tries++) {
 			char salt[64];
 			snprintf(salt, sizeof salt, "%lld/%d/%d", (long long)now,
 				 cJSON_GetArraySize(jobs), tries);
+			uint64_t salted = ise_fnv(salt, strlen(salt), h);
 			snprintf(idbuf, sizeof idbuf, "job_%08llx",
-				 (unsigned long long)(fnv1a(h, salt) & 0xffffffffULL));
+				 (unsigned long long)(salted & 0xffffffffULL));
 			int taken = 0;
 			cJSON_ArrayForEach(job, jobs)
 				taken |= !strcmp(jstr(job, "id"), idbuf);

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "exec/fs_jail_int.h"
@@ -238,19 +238,11 @@ struct grepwalk {
 	long matches, files_matched, binary_skipped;
 	size_t bytes;
 	int limit_hit, bytes_cut;
-	struct timespec deadline;
+	double deadline; /* ise_now() */
 	struct ise_strbuf out;
 	char *line; /* a NUL-terminated copy of the line being matched */
 	size_t linecap;
 };
-
-static int past(const struct timespec *deadline)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > deadline->tv_sec ||
-	       (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
-}
 
 static void grep_file(struct grepwalk *g, int fd, const char *shown_name)
 {
@@ -258,7 +250,7 @@ static void grep_file(struct grepwalk *g, int fd, const char *shown_name)
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode))
 		return;
 	size_t want = (size_t)st.st_size < GREP_FILE_MAX ? (size_t)st.st_size : GREP_FILE_MAX;
-	if (g->bytes + want > GREP_TOTAL_MAX || past(&g->deadline)) {
+	if (g->bytes + want > GREP_TOTAL_MAX || ise_now() >= g->deadline) {
 		g->bytes_cut = 1;
 		return;
 	}
@@ -280,7 +272,7 @@ static void grep_file(struct grepwalk *g, int fd, const char *shown_name)
 	for (size_t i = 0; i < (size_t)k && !g->limit_hit && !g->bytes_cut;) {
 		const char *nl = memchr(data + i, '\n', (size_t)k - i);
 		size_t len = nl ? (size_t)(nl - (data + i)) : (size_t)k - i;
-		if (!(++no & 255) && past(&g->deadline)) {
+		if (!(++no & 255) && ise_now() >= g->deadline) {
 			g->bytes_cut = 1; /* a slow pattern: stop with what was found */
 			break;
 		}
@@ -347,8 +339,7 @@ void ise_fs_tool_grep(struct fs *f)
 	}
 	g.f = f;
 	g.max = max;
-	clock_gettime(CLOCK_MONOTONIC, &g.deadline);
-	g.deadline.tv_sec += GREP_SECONDS;
+	g.deadline = ise_now() + GREP_SECONDS;
 	if (glob && *glob) {
 		g.has_glob = 1;
 		g.glob_path = strchr(glob, '/') != NULL;

@@ -5,8 +5,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "exec/fs_cron_int.h"
 #include "exec/fs_edit_int.h"
 #include "exec/fs_jail_int.h"
@@ -55,7 +55,6 @@ int ise_fs_tool(int rootfd, uid_t uid, gid_t gid, const struct ise_tools_config 
 		const char *name, const cJSON *args, struct ise_tool_result *r)
 {
 	struct ise_tools_config defaults;
-	struct timespec t0, t1;
 	cJSON *parsed = NULL;
 	size_t i;
 
@@ -64,7 +63,7 @@ int ise_fs_tool(int rootfd, uid_t uid, gid_t gid, const struct ise_tools_config 
 			break;
 	if (i == sizeof tools / sizeof tools[0])
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	double t0 = ise_now_ms();
 	memset(r, 0, sizeof *r);
 	r->exit_code = -1;
 	if (!c) {
@@ -94,8 +93,6 @@ int ise_fs_tool(int rootfd, uid_t uid, gid_t gid, const struct ise_tools_config 
 	if (r->details)
 		clean_strings(r->details->child);
 	cJSON_Delete(parsed);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	r->duration_ms =
-	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	r->duration_ms = ise_now_ms() - t0;
 	return 1;
 }
