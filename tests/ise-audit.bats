@@ -104,6 +104,25 @@ gen() {
 	[[ $output == *'"big":12345678901234567890,  "spacing" : [1.50, 2e3],"audit":'* ]]
 }
 
+@test "--redact of a private key with no END line stays inside its value; AWS's documented example keys are not secrets" {
+	printf '%s\n' '{"id":"a","messages":[{"role":"assistant","content":"","tool_calls":[{"id":"c1","type":"function","function":{"name":"write","arguments":"{\"content\":\"-----BEGIN RSA PRIVATE KEY-----\\nMIIabcdef\\nQQQ\",\"path\":\"k.pem\"}"}}]},{"role":"tool","tool_call_id":"c1","content":"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n"},{"role":"user","content":"keys: aws_key=AKIAIOSFODNN7EXAMPLE aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}]}' >k.jsonl
+	run -0 ise-audit --redact k.jsonl
+	jq -e . <<<"$output" >/dev/null
+	assert_equal "$(jq -r '.messages[0].tool_calls[0].function.arguments | fromjson | [.content, .path] | join(" ")' <<<"$output")" \
+		"[REDACTED:private-key] k.pem"
+	assert_equal "$(jq -r '.messages[1].content' <<<"$output")" "[REDACTED:private-key]"
+	assert_equal "$(jq -r '.messages[2].content' <<<"$output")" \
+		"keys: aws_key=AKIAIOSFODNN7EXAMPLE aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	assert_equal "$(jq -c '[.audit.secrets[].kind]' <<<"$output")" '["private-key","private-key"]'
+	# the catalog's pre-commit hook task, played offline, is clean
+	filter_input ise-sim 1 | jq -c --slurpfile c "$ROOT/share/ise/catalog.json" \
+		'.tasks = [$c[0].tasks[] | select(.id == "add-pre-commit-hook") | {id, name, domain, description, tools}]' >hook.jsonl
+	ise-sim --offline --no-timings hook.jsonl 2>/dev/null >t.jsonl
+	grep -q AKIAIOSFODNN7EXAMPLE t.jsonl
+	run -0 ise-audit t.jsonl
+	assert_equal "$(jq -c .audit.secrets <<<"$output")" "[]"
+}
+
 @test "an audit already in the record is replaced, not repeated" {
 	ise-audit "$FIX/drift.jsonl" "$FIX/clean.jsonl" >once.jsonl
 	run -0 ise-audit once.jsonl

@@ -177,6 +177,8 @@ static int aws_key_id(const char *t, size_t n, size_t p, struct ise_secret *s)
 	for (size_t i = p + 4; i < p + 20; i++)
 		if (!((t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9')))
 			return 0;
+	if (!memcmp(t + p + 13, "EXAMPLE", 7))
+		return 0; /* AWS's documentation's example (AKIAIOSFODNN7EXAMPLE) */
 	return (p + 20 == n || !is_alnum((unsigned char)t[p + 20])) &&
 	       found(s, ISE_SECRET_AWS_KEY_ID, p, p + 20);
 }
@@ -191,10 +193,24 @@ static int private_key(const char *t, size_t n, size_t p, struct ise_secret *s)
 		q++;
 	if (q - (p + 11) < 11 || memcmp(t + q - 11, "PRIVATE KEY", 11) || !has(t, n, q, "-----"))
 		return 0;
-	size_t end = find(t, n, q + 5, "-----END ");
-	if (end < n) {
+	/* the body: base64, line breaks (raw, or escaped as in JSON text that
+	 * holds JSON), and the Proc-Type and DEK-Info headers; it ends at its
+	 * END line, or at the first character a key cannot hold (the closing
+	 * quote of the string it is in), never at the end of the text */
+	size_t end = q + 5;
+	while (end < n && !has(t, n, end, "-----END ")) {
+		unsigned char c = (unsigned char)t[end];
+		if (is_alnum(c) || strchr("+/=:,- \t\r\n", c))
+			end++;
+		else if (c == '\\' && end + 1 < n && strchr("nrt", t[end + 1]) && t[end + 1])
+			end += 2;
+		else
+			break;
+	}
+	if (has(t, n, end, "-----END ")) {
 		size_t close = find(t, n, end + 9, "-----");
-		end = close < n ? close + 5 : n;
+		if (close < n && close - end < 80)
+			end = close + 5;
 	}
 	return found(s, ISE_SECRET_PRIVATE_KEY, p, end);
 }
@@ -323,8 +339,8 @@ static int assignment(const char *t, size_t n, size_t p, struct ise_secret *s)
 	if (q < n && (t[q] == '"' || t[q] == '\''))
 		q++;
 	size_t k = run(t, n, q, is_base64);
-	if (k != 40 || (q + k < n && t[q + k] == '='))
-		return 0;
+	if (k != 40 || (q + k < n && t[q + k] == '=') || !memcmp(t + q + 30, "EXAMPLEKEY", 10))
+		return 0; /* or AWS's documented example secret */
 	return found(s, ISE_SECRET_AWS_SECRET, q, q + k);
 }
 
