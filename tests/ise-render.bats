@@ -89,6 +89,16 @@ teardown() {
 	assert_equal "$(jq -r '[.id, .render_error, .last_reply] | @tsv' rej.jsonl)" "$(sed -n 2p "$T20" | jq -r .id)	too short	too short"
 }
 
+@test "llm: a key a server echoes in a successful reply reaches neither --rejects nor the cache" {
+	fake_start
+	fake_tape "$(jq -cn --arg k "$OPENAI_API_KEY" '{reply: {content: "your key \($k) is fine"}, repeat: -1}')"
+	run -1 --separate-stderr ise-render --attempts 2 --rejects rej.jsonl --cache c <(head -n 1 "$T20")
+	[[ $stderr != *"$OPENAI_API_KEY"* ]]
+	assert_equal "$(jq -r .last_reply rej.jsonl)" "your key [api key] is fine"
+	! grep -r -- "$OPENAI_API_KEY" rej.jsonl c || fail "the key was written"
+	[ -n "$(ls c)" ]
+}
+
 @test "llm: -j 8 keeps input order; --unordered gives the same set" {
 	fake_start --echo --latency-ms 30
 	ise-render --words 1-5 -j 1 "$TUPLES" >one.jsonl 2>/dev/null

@@ -20,6 +20,7 @@
 
 #include "core/diag.h"
 #include "core/sha256.h"
+#include "core/strbuf.h"
 #include "core/xalloc.h"
 
 struct ise_llm {
@@ -186,6 +187,32 @@ static void scrub(const struct ise_llm *llm, char *dst, size_t size, const char 
 		src++;
 	}
 	dst[n] = '\0';
+}
+
+/* A reply body with the API key (any run starting with its first 8
+ * characters) replaced by "[api key]": a server may echo the request, and
+ * a body goes into records, --rejects and the cache.  Only key characters
+ * are replaced, so the JSON text stays valid.  Takes body; NULL stays NULL. */
+static char *scrub_body(const struct ise_llm *llm, char *body)
+{
+	const char *key = llm->cfg.api_key;
+	if (!body || !key || strlen(key) < 8)
+		return body;
+	char prefix[9];
+	memcpy(prefix, key, 8);
+	prefix[8] = '\0';
+	if (!strstr(body, prefix))
+		return body;
+	struct ise_strbuf out = {0};
+	const char *p = body, *hit;
+	while ((hit = strstr(p, prefix))) {
+		ise_sb_add(&out, p, (size_t)(hit - p));
+		ise_sb_puts(&out, "[api key]");
+		p = hit + strspn(hit, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+	}
+	ise_sb_puts(&out, p);
+	free(body);
+	return ise_sb_take(&out);
 }
 
 static void fail(const struct ise_llm *llm, char *err, size_t errlen, const char *fmt, ...)
@@ -552,6 +579,7 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 			snprintf(message, sizeof message, "%s",
 				 *errbuf ? errbuf : curl_easy_strerror(rc));
 		} else if (status == 200) {
+			resp.body = scrub_body(llm, resp.body);
 			*out = resp.body ? cJSON_Parse(resp.body) : NULL;
 			if (*out && cJSON_IsObject(*out)) {
 				const cJSON *total = cJSON_GetObjectItemCaseSensitive(
