@@ -18,6 +18,7 @@
 #include "exec/keep.h"
 #include "app/pool.h"
 #include "app/resume.h"
+#include "app/sandbox_opts.h"
 #include "exec/sandbox.h"
 #include "exec/tools.h"
 #include "core/xalloc.h"

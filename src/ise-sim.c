@@ -18,6 +18,7 @@
 #include "llm/llm.h"
 #include "app/pool.h"
 #include "app/resume.h"
+#include "app/sandbox_opts.h"
 #include "exec/sandbox.h"
 #include "sim/sim.h"
 #include "sim/simprogress.h"
