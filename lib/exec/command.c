@@ -24,8 +24,8 @@
 
 #include "exec/cgroup.h"
 #include "exec/monitor_int.h"
+#include "exec/result.h"
 #include "exec/sandbox_int.h"
-#include "exec/tools.h"
 #include "core/xalloc.h"
 
 /* ---- commands ---- */

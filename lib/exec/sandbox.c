@@ -28,9 +28,9 @@
 
 #include "exec/cgroup.h"
 #include "exec/monitor_int.h"
+#include "exec/result.h"
 #include "exec/sandbox_int.h"
 #include "exec/seccomp_int.h"
-#include "exec/tools.h"
 #include "exec/workspace_int.h"
 #include "core/xalloc.h"
 

@@ -21,8 +21,8 @@
 #include "exec/command_int.h"
 #include "exec/monitor_int.h"
 #include "exec/sandbox.h"
+#include "exec/result.h"
 #include "exec/sandbox_int.h"
-#include "exec/tools.h"
 #include "core/xalloc.h"
 
 /* ---- background commands and the process tool ---- */

@@ -2,6 +2,7 @@
  * tools: one entry point for the 16 tools; see tools.h.
  */
 #include "exec/tools.h"
+#include "exec/fs_tool.h"
 
 #include <string.h>
 #include <time.h>
