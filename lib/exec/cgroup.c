@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "exec/stale_int.h"
 #include "core/xalloc.h"
 
 enum { CG_MEMORY, CG_PIDS, CG_UNIFIED, CG_COUNT };
@@ -166,36 +167,13 @@ static void remove_tree(const char *dir)
 	}
 }
 
-/* Remove the trees of ise processes that died without removing them. */
-static void clean_stale(const char *parent)
-{
-	DIR *d = opendir(parent);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char *end;
-		if (strncmp(e->d_name, "ise-", 4))
-			continue;
-		long pid = strtol(e->d_name + 4, &end, 10);
-		if (end == e->d_name + 4 || *end != '-' || pid <= 0)
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		char *p = ise_xasprintf("%s/%s", parent, e->d_name);
-		remove_tree(p);
-		free(p);
-	}
-	closedir(d);
-}
-
 /* Our directory in the hierarchy of ctrl, made; NULL when it cannot be. */
 static char *make_top(const char *ctrl, unsigned n)
 {
 	char *own = own_dir(ctrl);
 	if (!own)
 		return NULL;
-	clean_stale(own);
+	ise_clean_stale(own, "ise-", remove_tree);
 	char *top = ise_xasprintf("%s/ise-%ld-%u", own, (long)getpid(), n);
 	free(own);
 	if (mkdir(top, 0755)) {

@@ -10,7 +10,6 @@
 #define _GNU_SOURCE
 #include "exec/sandbox.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -31,6 +30,7 @@
 #include "exec/result.h"
 #include "exec/sandbox_int.h"
 #include "exec/seccomp_int.h"
+#include "exec/stale_int.h"
 #include "exec/workspace_int.h"
 #include "core/xalloc.h"
 
@@ -131,24 +131,9 @@ static char *find_in_path(const char *name)
 }
 
 /* Remove what crashed runs left in run_dir (their mounts died with them). */
-static void clean_stale(const char *run_dir)
+static void rm_stale(const char *path)
 {
-	DIR *d = opendir(run_dir);
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		char *end;
-		long pid = strtol(e->d_name, &end, 10);
-		if (end == e->d_name || *end != '-' || pid <= 0)
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		char *p = ise_xasprintf("%s/%s", run_dir, e->d_name);
-		ise_sb_rm_rf(p);
-		free(p);
-	}
-	closedir(d);
+	ise_sb_rm_rf(path);
 }
 
 static const char agents_md[] =
@@ -245,7 +230,7 @@ struct ise_sandbox *ise_sandbox_new(const struct ise_sandbox_config *c, char *er
 		free(tmp);
 		goto fail;
 	}
-	clean_stale(run);
+	ise_clean_stale(run, "", rm_stale);
 	/* memory and pids per workspace; at the rlimit level, where no pid
 	 * namespace ends a command's escapees, a cgroup per command too */
 	if (sb->root && sb->level >= ISE_ISO_RLIMIT)
