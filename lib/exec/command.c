@@ -19,23 +19,16 @@
 #include <sys/pidfd.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "exec/cgroup.h"
+#include "core/clock.h"
 #include "exec/monitor_int.h"
 #include "exec/result.h"
 #include "exec/sandbox_int.h"
 #include "core/xalloc.h"
 
 /* ---- commands ---- */
-
-static double now_s(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 /* "dir" or "/workspace/dir" to a path relative to the workspace; NULL when
  * it would leave it. */
@@ -363,7 +356,7 @@ void ise_sb_run_foreground(struct ise_ws *ws, struct spawn *s, const struct ise_
 	s->outfd = out[1];
 	s->statusfd = stat[1];
 	unsigned long long oom_kills = ise_cgroup_ws_oom_kills(ws->cg);
-	double t0 = now_s();
+	double t0 = ise_now();
 	int pidfd = -1;
 	pid_t pid = ise_sb_zygote_spawn(sb, s, &pidfd);
 	close(out[1]);
@@ -383,7 +376,7 @@ void ise_sb_run_foreground(struct ise_ws *ws, struct spawn *s, const struct ise_
 	int done = 0, eof = 0, killed = 0;
 	char buf[65536];
 	while (!(done && eof)) {
-		double now = now_s(), until = done ? grace : deadline;
+		double now = ise_now(), until = done ? grace : deadline;
 		if (now >= until) {
 			if (done)
 				break; /* escapees hold the pipe: stop listening */
@@ -405,12 +398,12 @@ void ise_sb_run_foreground(struct ise_ws *ws, struct spawn *s, const struct ise_
 			if (c.total > sb->c.drain && !limit) {
 				limit = "output"; /* do not drain a flood for the whole timeout */
 				pidfd_send_signal(pidfd, SIGTERM, NULL, 0);
-				deadline = now_s() + 1;
+				deadline = ise_now() + 1;
 			}
 		}
 		if (p[1].revents) {
 			done = 1;
-			grace = now_s() + 0.2;
+			grace = ise_now() + 0.2;
 		}
 	}
 	ise_sb_pidfd_exited(pidfd, -1);
@@ -418,7 +411,7 @@ void ise_sb_run_foreground(struct ise_ws *ws, struct spawn *s, const struct ise_
 		ise_cgroup_cmd_kill(cg);
 	else if (killed && sb->level == ISE_ISO_RLIMIT && sb->root && s->uid && !s->keep_uid)
 		ise_sb_kill_uid(s->uid);
-	r->duration_ms = (now_s() - t0) * 1000;
+	r->duration_ms = (ise_now() - t0) * 1000;
 	struct monitor_status st = {0};
 	int have = !ise_sb_read_status(stat[0], &st) && !killed;
 	close(stat[0]);

@@ -5,16 +5,9 @@
 #include "exec/fs_tool.h"
 
 #include <string.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "exec/sandbox.h"
-
-static double now_ms(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 static void call_exec(struct ise_ws *ws, const cJSON *args, struct ise_tool_result *r)
 {
@@ -47,7 +40,7 @@ void ise_tool_call(struct ise_ws *ws, const struct ise_tools_config *c, const ch
 {
 	memset(r, 0, sizeof *r);
 	r->exit_code = -1;
-	double t0 = now_ms();
+	double t0 = ise_now_ms();
 	/* the file tools take JSON text as it came, to see a \u0000 in a path */
 	if (ise_fs_tool(ise_ws_rootfd(ws), ise_ws_uid(ws), ise_ws_gid(ws), c, name, arguments, r))
 		return;
@@ -76,5 +69,5 @@ done:
 	if (!r->content)
 		r->content = ise_utf8_clean("", 0, &(size_t){0});
 	if (!r->duration_ms)
-		r->duration_ms = now_ms() - t0;
+		r->duration_ms = ise_now_ms() - t0;
 }
