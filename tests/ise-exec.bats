@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# ise-exec: the sandbox checks of SANDBOX.md section 5 (processes, output,
-# resources, isolation, workspace lifecycle), each asserting the result
+# ise-exec: the sandbox checks #11-#40 (processes, output, resources,
+# isolation, workspace lifecycle), each asserting the result
 # and the host afterwards: no sandbox process alive, no mount leaked, no
 # file left outside the workspace, the template unchanged.
 load helper

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The workspace file tools (lib/exec/fs_*.c) and the text helpers
-# (lib/exec/toolutil.c) through tests/unit/tools_probe: the path and file
+# (lib/exec/result.c) through tests/unit/tools_probe: the path and file
 # checks #1-#10 (.., absolute paths, symlinks, FIFOs, devices, huge and
 # binary files), each asserting the host afterwards, then every tool at
 # work.  Calls run as uid 65534, so ownership is checked too.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # lib/web.c (web_fetch, web_search, http_request) through
 # tests/unit/web_probe against tests/web_server.py: the address guard and
-# every row of SANDBOX.md section 5 #41, the caps, charsets, HTML to text,
+# every case of check #41, the caps, charsets, HTML to text,
 # a fake SearXNG and an echo server.
 #
 # The guard refuses loopback, so most tests here pass --allow-private to
@@ -98,7 +98,7 @@ requests() {
 
 BLOCKED_TAIL="web_fetch may not reach loopback, private, link-local or other non-public addresses"
 
-# ---- SANDBOX.md #41: schemes and addresses ----
+# ---- #41: schemes and addresses ----
 
 @test "file://, gopher:// and other schemes are refused, with and without allow_private" {
 	local url
@@ -309,7 +309,7 @@ ns_out() {
 	assert_equal "$(jq -s '[.[] | select(.path == "/text")] | length' "$NS/log")" 7
 }
 
-# ---- SANDBOX.md #41: sizes, time, encodings ----
+# ---- #41: sizes, time, encodings ----
 
 @test "an oversized body is cut at max_bytes: truncated, not an error" {
 	fetch "$URL/huge?bytes=50000000" --allow-private --max-bytes 100000

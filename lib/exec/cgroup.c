@@ -1,6 +1,9 @@
 /*
- * cgroup: the sandbox's control groups.  See cgroup.h for the layout and
- * SANDBOX.md (f) and gotcha 12 for what was measured on hybrid hosts.
+ * cgroup: the sandbox's control groups.  See cgroup.h for the layout.  On a
+ * hybrid host (the v1 memory and pids hierarchies beside a unified one that
+ * has no controllers) the limits go to v1, and the unified hierarchy holds
+ * only the commands' own cgroups, for cgroup.kill.  What a user sees of
+ * them: man/man1/ise-exec.1, Limits and FILES.
  */
 #define _GNU_SOURCE
 #include "exec/cgroup.h"

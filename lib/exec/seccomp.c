@@ -76,8 +76,8 @@ int ise_sb_build_filter(struct ise_sandbox *sb, int block_inet, char *err, size_
 		if (nr != __NR_SCMP_ERROR)
 			rc |= seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), nr, 0);
 	}
-	/* clone with any namespace bit: one MASKED_EQ rule per bit (a single
-	 * rule over the mask inverts the logic, SANDBOX.md 2g) */
+	/* clone with any namespace bit: one MASKED_EQ rule per bit (one rule
+	 * over all the bits would match only a clone that sets every one) */
 	static const unsigned long nsbits[] = {CLONE_NEWNS,    CLONE_NEWUTS, CLONE_NEWIPC,
 					       CLONE_NEWUSER,  CLONE_NEWPID, CLONE_NEWNET,
 					       CLONE_NEWCGROUP};

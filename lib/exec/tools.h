@@ -11,7 +11,7 @@
  * the host side with openat2(RESOLVE_IN_ROOT), so `..`, absolute paths and
  * symlinks resolve inside the workspace as they would for the sandboxed
  * shell; the web tools (web.c) run in this process with libcurl; exec and
- * process go to the sandbox (sandbox.c).
+ * process go to the sandbox (sandbox.h: command.c and session.c).
  */
 #ifndef ISE_TOOLS_H
 #define ISE_TOOLS_H

@@ -1,6 +1,6 @@
 /*
  * tools_probe: the file tools (lib/exec/fs_*.c) and the text helpers
- * (lib/exec/toolutil.c) for the tests.
+ * (lib/exec/result.c) for the tests.
  *
  *   tools_probe ROOT [UID GID]   one call {"name", "arguments"} on stdin,
  *                                run with ROOT as the workspace; prints
