@@ -281,7 +281,7 @@ int main(int argc, char **argv)
 		ise_corpus_init(&r.corpus);
 	if (!r.cf.summary)
 		open_outputs(&r.w, &r.cf, &r.o);
-	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, r.o.strict ? ISE_READ_STRICT : 0);
+	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, ise_read_flags(&r.o));
 	if (!r.cf.summary)
 		ise_reader_flush_on_wait(&in, &r.w.out);
 	ise_progress_init(&progress, r.o.progress, 0);

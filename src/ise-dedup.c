@@ -181,7 +181,7 @@ static void read_all(struct records *rs, struct ise_dedup *d, const struct confi
 	unsigned long long n = 0, failed = 0;
 	cJSON *rec;
 
-	ise_reader_init(&in, o->files, o->nfiles, o->max_line, o->strict ? ISE_READ_STRICT : 0);
+	ise_reader_init(&in, o->files, o->nfiles, o->max_line, ise_read_flags(o));
 	ise_progress_init(&progress, o->progress, 0);
 	while ((rec = ise_reader_next(&in))) {
 		const cJSON *idv = cJSON_GetObjectItemCaseSensitive(rec, "id");

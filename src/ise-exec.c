@@ -259,7 +259,7 @@ int main(int argc, char **argv)
 	if (!(cf.sb = ise_sandbox_new(&cf.sandbox, err, sizeof err)))
 		ise_die(ISE_EXIT_USAGE, "%s", err);
 	ise_output_open(&o, &out, 0, &done);
-	ise_reader_init(&in, o.files, o.nfiles, o.max_line, o.strict ? ISE_READ_STRICT : 0);
+	ise_reader_init(&in, o.files, o.nfiles, o.max_line, ise_read_flags(&o));
 	struct ise_pool_io io = {&in, &out, NULL, &done, &o, 0, 0, 0, admit, &cf};
 	int status = ise_pool_run(&io, work, &cf);
 	for (size_t i = 0; i < 4096; i++)

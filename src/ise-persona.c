@@ -156,13 +156,14 @@ static void check(const struct ise_options *o)
 {
 	struct ise_reader in;
 	struct ise_writer out;
-	struct ise_idset done, seen;
+	struct ise_idset done, seen, ids; /* ids: those written, or kept */
 	struct ise_progress progress;
 	unsigned long long count = 0, dropped = 0;
 	cJSON *p;
 
 	ise_output_open(o, &out, 0, &done);
 	ise_idset_init(&seen);
+	ise_idset_init(&ids);
 	ise_reader_init(&in, o->files, o->nfiles, o->max_line, o->strict ? ISE_READ_STRICT : 0);
 	ise_reader_flush_on_wait(&in, &out);
 	ise_progress_init(&progress, o->progress, 0);
@@ -178,6 +179,13 @@ static void check(const struct ise_options *o)
 		const char *have =
 		    ise_json_string_or(p, "id", ise_json_string_or(p, "persona_id", NULL));
 		cJSON *added = cJSON_CreateObject();
+		int fresh = ise_idset_add(&seen, key);
+		if (fresh && have && ise_idset_has(&ids, have)) {
+			ise_warn("%s:%lu: id '%.200s' is an earlier persona's: this one gets its "
+				 "own",
+				 in.name, in.line, have);
+			have = NULL;
+		}
 		if (!have) { /* stable across runs: derived from the identity */
 			snprintf(id, sizeof id, "persona_%016llx",
 				 (unsigned long long)ise_hash_str(key, 0));
@@ -185,7 +193,9 @@ static void check(const struct ise_options *o)
 		} else if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(p, "id"))) {
 			cJSON_AddStringToObject(added, "id", have);
 		}
-		if (!ise_idset_add(&seen, key)) {
+		if (fresh)
+			ise_idset_add(&ids, have);
+		if (!fresh) {
 			ise_warn("%s:%lu: duplicate persona '%s, %s, %s' dropped", in.name, in.line,
 				 ise_json_string_or(p, "name", ""),
 				 ise_json_string_or(p, "role", ""),
@@ -208,6 +218,7 @@ static void check(const struct ise_options *o)
 	ise_reader_release(&in);
 	ise_writer_close(&out);
 	ise_idset_release(&seen);
+	ise_idset_release(&ids);
 	ise_idset_release(&done);
 }
 

@@ -242,7 +242,7 @@ int main(int argc, char **argv)
 	if (cf.rejects_file)
 		/* rewritten every run: a resumed run retries every reject */
 		ise_writer_open(&rejects, cf.rejects_file, ISE_WRITE_UNBUFFERED);
-	ise_reader_init(&in, o.files, o.nfiles, o.max_line, o.strict ? ISE_READ_STRICT : 0);
+	ise_reader_init(&in, o.files, o.nfiles, o.max_line, ise_read_flags(&o));
 	struct ise_pool_io io = {&in,  &out, cf.rejects_file ? &rejects : NULL, &done, &o, 0, 0, 0,
 				 NULL, NULL};
 	int status = ise_pool_run(&io, work, &cf);

@@ -306,7 +306,7 @@ int main(int argc, char **argv)
 	if (cf.rejects_file)
 		/* rewritten every run: a resumed run plays every reject again */
 		ise_writer_open(&rejects, cf.rejects_file, ISE_WRITE_UNBUFFERED);
-	ise_reader_init(&in, o.files, o.nfiles, o.max_line, o.strict ? ISE_READ_STRICT : 0);
+	ise_reader_init(&in, o.files, o.nfiles, o.max_line, ise_read_flags(&o));
 	struct ise_options pool_options = o;
 	pool_options.progress = 0; /* ise-sim draws its own line */
 	struct ise_pool_io io = {.in = &in,

@@ -441,7 +441,7 @@ int main(int argc, char **argv)
 	};
 
 	ise_writer_open(&out, r.o.output, 0);
-	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, r.o.strict ? ISE_READ_STRICT : 0);
+	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, ise_read_flags(&r.o));
 	ise_progress_init(&progress, r.o.progress, 0);
 	while (!r.stop && (rec = ise_reader_next(&in))) {
 		read_record(&r, rec, &in);

@@ -306,6 +306,22 @@ setup() {
 	assert_equal "$(jq -r .id out.jsonl)" $'c1\nc2\nc3\nc4'
 }
 
+@test "a repeated id is reported with both places, in every program" {
+	for p in $(programs); do
+		filter_input "$p" 4 >in.jsonl
+		# the third record takes the first one's id
+		first=$(sed -n 1p in.jsonl | jq -r .id)
+		jq -c --arg id "$first" 'if input_line_number == 3 then .id = $id else . end' in.jsonl >dup.jsonl
+		run --separate-stderr "$p" $(filter_args "$p" | sed 's/ -$//') dup.jsonl
+		if [ "$p" = ise-persona ]; then # a pool's check gives the persona an id of its own
+			[[ $stderr == *"dup.jsonl:3: id '$first' is an earlier persona's: this one gets its own"* ]] || fail "$p: $stderr"
+			assert_equal "$(printf '%s\n' "$output" | jq -r .id | sort | uniq -d)" ""
+			continue
+		fi
+		[[ $stderr == *"dup.jsonl:3: id '$first' repeats dup.jsonl:1 (--resume would keep one of them)"* ]] || fail "$p: $stderr"
+	done
+}
+
 @test "the same seed gives the same bytes" {
 	for p in $(programs); do
 		"$p" --help | grep -q -- --seed || continue # nothing drawn at random

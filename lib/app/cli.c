@@ -318,6 +318,11 @@ void ise_output_check(const struct ise_options *o, const char *what, const char 
 					what, name, o->files[i]);
 }
 
+int ise_read_flags(const struct ise_options *o)
+{
+	return ISE_READ_IDS | (o->strict ? ISE_READ_STRICT : 0);
+}
+
 void ise_cli_note_offline(const struct ise_options *o)
 {
 	if (o->offline == ISE_OFFLINE_NO_ENDPOINT)

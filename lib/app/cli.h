@@ -66,6 +66,10 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
  * option ("-o", "--rejects").  ise_cli_parse checks -o itself. */
 void ise_output_check(const struct ise_options *o, const char *what, const char *path);
 
+/* The reader flags for a program's input: --strict, and repeated ids
+ * reported. */
+int ise_read_flags(const struct ise_options *o);
+
 /* Say once on stderr that the offline engine runs because no endpoint was
  * configured (nothing when --offline asked for it). */
 void ise_cli_note_offline(const struct ise_options *o);

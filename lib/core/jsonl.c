@@ -4,13 +4,16 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/hash.h"
 #include "core/jsontext.h"
+#include "core/rng.h"
 #include "core/xalloc.h"
 
 #define READ_CHUNK  ((size_t)64 << 10)
@@ -40,6 +43,7 @@ void ise_reader_release(struct ise_reader *r)
 {
 	if (r->fd > 0)
 		close(r->fd);
+	free(r->seen);
 	free(r->buf);
 	free(r->rec);
 	memset(r, 0, sizeof *r);
@@ -314,6 +318,49 @@ size_t ise_json_strict(const char *text, size_t len)
 	return (size_t)(s.p - text) + 1;
 }
 
+/* ---- repeated ids ---- */
+
+/* An id read, as its 64-bit hash (0 marks a free slot) and where it was. */
+struct ise_seen_id {
+	uint64_t hash;
+	const char *file;
+	unsigned long line;
+};
+
+static void note_id(struct ise_reader *r, const cJSON *json)
+{
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "id"));
+	if (!id)
+		return;
+	uint64_t h = ise_mix64_final(ise_fnv(id, strlen(id), ISE_FNV_OFFSET));
+	h += !h;
+	if (2 * (r->seen_count + 1) > r->seen_cap) {
+		size_t cap = r->seen_cap ? 2 * r->seen_cap : 1024;
+		struct ise_seen_id *t = ise_xcalloc(cap, sizeof *t);
+		for (size_t i = 0; i < r->seen_cap; i++) {
+			if (!r->seen[i].hash)
+				continue;
+			size_t j = r->seen[i].hash & (cap - 1);
+			while (t[j].hash)
+				j = (j + 1) & (cap - 1);
+			t[j] = r->seen[i];
+		}
+		free(r->seen);
+		r->seen = t;
+		r->seen_cap = cap;
+	}
+	size_t i = h & (r->seen_cap - 1);
+	for (; r->seen[i].hash; i = (i + 1) & (r->seen_cap - 1))
+		if (r->seen[i].hash == h) {
+			ise_warn(
+			    "%s:%lu: id '%.200s' repeats %s:%lu (--resume would keep one of them)",
+			    r->name, r->line, id, r->seen[i].file, r->seen[i].line);
+			return;
+		}
+	r->seen[i] = (struct ise_seen_id){h, r->name, r->line};
+	r->seen_count++;
+}
+
 cJSON *ise_reader_next(struct ise_reader *r)
 {
 	int got;
@@ -355,6 +402,8 @@ cJSON *ise_reader_next(struct ise_reader *r)
 			continue;
 		}
 		ise_json_keep_numbers(json, text, len);
+		if (r->flags & ISE_READ_IDS)
+			note_id(r, json);
 		if (text != r->rec) /* keep the text without its byte order mark */
 			memmove(r->rec, text, len + 1), r->rec_len = len;
 		return json;

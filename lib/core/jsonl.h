@@ -25,7 +25,12 @@
 
 enum ise_read_flags {
 	ISE_READ_STRICT = 1 << 0,
+	/* warn when a record's string id repeats an earlier record's (both
+	 * places named): --resume would keep one of them; 24 bytes an id */
+	ISE_READ_IDS = 1 << 1,
 };
+
+struct ise_seen_id; /* jsonl.c */
 
 struct ise_reader {
 	char **files;
@@ -41,6 +46,8 @@ struct ise_reader {
 	int flags, stopped, eof;
 	int regular;                   /* the current file is a regular file */
 	struct ise_writer *wait_flush; /* flushed before a read that would wait */
+	struct ise_seen_id *seen;      /* ISE_READ_IDS: the ids read so far */
+	size_t seen_cap, seen_count;
 };
 
 void ise_reader_init(struct ise_reader *r, char **files, size_t nfiles, size_t max_line, int flags);
