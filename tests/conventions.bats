@@ -88,6 +88,23 @@ setup() {
 	done
 }
 
+@test "invalid UTF-8 and nesting past 1,000 levels are bad records that say so" {
+	deep=$(printf '%*s' 1000 '' | tr ' ' '[')$(printf '%*s' 1000 '' | tr ' ' ']')
+	for p in $(programs); do
+		{ filter_input "$p" | head -n 3
+			printf '{"id":"z1","s":"caf\xe9"}\n{"id":"z2","s":"\xed\xa0\x80"}\n{"id":"z3","s":"\xc0\xaf"}\n'
+			echo "{\"id\":\"z4\",\"d\":$deep}"
+			filter_input "$p" | tail -n +4; } >in.jsonl
+		run -1 --separate-stderr "$p" $(filter_args "$p") <in.jsonl
+		assert_equal "${stderr_lines[0]}" "$p: <stdin>:4:20: invalid UTF-8"
+		assert_equal "${stderr_lines[1]}" "$p: <stdin>:5:17: invalid UTF-8"
+		assert_equal "${stderr_lines[2]}" "$p: <stdin>:6:17: invalid UTF-8"
+		assert_equal "${stderr_lines[3]}" "$p: <stdin>:7:1015: nested deeper than 1000 levels"
+		! grep -q '"z[1-4]"' <<<"$output" || fail "$p passed a bad record on"
+		[ -n "$output" ]
+	done
+}
+
 @test "--strict stops at the first bad line with exit 1" {
 	for p in $(programs); do
 		filter_input "$p" >in.jsonl

@@ -157,9 +157,12 @@ static int blank(const char *s, size_t n)
 /* A strict JSON syntax check (RFC 8259): cJSON also takes 01, 1. and raw
  * control characters in strings, which the whole-line writer would pass on. */
 
+#define MAX_DEPTH 1000 /* cJSON's nesting limit */
+
 struct scan {
 	const char *p, *end;
 	int depth;
+	const char *why; /* what is wrong, when it is not plain syntax */
 };
 
 static void skip_space(struct scan *s)
@@ -219,6 +222,25 @@ static int hex4(const char *p)
 	return 1;
 }
 
+/* The length of the UTF-8 sequence at p (RFC 3629: no overlong form, no
+ * surrogate, nothing past U+10FFFF), or 0 when it is not one. */
+static size_t utf8_valid(const unsigned char *p, size_t avail)
+{
+	size_t n = p[0] >= 0xC2 && p[0] <= 0xDF   ? 2
+		   : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+		   : p[0] >= 0xF0 && p[0] <= 0xF4 ? 4
+						  : 0;
+	if (!n || avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+	if ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] > 0x9F) ||
+	    (p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] > 0x8F))
+		return 0;
+	return n;
+}
+
 static int string(struct scan *s)
 {
 	s->p++; /* the opening quote */
@@ -229,6 +251,17 @@ static int string(struct scan *s)
 		if (c < 0x20) {
 			s->p--; /* point at it */
 			return 0;
+		}
+		if (c >= 0x80) {
+			size_t n = utf8_valid((const unsigned char *)s->p - 1,
+					      (size_t)(s->end - s->p + 1));
+			if (!n) {
+				s->p--;
+				s->why = "invalid UTF-8";
+				return 0;
+			}
+			s->p += n - 1;
+			continue;
 		}
 		if (c == '\\') {
 			if (s->p == s->end)
@@ -250,9 +283,11 @@ static int value(struct scan *s);
 
 static int members(struct scan *s, char close, int keyed)
 {
-	s->p++; /* the opening bracket */
-	if (++s->depth > 10000)
+	if (++s->depth > MAX_DEPTH) {
+		s->why = "nested deeper than 1000 levels";
 		return 0;
+	}
+	s->p++; /* the opening bracket */
 	skip_space(s);
 	if (s->p < s->end && *s->p == close) {
 		s->p++;
@@ -306,16 +341,23 @@ static int value(struct scan *s)
 	}
 }
 
-size_t ise_json_strict(const char *text, size_t len)
+size_t ise_json_strict_why(const char *text, size_t len, const char **why)
 {
-	struct scan s = {text, text + len, 0};
+	struct scan s = {text, text + len, 0, NULL};
 
 	if (value(&s)) {
 		skip_space(&s);
 		if (s.p == s.end)
 			return 0;
 	}
+	*why = s.why ? s.why : "invalid JSON";
 	return (size_t)(s.p - text) + 1;
+}
+
+size_t ise_json_strict(const char *text, size_t len)
+{
+	const char *why;
+	return ise_json_strict_why(text, len, &why);
 }
 
 /* ---- repeated ids ---- */
@@ -377,21 +419,24 @@ cJSON *ise_reader_next(struct ise_reader *r)
 			text += 3, len -= 3;
 		if (blank(text, len))
 			continue;
-		const char *end = NULL;
+		const char *end = NULL, *why = "invalid JSON", *strict_why;
 		cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 		if (json && end && !blank(end, len - (size_t)(end - text))) {
 			cJSON_Delete(json);
 			json = NULL;
 		}
-		size_t bad;
-		if (json && (bad = ise_json_strict(text, len))) { /* 01, 1., a raw control byte */
+		/* 01, 1., a raw control byte or bad UTF-8, which cJSON takes; or
+		 * why cJSON did not (too deep, bad UTF-8) when it says more */
+		size_t bad = ise_json_strict_why(text, len, &strict_why);
+		if (bad && (json || strcmp(strict_why, "invalid JSON"))) {
 			cJSON_Delete(json);
 			json = NULL;
 			end = text + bad - 1;
+			why = strict_why;
 		}
 		if (!json) {
 			size_t col = end && end >= text ? (size_t)(end - text) + 1 : 0;
-			ise_record_error(r->name, r->line, col, "invalid JSON");
+			ise_record_error(r->name, r->line, col, "%s", why);
 			if (r->flags & ISE_READ_STRICT)
 				r->stopped = 1;
 			continue;

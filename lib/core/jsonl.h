@@ -94,5 +94,8 @@ void ise_writer_close(struct ise_writer *w);
 /* 0 when text is strict JSON (RFC 8259), else 1 + the offset of the first
  * error.  The reader refuses lines that cJSON alone would take. */
 size_t ise_json_strict(const char *text, size_t len);
+/* The same, and *why says what is wrong: "invalid JSON", "invalid UTF-8"
+ * (in a string) or "nested deeper than 1000 levels" (cJSON's limit). */
+size_t ise_json_strict_why(const char *text, size_t len, const char **why);
 
 #endif
