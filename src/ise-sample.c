@@ -107,7 +107,7 @@ static cJSON **read_pool(char **files, size_t nfiles, const struct ise_options *
 
 	*n = 0;
 	ise_idset_init(&ids);
-	ise_reader_init(&in, files, nfiles, o->max_line, ise_read_flags(o));
+	ise_reader_init(&in, files, nfiles, o->max_line, o->strict ? ISE_READ_STRICT : 0);
 	while ((p = ise_reader_next(&in))) {
 		const char *why = ise_persona_check(p);
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "id");

@@ -12,7 +12,7 @@ setup() {
 	run -0 jq -e -s --slurpfile cat "$ROOT/share/ise/catalog.json" '
 		($cat[0].tasks | map({key: .id, value: .}) | from_entries) as $T |
 		all(.[];
-			(.id | test("^intent_[0-9a-f]{8}$")) and
+			(.id | test("^intent_[0-9a-f]{16}$")) and
 			(.domains | length >= 2 and length <= 3 and (unique | length) == length) and
 			(.tasks | length >= 3 and length <= 6 and (map(.id) | unique | length) == length) and
 			(. as $r | all($r.domains[]; . as $d | any($r.tasks[]; .domain == $d))) and
@@ -174,3 +174,18 @@ setup() {
 	a=$(ise-sample -p "$POOL" -n 200)
 	assert_equal "$(ise-sample -p "$POOL" -n 200 --catalog "$ROOT/share/ise/catalog.json")" "$a"
 }
+
+@test "ids depend on what the tuple holds: one seed over two pools gives no shared id" {
+	ise-persona -n 60 -s 1 2>/dev/null >a.pool
+	ise-persona -n 60 -s 2 2>/dev/null >b.pool
+	ise-sample -p a.pool -n 500 >a.jsonl
+	ise-sample -p b.pool -n 500 >b.jsonl
+	assert_equal "$(cat a.jsonl b.jsonl | jq -r .id | sort | uniq -d)" ""
+	# the first 8 digits still come from the index alone: distinct within the seed
+	assert_equal "$(jq -r '.id[7:15]' a.jsonl)" "$(jq -r '.id[7:15]' b.jsonl)"
+	assert_equal "$(jq -r .id a.jsonl | sort -u | wc -l)" 500
+	# and the same pool and seed give the same ids, whatever the shard
+	ise-sample -p a.pool -n 200 --start 300 >c.jsonl
+	assert_equal "$(jq -r .id c.jsonl)" "$(tail -n 200 a.jsonl | jq -r .id)"
+}
+

@@ -168,9 +168,17 @@ cJSON *ise_sampler_make(struct ise_sampler *s, uint64_t index)
 	/* 3. a complexity from the prior */
 	size_t level = gsl_ran_discrete(r, s->complexity);
 
+	/* the id: the index's image under the seed's bijection (distinct within
+	 * a seed), then a hash of what the tuple holds, so that runs over other
+	 * pools or catalogs with the same seed do not share ids */
+	uint64_t h = ise_hash_str(s->persona_text[persona], s->seed);
+	for (size_t i = 0; i < nt; i++)
+		h = ise_hash_str(c->tasks[tasks[i]].id, h);
+	h = ise_hash_str(ise_complexity_names[level], h);
 	cJSON *o = cJSON_CreateObject();
-	snprintf(id, sizeof id, "intent_%08llx",
-		 (unsigned long long)ise_perm_apply(&s->ids, index & 0xffffffffULL));
+	snprintf(id, sizeof id, "intent_%08llx%08llx",
+		 (unsigned long long)ise_perm_apply(&s->ids, index & 0xffffffffULL),
+		 (unsigned long long)(h & 0xffffffffULL));
 	cJSON_AddStringToObject(o, "id", id);
 	cJSON_AddItemToObject(o, "persona", cJSON_CreateRaw(s->persona_text[persona]));
 	cJSON *jd = cJSON_AddArrayToObject(o, "domains");
