@@ -508,3 +508,18 @@ print(n, flush=True); time.sleep(30)"'
 		[ ! -e "$d" ] || fail "left: $d"
 	done
 }
+
+@test "a NUL character in a call's arguments fails the call, which does nothing; an escaped one is text" {
+	cat >reqs <<'EOF'
+{"id":"1","workspace":"w","name":"exec","arguments":{"command":"echo A\u0000; touch proof"}}
+{"id":"2","workspace":"w","name":"write","arguments":"{\"path\":\"f\",\"content\":\"ab\\u0000cd\"}"}
+{"id":"3","workspace":"w","name":"edit","arguments":{"path":"AGENTS.md","oldText":"A","newText":"B\u0000"}}
+{"id":"4","workspace":"w","name":"memory_write","arguments":{"content":"x\u0000y"}}
+{"id":"5","workspace":"w","name":"exec","arguments":{"command":"ls; head -c 1 AGENTS.md; echo; printf %s '\\u0000'"}}
+EOF
+	run -0 ise-exec --run-dir "$RUN" --uid 61000 --no-timings reqs
+	for i in 1 2 3 4; do
+		sel "$i" '.ok == false and (.content | endswith("hold a NUL character (\\u0000), which no command, path or file text here can carry: nothing was done"))'
+	done
+	assert_equal "$(c 5)" $'AGENTS.md\nMEMORY.md\nmemory\n#\n\\u0000'
+}

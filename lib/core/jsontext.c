@@ -39,31 +39,34 @@ struct walk {
 	int ok;
 };
 
-/* The next number token of the text (strings skipped); 0 at the end. */
-static int next_number(struct walk *w, const char **start, size_t *n)
+/* The next string or number token of the text: *start and *n span it;
+ * 's' or 'n', or 0 at the end. */
+static int next_token(struct walk *w, const char **start, size_t *n)
 {
 	while (w->p < w->end) {
 		char c = *w->p;
 		if (c == '"') {
+			*start = w->p;
 			for (w->p++; w->p < w->end && *w->p != '"'; w->p++)
 				if (*w->p == '\\')
 					w->p++;
 			w->p++;
-			continue;
+			*n = (size_t)(w->p - *start);
+			return 's';
 		}
 		if (c == '-' || (c >= '0' && c <= '9')) {
 			*start = w->p;
 			while (w->p < w->end && *w->p && strchr("0123456789+-.eE", *w->p))
 				w->p++;
 			*n = (size_t)(w->p - *start);
-			return 1;
+			return 'n';
 		}
 		w->p++;
 	}
 	return 0;
 }
 
-/* Whether the token s[0..n) of value d would print otherwise. */
+/* Whether the number token s[0..n) of value d would print otherwise. */
 static int needs_text(double d, const char *s, size_t n)
 {
 	size_t i = s[0] == '-';
@@ -76,35 +79,78 @@ static int needs_text(double d, const char *s, size_t n)
 	return strlen(printed) != n || memcmp(printed, s, n);
 }
 
-static void attach(cJSON *item, struct walk *w)
+/* Whether the string token s[0..n) holds the escape \u0000. */
+static int holds_nul(const char *s, size_t n)
 {
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == '\\') {
+			if (s[i + 1] == 'u' && i + 5 < n && !memcmp(s + i + 2, "0000", 4))
+				return 1;
+			i++;
+		}
+	return 0;
+}
+
+static int expect(struct walk *w, int kind, const char **s, size_t *n)
+{
+	if (next_token(w, s, n) != kind)
+		w->ok = 0;
+	return w->ok;
+}
+
+static void note(cJSON *item, struct walk *w)
+{
+	const char *s;
+	size_t n;
+
 	for (; item && w->ok; item = item->next) {
+		if (item->string && !expect(w, 's', &s, &n)) /* the member's name */
+			return;
 		if (cJSON_IsNumber(item)) {
-			const char *s;
-			size_t n;
-			if (!next_number(w, &s, &n)) {
-				w->ok = 0;
+			if (!expect(w, 'n', &s, &n))
 				return;
-			}
 			if (!item->valuestring && needs_text(item->valuedouble, s, n)) {
 				item->valuestring = ise_xmalloc(n + 1);
 				memcpy(item->valuestring, s, n);
 				item->valuestring[n] = '\0';
 			}
+		} else if (cJSON_IsString(item)) {
+			if (!expect(w, 's', &s, &n))
+				return;
+			if (holds_nul(s, n))
+				item->type |= ISE_JSON_NUL;
 		} else if (item->child) {
-			attach(item->child, w);
+			note(item->child, w);
 		}
 	}
 }
 
-void ise_json_keep_numbers(cJSON *root, const char *text, size_t len)
+void ise_json_note_source(cJSON *root, const char *text, size_t len)
 {
 	struct walk w = {text, text + len, 1};
 
-	if (cJSON_IsNumber(root))
-		attach(root, &w);
+	if (root && (cJSON_IsArray(root) || cJSON_IsObject(root)))
+		note(root->child, &w);
 	else if (root)
-		attach(root->child, &w);
+		note(root, &w);
+}
+
+cJSON *ise_json_parse(const char *text, size_t len)
+{
+	cJSON *json = cJSON_ParseWithLength(text, len);
+
+	if (json)
+		ise_json_note_source(json, text, len);
+	return json;
+}
+
+int ise_json_has_nul(const cJSON *item)
+{
+	for (; item; item = item->next)
+		if ((cJSON_IsString(item) && (item->type & ISE_JSON_NUL)) ||
+		    ise_json_has_nul(item->child))
+			return 1;
+	return 0;
 }
 
 /* ---- printing ---- */

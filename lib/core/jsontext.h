@@ -1,5 +1,6 @@
 /*
- * jsontext: JSON text in which numbers keep the text they came with.
+ * jsontext: what cJSON loses of a JSON text, kept: the text of numbers,
+ * and NUL characters in strings.
  *
  * cJSON holds a number as a double, so 8999999999999999 would come back as
  * 9e+15, 1.0 as 1 and 1e99999 as null.  A record passes through the suite
@@ -11,6 +12,11 @@
  * full, others in the shortest of 15, 16 or 17 significant digits that
  * reads back as the same double, never NaN or infinity (null).  Everything
  * else prints as cJSON_PrintUnformatted does.
+ *
+ * cJSON ends a C string at a \u0000 it decodes, so "a\u0000b" would read as
+ * "a": a string that held one is marked ISE_JSON_NUL (a type bit cJSON
+ * leaves alone and copies), for callers that must refuse it rather than
+ * act on part of it (a tool call's arguments).
  */
 #ifndef ISE_JSONTEXT_H
 #define ISE_JSONTEXT_H
@@ -18,9 +24,16 @@
 #include <cJSON.h>
 #include <stddef.h>
 
-/* Note the source text of root's numbers; text[0..len) is what root was
- * parsed from.  Nothing is noted when the two do not match up. */
-void ise_json_keep_numbers(cJSON *root, const char *text, size_t len);
+#define ISE_JSON_NUL (1 << 12)
+
+/* Note the source text of root's numbers and the strings that held a NUL;
+ * text[0..len) is what root was parsed from.  Nothing is noted past a
+ * point where the two do not match up. */
+void ise_json_note_source(cJSON *root, const char *text, size_t len);
+/* cJSON_ParseWithLength and ise_json_note_source; NULL on a syntax error. */
+cJSON *ise_json_parse(const char *text, size_t len);
+/* 1 when a string in item, its siblings after it or below them held a NUL. */
+int ise_json_has_nul(const cJSON *item);
 
 /* item as compact JSON text (exit 3 when out of memory); the caller frees
  * it with free(). */

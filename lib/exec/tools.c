@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/jsontext.h"
 #include "exec/sandbox.h"
 
 static void call_exec(struct ise_ws *ws, const cJSON *args, struct ise_tool_result *r)
@@ -41,17 +42,26 @@ void ise_tool_call(struct ise_ws *ws, const struct ise_tools_config *c, const ch
 	memset(r, 0, sizeof *r);
 	r->exit_code = -1;
 	double t0 = ise_now_ms();
-	/* the file tools take JSON text as it came, to see a \u0000 in a path */
-	if (ise_fs_tool(ise_ws_rootfd(ws), ise_ws_uid(ws), ise_ws_gid(ws), c, name, arguments, r))
-		return;
 	cJSON *parsed = NULL;
 	const cJSON *args = arguments;
-	if (cJSON_IsString(arguments)) { /* as models send them */
-		args = parsed = cJSON_Parse(arguments->valuestring);
-		if (!parsed) {
-			ise_tool_fail(r, "%s: the arguments are not valid JSON", name);
-			goto done;
-		}
+	if (cJSON_IsString(arguments)) /* as models send them */
+		args = parsed =
+		    ise_json_parse(arguments->valuestring, strlen(arguments->valuestring));
+	/* C strings end at a NUL: a call that holds one would run only in part
+	 * (a command cut short, a file written short) and be recorded whole */
+	if (args && ise_json_has_nul(args)) {
+		ise_tool_fail(r,
+			      "%s: the arguments hold a NUL character (\\u0000), which no command, "
+			      "path or file text here can carry: nothing was done",
+			      name);
+		goto done;
+	}
+	/* the file tools take JSON text as it came, to see a \u0000 in a path */
+	if (ise_fs_tool(ise_ws_rootfd(ws), ise_ws_uid(ws), ise_ws_gid(ws), c, name, arguments, r))
+		goto done;
+	if (cJSON_IsString(arguments) && !parsed) {
+		ise_tool_fail(r, "%s: the arguments are not valid JSON", name);
+		goto done;
 	}
 	if (!args || cJSON_IsNull(args))
 		args = parsed = cJSON_CreateObject();
