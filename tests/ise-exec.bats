@@ -523,3 +523,19 @@ EOF
 	done
 	assert_equal "$(c 5)" $'AGENTS.md\nMEMORY.md\nmemory\n#\n\\u0000'
 }
+
+@test "the sandbox shows no host command line in /proc/1/cmdline, and refuses address families beyond UNIX, INET, INET6, NETLINK" {
+	mkdir host-SECRET-dir
+	run -0 x --keep host-SECRET-dir -- 'tr "\0" " " </proc/1/cmdline; echo; cat /proc/1/comm' \
+		'python3 -c "
+import socket
+for name in [\"AF_VSOCK\", \"AF_PACKET\", \"AF_BLUETOOTH\", \"AF_CAN\", \"AF_ALG\", \"AF_UNIX\", \"AF_INET\", \"AF_INET6\", \"AF_NETLINK\"]:
+    try:
+        socket.socket(getattr(socket, name), socket.SOCK_RAW if name in (\"AF_NETLINK\", \"AF_PACKET\") else socket.SOCK_DGRAM if name != \"AF_ALG\" else socket.SOCK_SEQPACKET).close()
+        print(name, \"ok\")
+    except OSError as e:
+        print(name, e.errno)"'
+	[[ $(c r0) != *SECRET* && $(c r0) != *ise-exec* ]] || fail "$(c r0)"
+	assert_equal "$(c r0 | tr -s ' ' | sed 's/ $//')" $'ise-sandbox\nise-sandbox'
+	assert_equal "$(c r1)" $'AF_VSOCK 97\nAF_PACKET 97\nAF_BLUETOOTH 97\nAF_CAN 97\nAF_ALG 97\nAF_UNIX ok\nAF_INET ok\nAF_INET6 ok\nAF_NETLINK ok'
+}

@@ -513,6 +513,38 @@ static int zygote_serve(const struct ise_sandbox *sb, int sock)
 	return 1;
 }
 
+/* The zygote and every monitor show the name below, not the program's
+ * command line: at the ns level a monitor is pid 1 of the sandbox, whose
+ * /proc/1/cmdline any command may read.  The argument area (arg_start and
+ * arg_end, fields 48 and 49 of /proc/self/stat) is this process's own copy
+ * after fork, so it is overwritten in place. */
+static void hide_command_line(void)
+{
+	static const char name[] = "ise-sandbox";
+	char buf[4096];
+	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+	if (fd >= 0)
+		close(fd);
+	prctl(PR_SET_NAME, name);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	unsigned long long start = 0, end = 0;
+	for (int field = 2; p && field < 49; field++) {
+		p = strchr(p + 1, ' ');
+		if (p && field + 1 == 48)
+			start = strtoull(p + 1, NULL, 10);
+		if (p && field + 1 == 49)
+			end = strtoull(p + 1, NULL, 10);
+	}
+	if (!start || end <= start + sizeof name)
+		return;
+	memset((void *)(uintptr_t)start, 0, (size_t)(end - start));
+	memcpy((void *)(uintptr_t)start, name, sizeof name);
+}
+
 int ise_sb_start_zygote(struct ise_sandbox *sb, char *err, size_t errlen)
 {
 	int sv[2];
@@ -536,6 +568,7 @@ int ise_sb_start_zygote(struct ise_sandbox *sb, char *err, size_t errlen)
 		if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(sv[1], 3) < 0)
 			_exit(1);
 		close_range(4, ~0U, 0);
+		hide_command_line();
 		/* for its monitors, which cannot ask getppid() from a pid
 		 * namespace whether it is still there */
 		zygote_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);

@@ -93,6 +93,17 @@ int ise_sb_build_filter(struct ise_sandbox *sb, int block_inet, char *err, size_
 	if (block_inet) /* no network namespace to take the network away */
 		rc |= seccomp_rule_add(f, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 1,
 				       SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+	/* no address family but UNIX, INET, INET6 and NETLINK: VSOCK reaches
+	 * the hypervisor, PACKET, BLUETOOTH, CAN and the rest are not what a
+	 * tool needs.  The kernel reads the low 32 bits of the argument, so
+	 * the small values are compared masked; anything above NETLINK is
+	 * refused whatever the high bits hold */
+	for (unsigned af = 0; af < AF_NETLINK; af++)
+		if (af != AF_UNIX && af != AF_INET && af != AF_INET6)
+			rc |= seccomp_rule_add(f, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+					       SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, af));
+	rc |= seccomp_rule_add(f, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+			       SCMP_A0(SCMP_CMP_GT, AF_NETLINK));
 	int fd = memfd_create("ise-seccomp", MFD_CLOEXEC);
 	if (rc || fd < 0 || seccomp_export_bpf(f, fd)) {
 		snprintf(err, errlen, "cannot build the seccomp filter");
