@@ -1,5 +1,6 @@
 /*
- * tools: one entry point for the 16 tools; see tools.h.
+ * tools: one entry point for the 16 tools, and their default
+ * configuration; see tools.h.
  */
 #include "exec/tools.h"
 #include "exec/fs_tool.h"
@@ -80,4 +81,17 @@ done:
 		r->content = ise_utf8_clean("", 0, &(size_t){0});
 	if (!r->duration_ms)
 		r->duration_ms = ise_now_ms() - t0;
+}
+
+void ise_tools_config_default(struct ise_tools_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->max_read = 256 * 1024;
+	c->max_output = 30000;
+	c->web.timeout_s = 30;
+	c->web.max_bytes = 2 * 1024 * 1024;
+	c->web.max_chars = 50000;
+	c->web.allow_private = 0;
+	c->web.search_url = NULL;
+	c->web.user_agent = "ise/" ISE_VERSION;
 }

@@ -50,6 +50,7 @@
 #include "core/jsondoc.h"
 #include "core/strbuf.h"
 #include "exec/tools.h"
+#include "exec/result.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
 
