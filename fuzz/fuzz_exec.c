@@ -26,6 +26,7 @@
 #include "harness.h"
 #include "exec/fs_tool.h"
 #include "exec/tools.h"
+#include "exec/web.h"
 
 #define OUTSIDE_TEXT "outside the workspace: never to be changed\n"
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
-# lib/web.c (web_fetch, web_search, http_request) through
-# tests/unit/web_probe against tests/web_server.py: the address guard and
-# every case of check #41, the caps, charsets, HTML to text,
-# a fake SearXNG and an echo server.
+# lib/exec/web.c (web_fetch, web_search, http_request) through
+# tests/unit/web_probe against tests/web_server.py: the address guard
+# (lib/exec/addrguard.c) with every scheme and address form it must refuse,
+# the caps, charsets and HTML to text (lib/exec/html.c), a fake SearXNG and
+# an echo server.
 #
 # The guard refuses loopback, so most tests here pass --allow-private to
 # reach the server on 127.0.0.1.  The guard itself is tested two ways:
@@ -15,7 +16,7 @@
 # never touched), a public first hop redirects to loopback, private and
 # metadata addresses and a DNS name resolves to 10.x, all on a server that
 # really answers there.  Nothing is weakened for the tests: no resolver
-# override, no switch in lib/web.c.
+# override, no switch in lib/exec/web.c.
 load helper
 
 WEB_PY="$BATS_TEST_DIRNAME/web_server.py"
@@ -98,7 +99,7 @@ requests() {
 
 BLOCKED_TAIL="web_fetch may not reach loopback, private, link-local or other non-public addresses"
 
-# ---- #41: schemes and addresses ----
+# ---- schemes and addresses ----
 
 @test "file://, gopher:// and other schemes are refused, with and without allow_private" {
 	local url
@@ -309,7 +310,7 @@ ns_out() {
 	assert_equal "$(jq -s '[.[] | select(.path == "/text")] | length' "$NS/log")" 7
 }
 
-# ---- #41: sizes, time, encodings ----
+# ---- sizes, time, encodings ----
 
 @test "an oversized body is cut at max_bytes: truncated, not an error" {
 	fetch "$URL/huge?bytes=50000000" --allow-private --max-bytes 100000

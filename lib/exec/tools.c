@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/jsontext.h"
 #include "exec/sandbox.h"
+#include "exec/web.h"
 
 static void call_exec(struct ise_ws *ws, const cJSON *args, struct ise_tool_result *r)
 {

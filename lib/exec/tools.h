@@ -22,17 +22,9 @@
 #include <cJSON.h>
 
 #include "exec/result.h"
+#include "exec/web.h"
 
 struct ise_ws;
-
-struct ise_web_config {
-	double timeout_s;       /* whole transfer, default 30 */
-	size_t max_bytes;       /* body bytes read at most (after decoding), default 2 MiB */
-	size_t max_chars;       /* text given to the agent by default, default 50,000 */
-	int allow_private;      /* 1: loopback, private and link-local addresses allowed */
-	const char *search_url; /* web_search endpoint (SearXNG JSON API), NULL: none */
-	const char *user_agent; /* default "ise/VERSION" */
-};
 
 struct ise_tools_config {
 	size_t max_read;   /* bytes one read returns at most, default 256 KiB */
@@ -48,12 +40,7 @@ void ise_tools_config_default(struct ise_tools_config *c);
 void ise_tool_call(struct ise_ws *ws, const struct ise_tools_config *c, const char *name,
 		   const cJSON *arguments, struct ise_tool_result *r);
 
-/*
- * The parts, for tests and for ise_tool_call.  The file tools' entry point,
- * ise_fs_tool, is in exec/fs_tool.h.
- */
-/* web_fetch web_search http_request.  Returns 0 when name is not one of these. */
-int ise_web_tool(const struct ise_web_config *c, const char *name, const cJSON *args,
-		 struct ise_tool_result *r);
+/* The parts, for tests and for ise_tool_call: the file tools are in
+ * exec/fs_tool.h, the web tools in exec/web.h. */
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * web_probe: one call of a web tool (lib/web.c) for the tests.  Reads
+ * web_probe: one call of a web tool (lib/exec/web.c) for the tests.  Reads
  * {"name": ..., "arguments": {...}} on stdin (arguments may be a JSON
  * string, as models send them) and prints one line
  * {known, ok, content, truncated, duration_ms, details}.
@@ -19,6 +19,7 @@
 #include "core/diag.h"
 #include "core/jsondoc.h"
 #include "exec/tools.h"
+#include "exec/web.h"
 
 int main(int argc, char **argv)
 {
