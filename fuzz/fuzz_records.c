@@ -20,6 +20,9 @@
 #include "harness.h"
 #include "gen/persona.h"
 #include "gen/render.h"
+#include "gen/render_check.h"
+#include "gen/render_llm.h"
+#include "gen/render_offline.h"
 #include "core/rng.h"
 
 static struct ise_catalog builtin;
