@@ -25,6 +25,7 @@
 #include "gen/render.h"
 #include "gen/render_int.h"
 #include "gen/slots.h"
+#include "gen/text.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
 
@@ -63,38 +64,6 @@ static char *lower_title(const char *name)
 			w++;
 	}
 	return s;
-}
-
-/* Whether a word, as read aloud, starts with a vowel sound: "8-commit",
- * "11", "audit_log", "urgent", "x" do; "one-page", "unified", "user" do not. */
-static int vowel_sound(const char *w)
-{
-	size_t digits = strspn(w, "0123456789");
-	char c = (char)tolower((unsigned char)w[0]);
-
-	if (digits)
-		return w[0] == '8' || ((digits == 2 || digits == 5) && w[0] == '1' &&
-				       (w[1] == '1' || w[1] == '8'));
-	if (!isalpha((unsigned char)w[0]))
-		return 0;
-	if (!isalpha((unsigned char)w[1]))
-		return strchr("aefhilmnorsx", c) != NULL; /* a letter said alone */
-	if (isupper((unsigned char)w[0]) && isupper((unsigned char)w[1]))
-		return strchr("AEFHILMNORSX", w[0]) != NULL; /* an acronym, said letter by letter */
-	if (c == 'a' || c == 'i')
-		return 1;
-	if (c == 'e')
-		return strncasecmp(w, "eu", 2) && strncasecmp(w, "ewe", 3);
-	if (c == 'o')
-		return strncasecmp(w, "one", 3) && strncasecmp(w, "once", 4);
-	if (c == 'u')
-		return strchr("nrpmgl", tolower((unsigned char)w[1])) && strncasecmp(w, "uni", 3);
-	return 0;
-}
-
-static const char *article(const char *word)
-{
-	return vowel_sound(word) ? "an" : "a";
 }
 
 static unsigned pick(gsl_rng *r, size_t n)
@@ -353,7 +322,8 @@ static char *polish(char *text)
 
 	for (const char *q = text; *q; q++) {
 		int starts = q == text || q[-1] == ' ' || q[-1] == '(';
-		if (starts && (q[0] == 'a' || q[0] == 'A') && q[1] == ' ' && vowel_sound(q + 2)) {
+		if (starts && (q[0] == 'a' || q[0] == 'A') && q[1] == ' ' &&
+		    ise_vowel_sound(q + 2)) {
 			ise_sb_add(&t, p, (size_t)(q + 1 - p));
 			ise_sb_puts(&t, "n");
 			p = q + 1;
@@ -827,7 +797,7 @@ static void set_persona_vars(struct scene *s)
 	set_var(s, "name", name);
 	set_var(s, "first", first);
 	set_var(s, "role", role);
-	char *a_role = ise_render_joined(article(role), " ", role);
+	char *a_role = ise_render_joined(ise_article(role), " ", role);
 	set_var(s, "a_role", a_role);
 	free(a_role);
 
