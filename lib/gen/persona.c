@@ -10,6 +10,7 @@
 #include "core/diag.h"
 #include "core/embedded.h"
 #include "core/jsondoc.h"
+#include "gen/text.h"
 #include "core/xalloc.h"
 
 #define DOMAIN_TRIPLES 0x545249504cULL
@@ -233,11 +234,6 @@ static const char *level_for(gsl_rng *r, const struct ise_pools *p, const struct
 	return cJSON_GetArrayItem(p->levels, level)->valuestring;
 }
 
-static const char *article(const char *word)
-{
-	return strchr("AEIOUaeiou", word[0]) ? "an" : "a";
-}
-
 static cJSON *work_context(gsl_rng *r, const struct ise_region *reg, const struct ise_role *role)
 {
 	const char *org = pick(r, ise_json_array(role->industry, "orgs"));
@@ -247,20 +243,20 @@ static cJSON *work_context(gsl_rng *r, const struct ise_region *reg, const struc
 
 	switch (gsl_rng_uniform_int(r, 4)) {
 	case 0:
-		snprintf(text, sizeof text, "Works at %s %s in %s, %s.", article(org), org, city,
-			 tail);
+		snprintf(text, sizeof text, "Works at %s %s in %s, %s.", ise_article(org), org,
+			 city, tail);
 		break;
 	case 1:
-		snprintf(text, sizeof text, "Based in %s with %s %s, %s.", city, article(org), org,
-			 tail);
+		snprintf(text, sizeof text, "Based in %s with %s %s, %s.", city, ise_article(org),
+			 org, tail);
 		break;
 	case 2:
-		snprintf(text, sizeof text, "Part of %s %s in %s, %s.", article(org), org, city,
+		snprintf(text, sizeof text, "Part of %s %s in %s, %s.", ise_article(org), org, city,
 			 tail);
 		break;
 	default:
 		snprintf(text, sizeof text, "Runs day-to-day work for %s %s in %s, %s.",
-			 article(org), org, city, tail);
+			 ise_article(org), org, city, tail);
 	}
 	return cJSON_CreateString(text);
 }
