@@ -132,6 +132,19 @@ void ise_die(enum ise_exit code, const char *fmt, ...)
 	die(code, fmt, ap);
 }
 
+void ise_die_bad_data(const char *source, const char *what, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (what)
+		ise_die(ISE_EXIT_USAGE, "%s: %s: %s", source, what, msg);
+	ise_die(ISE_EXIT_USAGE, "%s: %s", source, msg);
+}
+
 void ise_usage_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -34,6 +34,12 @@ void ise_record_error(const char *file, unsigned long line, unsigned long col, c
 _Noreturn void ise_fatal(const char *fmt, ...) ISE_PRINTF(1, 2);
 /* "prog: message", runs the fatal hook, exits with status. */
 _Noreturn void ise_die(enum ise_exit status, const char *fmt, ...) ISE_PRINTF(2, 3);
+/* "prog: SOURCE: [WHAT: ]message" for a data file that cannot be used (a
+ * catalog, persona pools; source is its name, or says it is built in),
+ * then as ise_die with ISE_EXIT_USAGE: the file came with the command line.
+ * what NULL leaves it out. */
+_Noreturn void ise_die_bad_data(const char *source, const char *what, const char *fmt, ...)
+    ISE_PRINTF(3, 4);
 /* "prog: message" then "Try 'prog --help' for more information.", exits 2. */
 _Noreturn void ise_usage_error(const char *fmt, ...) ISE_PRINTF(1, 2);
 

@@ -1,6 +1,5 @@
 #include "gen/catalog.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,25 +11,13 @@
 
 static const char *slot_types[] = {"int", "number", "enum", "name", "date", "time"};
 
-static _Noreturn ISE_PRINTF(3, 4) void refuse(const struct ise_catalog *c, const char *what,
-					      const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ise_die(ISE_EXIT_USAGE, "%s: %s: %s", c->source, what, msg);
-}
-
 static const char *need_string(const struct ise_catalog *c, const char *what, const cJSON *obj,
 			       const char *key)
 {
 	const char *s = ise_json_string(obj, key);
 
 	if (!s || !*s)
-		refuse(c, what, "missing string '%s'", key);
+		ise_die_bad_data(c->source, what, "missing string '%s'", key);
 	return s;
 }
 
@@ -64,28 +51,34 @@ static void check_slot(const struct ise_catalog *c, const char *what, const cJSO
 	size_t t = 0, ntypes = sizeof slot_types / sizeof *slot_types;
 
 	if (!type || (t = find_name(slot_types, ntypes, type)) == ntypes)
-		refuse(c, what, "slot '%s' has no known type (int, number, enum, name, date, time)",
-		       slot->string);
+		ise_die_bad_data(
+		    c->source, what,
+		    "slot '%s' has no known type (int, number, enum, name, date, time)",
+		    slot->string);
 	const cJSON *lo = cJSON_GetObjectItemCaseSensitive(slot, t <= 1 ? "min" : "from");
 	const cJSON *hi = cJSON_GetObjectItemCaseSensitive(slot, t <= 1 ? "max" : "to");
 	if (t <= 1 &&
 	    (!cJSON_IsNumber(lo) || !cJSON_IsNumber(hi) || lo->valuedouble > hi->valuedouble))
-		refuse(c, what, "slot '%s' needs numbers min <= max", slot->string);
+		ise_die_bad_data(c->source, what, "slot '%s' needs numbers min <= max",
+				 slot->string);
 	if (t == 2) {
 		const cJSON *values = ise_json_array(slot, "values"), *v;
 		if (!cJSON_GetArraySize(values))
-			refuse(c, what, "slot '%s' needs a non-empty array 'values'", slot->string);
+			ise_die_bad_data(c->source, what,
+					 "slot '%s' needs a non-empty array 'values'",
+					 slot->string);
 		cJSON_ArrayForEach(v, values)
 			if (!cJSON_IsString(v) || !*v->valuestring)
-				refuse(c, what, "slot '%s' has a value that is not a string",
-				       slot->string);
+				ise_die_bad_data(c->source, what,
+						 "slot '%s' has a value that is not a string",
+						 slot->string);
 	}
 	if (t >= 4) {
 		int (*valid)(const char *) = t == 4 ? valid_date : valid_time;
 		if (!cJSON_IsString(lo) || !cJSON_IsString(hi) || !valid(lo->valuestring) ||
 		    !valid(hi->valuestring) || strcmp(lo->valuestring, hi->valuestring) > 0)
-			refuse(c, what, "slot '%s' needs from <= to as %s", slot->string,
-			       t == 4 ? "YYYY-MM-DD" : "HH:MM");
+			ise_die_bad_data(c->source, what, "slot '%s' needs from <= to as %s",
+					 slot->string, t == 4 ? "YYYY-MM-DD" : "HH:MM");
 	}
 }
 
@@ -99,12 +92,14 @@ static void check_placeholders(const struct ise_catalog *c, const char *what, co
 			char name[64];
 			size_t n = end ? (size_t)(end - p - 2) : sizeof name;
 			if (n >= sizeof name)
-				refuse(c, what, "unterminated or overlong placeholder in '%.40s'",
-				       p);
+				ise_die_bad_data(c->source, what,
+						 "unterminated or overlong placeholder in '%.40s'",
+						 p);
 			memcpy(name, p + 2, n);
 			name[n] = '\0';
 			if (!cJSON_GetObjectItemCaseSensitive(slots, name))
-				refuse(c, what, "placeholder '{{%s}}' names no slot", name);
+				ise_die_bad_data(c->source, what,
+						 "placeholder '{{%s}}' names no slot", name);
 		}
 	}
 	const cJSON *child;
@@ -117,7 +112,7 @@ static void load_tools(struct ise_catalog *c)
 	const cJSON *tools = ise_json_array(c->root, "tools"), *spec;
 
 	if (!cJSON_GetArraySize(tools))
-		refuse(c, "tools", "missing or empty array");
+		ise_die_bad_data(c->source, "tools", "missing or empty array");
 	c->ntools = 0;
 	c->tools = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *c->tools);
 	c->tool_names = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *c->tool_names);
@@ -127,9 +122,10 @@ static void load_tools(struct ise_catalog *c)
 		snprintf(what, sizeof what, "tools[%zu]", c->ntools);
 		const char *name = need_string(c, what, fn, "name");
 		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(fn, "parameters")))
-			refuse(c, what, "tool '%s' has no 'parameters' object", name);
+			ise_die_bad_data(c->source, what, "tool '%s' has no 'parameters' object",
+					 name);
 		if (find_name(c->tool_names, c->ntools, name) < c->ntools)
-			refuse(c, what, "duplicate tool '%s'", name);
+			ise_die_bad_data(c->source, what, "duplicate tool '%s'", name);
 		c->tools[c->ntools] = spec;
 		c->tool_names[c->ntools++] = name;
 	}
@@ -140,7 +136,7 @@ static void load_domains(struct ise_catalog *c)
 	const cJSON *domains = ise_json_array(c->root, "domains"), *d;
 
 	if (!cJSON_GetArraySize(domains))
-		refuse(c, "domains", "missing or empty array");
+		ise_die_bad_data(c->source, "domains", "missing or empty array");
 	c->domains = ise_xcalloc((size_t)cJSON_GetArraySize(domains), sizeof *c->domains);
 	cJSON_ArrayForEach(d, domains) {
 		struct ise_domain *dom = &c->domains[c->ndomains];
@@ -150,7 +146,7 @@ static void load_domains(struct ise_catalog *c)
 		dom->name = need_string(c, what, d, "name");
 		dom->description = need_string(c, what, d, "description");
 		if (ise_catalog_domain(c, dom->id))
-			refuse(c, what, "duplicate domain id '%s'", dom->id);
+			ise_die_bad_data(c->source, what, "duplicate domain id '%s'", dom->id);
 		c->ndomains++;
 	}
 }
@@ -166,41 +162,45 @@ static void load_task(struct ise_catalog *c, const cJSON *t, const char *what)
 	task->description = need_string(c, what, t, "description");
 	need_string(c, what, t, "request");
 	if (ise_catalog_task(c, task->id))
-		refuse(c, what, "duplicate task id '%s'", task->id);
+		ise_die_bad_data(c->source, what, "duplicate task id '%s'", task->id);
 	const char *domain = need_string(c, what, t, "domain");
 	const struct ise_domain *dom = ise_catalog_domain(c, domain);
 	if (!dom)
-		refuse(c, what, "task '%s' is in unknown domain '%s'", task->id, domain);
+		ise_die_bad_data(c->source, what, "task '%s' is in unknown domain '%s'", task->id,
+				 domain);
 	task->domain = (size_t)(dom - c->domains);
 	if (!cJSON_GetArraySize(tools = ise_json_array(t, "tools")))
-		refuse(c, what, "task '%s' names no tools", task->id);
+		ise_die_bad_data(c->source, what, "task '%s' names no tools", task->id);
 	task->tools = ise_xcalloc((size_t)cJSON_GetArraySize(tools), sizeof *task->tools);
 	cJSON_ArrayForEach(tool, tools) {
 		if (!cJSON_IsString(tool) ||
 		    find_name(c->tool_names, c->ntools, tool->valuestring) == c->ntools)
-			refuse(c, what, "task '%s' names unknown tool '%s'", task->id,
-			       cJSON_IsString(tool) ? tool->valuestring : "(not a string)");
+			ise_die_bad_data(
+			    c->source, what, "task '%s' names unknown tool '%s'", task->id,
+			    cJSON_IsString(tool) ? tool->valuestring : "(not a string)");
 		if (find_name(task->tools, task->ntools, tool->valuestring) < task->ntools)
-			refuse(c, what, "task '%s' names tool '%s' twice", task->id,
-			       tool->valuestring);
+			ise_die_bad_data(c->source, what, "task '%s' names tool '%s' twice",
+					 task->id, tool->valuestring);
 		task->tools[task->ntools++] = tool->valuestring;
 	}
 	slots = cJSON_GetObjectItemCaseSensitive(t, "slots");
 	if (slots && !cJSON_IsObject(slots))
-		refuse(c, what, "task '%s': 'slots' is not an object", task->id);
+		ise_die_bad_data(c->source, what, "task '%s': 'slots' is not an object", task->id);
 	cJSON_ArrayForEach(slot, slots)
 		check_slot(c, what, slot);
 	plan = cJSON_GetObjectItemCaseSensitive(t, "plan");
 	if (!cJSON_GetArraySize(plan) || !cJSON_IsArray(plan))
-		refuse(c, what, "task '%s' has no plan", task->id);
+		ise_die_bad_data(c->source, what, "task '%s' has no plan", task->id);
 	cJSON_ArrayForEach(step, plan) {
 		const char *name = ise_json_string(step, "tool");
 		if (!name || find_name(task->tools, task->ntools, name) == task->ntools)
-			refuse(c, what,
-			       "task '%s': plan step uses tool '%s' the task does not name",
-			       task->id, name ? name : "(none)");
+			ise_die_bad_data(
+			    c->source, what,
+			    "task '%s': plan step uses tool '%s' the task does not name", task->id,
+			    name ? name : "(none)");
 		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(step, "args")))
-			refuse(c, what, "task '%s': plan step has no 'args' object", task->id);
+			ise_die_bad_data(c->source, what,
+					 "task '%s': plan step has no 'args' object", task->id);
 	}
 	check_placeholders(c, what, t, slots);
 	c->ntasks++;
@@ -216,7 +216,7 @@ void ise_catalog_load(struct ise_catalog *c, const char *path)
 	load_tools(c);
 	load_domains(c);
 	if (!cJSON_GetArraySize(tasks = ise_json_array(c->root, "tasks")))
-		refuse(c, "tasks", "missing or empty array");
+		ise_die_bad_data(c->source, "tasks", "missing or empty array");
 	c->tasks = ise_xcalloc((size_t)cJSON_GetArraySize(tasks), sizeof *c->tasks);
 	cJSON_ArrayForEach(t, tasks) {
 		char what[64];
@@ -230,7 +230,8 @@ void ise_catalog_load(struct ise_catalog *c, const char *path)
 	}
 	for (size_t i = 0; i < c->ndomains; i++)
 		if (!c->domains[i].ntasks)
-			refuse(c, "domains", "domain '%s' has no tasks", c->domains[i].id);
+			ise_die_bad_data(c->source, "domains", "domain '%s' has no tasks",
+					 c->domains[i].id);
 }
 
 void ise_catalog_release(struct ise_catalog *c)

@@ -2,7 +2,6 @@
 
 #include <ctype.h>
 #include <gsl/gsl_randist.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +15,6 @@
 #define DOMAIN_TRIPLES 0x545249504cULL
 #define DOMAIN_IDS     0x504944ULL
 
-static _Noreturn ISE_PRINTF(2, 3) void refuse(const struct ise_pools *p, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	ise_die(ISE_EXIT_USAGE, "%s: %s", p->source, msg);
-}
-
 /* A non-empty array of non-empty strings, or refuse naming where. */
 static const cJSON *strings(const struct ise_pools *p, const cJSON *obj, const char *key,
 			    const char *where)
@@ -34,11 +22,12 @@ static const cJSON *strings(const struct ise_pools *p, const cJSON *obj, const c
 	const cJSON *a = ise_json_array(obj, key), *s;
 
 	if (!cJSON_GetArraySize(a))
-		refuse(p, "%s: missing or empty array '%s'", where, key);
+		ise_die_bad_data(p->source, NULL, "%s: missing or empty array '%s'", where, key);
 	cJSON_ArrayForEach(s, a)
 		if (!cJSON_IsString(s) || !*s->valuestring)
-			refuse(p, "%s: '%s' holds something other than a non-empty string", where,
-			       key);
+			ise_die_bad_data(p->source, NULL,
+					 "%s: '%s' holds something other than a non-empty string",
+					 where, key);
 	return a;
 }
 
@@ -47,7 +36,7 @@ static void load_regions(struct ise_pools *p)
 	const cJSON *regions = ise_json_array(p->root, "regions"), *r;
 
 	if (!cJSON_GetArraySize(regions))
-		refuse(p, "missing or empty array 'regions'");
+		ise_die_bad_data(p->source, NULL, "missing or empty array 'regions'");
 	p->regions = ise_xcalloc((size_t)cJSON_GetArraySize(regions), sizeof *p->regions);
 	cJSON_ArrayForEach(r, regions) {
 		struct ise_region *reg = &p->regions[p->nregions++];
@@ -55,7 +44,7 @@ static void load_regions(struct ise_pools *p)
 		snprintf(where, sizeof where, "regions[%zu]", p->nregions - 1);
 		reg->name = ise_json_string(r, "region");
 		if (!reg->name)
-			refuse(p, "%s: missing string 'region'", where);
+			ise_die_bad_data(p->source, NULL, "%s: missing string 'region'", where);
 		reg->first = strings(p, r, "first_names", where);
 		reg->last = strings(p, r, "last_names", where);
 		reg->cities = strings(p, r, "cities", where);
@@ -72,7 +61,7 @@ static void load_roles(struct ise_pools *p)
 	size_t cap = 0;
 
 	if (!cJSON_IsObject(families) || !families->child)
-		refuse(p, "missing or empty object 'families'");
+		ise_die_bad_data(p->source, NULL, "missing or empty object 'families'");
 	cJSON_ArrayForEach(fam, families) {
 		char where[128];
 		snprintf(where, sizeof where, "family '%s'", fam->string);
@@ -80,32 +69,38 @@ static void load_roles(struct ise_pools *p)
 		strings(p, fam, "tools", where);
 	}
 	if (!cJSON_GetArraySize(industries))
-		refuse(p, "missing or empty array 'industries'");
+		ise_die_bad_data(p->source, NULL, "missing or empty array 'industries'");
 	cJSON_ArrayForEach(ind, industries) {
 		char where[160];
 		const char *name = ise_json_string(ind, "name");
 		if (!name || !*name)
-			refuse(p, "an industry has no 'name'");
+			ise_die_bad_data(p->source, NULL, "an industry has no 'name'");
 		snprintf(where, sizeof where, "industry '%s'", name);
 		const char *keys[] = {"orgs", "contexts", "goals", "expertise"};
 		for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 			strings(p, ind, keys[i], where);
 		if (cJSON_GetArraySize(ise_json_array(ind, "expertise")) < 3)
-			refuse(p, "%s: 'expertise' needs at least 3 phrases", where);
+			ise_die_bad_data(p->source, NULL,
+					 "%s: 'expertise' needs at least 3 phrases", where);
 		if (!cJSON_GetArraySize(ise_json_array(ind, "roles")))
-			refuse(p, "%s: missing or empty array 'roles'", where);
+			ise_die_bad_data(p->source, NULL, "%s: missing or empty array 'roles'",
+					 where);
 		cJSON_ArrayForEach(role, ise_json_array(ind, "roles")) {
 			const char *title = ise_json_string(role, "title");
 			const char *family = ise_json_string(role, "family");
 			if (!title || !*title || !family)
-				refuse(p, "%s: a role needs 'title' and 'family'", where);
+				ise_die_bad_data(p->source, NULL,
+						 "%s: a role needs 'title' and 'family'", where);
 			if (!cJSON_GetObjectItemCaseSensitive(families, family))
-				refuse(p, "%s: role '%s' is in unknown family '%s'", where, title,
-				       family);
+				ise_die_bad_data(p->source, NULL,
+						 "%s: role '%s' is in unknown family '%s'", where,
+						 title, family);
 			for (size_t i = 0; i < p->nroles; i++)
 				if (p->roles[i].industry == ind &&
 				    !strcmp(p->roles[i].title, title))
-					refuse(p, "%s: role '%s' appears twice", where, title);
+					ise_die_bad_data(p->source, NULL,
+							 "%s: role '%s' appears twice", where,
+							 title);
 			ise_xgrow((void **)&p->roles, &cap, p->nroles + 1, sizeof *p->roles);
 			p->roles[p->nroles++] = (struct ise_role){
 			    title, ind, cJSON_GetObjectItemCaseSensitive(families, family), family};
@@ -123,7 +118,7 @@ void ise_pools_load(struct ise_pools *p, const char *path)
 	p->levels = strings(p, p->root, "levels", "top level");
 	p->styles = cJSON_GetObjectItemCaseSensitive(p->root, "styles");
 	if (!cJSON_IsObject(p->styles) || !p->styles->child)
-		refuse(p, "missing or empty object 'styles'");
+		ise_die_bad_data(p->source, NULL, "missing or empty object 'styles'");
 	cJSON_ArrayForEach(style, p->styles)
 		strings(p, p->styles, style->string, "styles");
 	load_regions(p);
