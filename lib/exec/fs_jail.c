@@ -23,7 +23,8 @@
 
 #include "core/strbuf.h"
 #include "core/xalloc.h"
-#include "exec/tools.h"
+#include "exec/result.h"
+#include "exec/toolconf.h"
 
 enum {
 	OPENAT2_RETRIES = 64, /* EAGAIN from a concurrent rename */

@@ -15,7 +15,8 @@
 #include <cJSON.h>
 
 #include "core/strbuf.h"
-#include "exec/tools.h"
+#include "exec/result.h"
+#include "exec/toolconf.h"
 
 enum {
 	PATH_MAX_BYTES = 4096, /* PATH_MAX */

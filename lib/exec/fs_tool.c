@@ -14,7 +14,8 @@
 #include "exec/fs_patch_int.h"
 #include "exec/fs_read_int.h"
 #include "exec/fs_search_int.h"
-#include "exec/tools.h"
+#include "exec/result.h"
+#include "exec/toolconf.h"
 
 /* ---- dispatch ---------------------------------------------------------- */
 

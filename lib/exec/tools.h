@@ -22,17 +22,9 @@
 #include <cJSON.h>
 
 #include "exec/result.h"
-#include "exec/web.h"
+#include "exec/toolconf.h"
 
 struct ise_ws;
-
-struct ise_tools_config {
-	size_t max_read;   /* bytes one read returns at most, default 256 KiB */
-	size_t max_output; /* bytes of tool text kept (head+tail), default 30,000 */
-	struct ise_web_config web;
-};
-
-void ise_tools_config_default(struct ise_tools_config *c);
 
 /* Run one tool call in ws.  Never fails as a program: every problem is a
  * result with ok = 0 and the error text a real tool would give.  The
