@@ -479,3 +479,12 @@ $(agent_says "Slept.")"
 	# the records carry timings unless asked not to
 	ise-sim --offline "$SINGLE" | jq -e -s 'all(.[]; .timings.total_ms >= 0)'
 }
+
+@test "offline: the scripted user introduces itself with the right article (a UX Designer, an Urban Planner)" {
+	for role in "UX Designer:a" "University President:a" "Urban Planner:an" "HR Manager:an" "Engineer:an" "One-Person Shop Owner:a"; do
+		filter_input ise-sim 1 | jq -c --arg r "${role%:*}" '.persona.role = $r | .persona.experience_level = "Mid-level"' >one.jsonl
+		run -0 --separate-stderr ise-sim --offline --no-timings one.jsonl
+		first=$(jq -r '[.messages[] | select(.role == "user")][0].content' <<<"$output")
+		[[ $first == *", ${role#*:} ${role%:*}."* ]] || fail "${role%:*}: $first"
+	done
+}

@@ -9,6 +9,7 @@
 #include "core/jsondoc.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
+#include "gen/text.h"
 
 /* ---- the user's words ---- */
 
@@ -86,11 +87,6 @@ static char *capitalised(char *s)
 	return s;
 }
 
-static const char *article(const char *w)
-{
-	return strchr("aeiouAEIOU", w[0]) ? "an" : "a";
-}
-
 /* The clause for the task asked for: terse for senior people. */
 static const char *clause(const struct ise_script *o, const struct ise_offline_task *t)
 {
@@ -103,9 +99,9 @@ static char *opening(struct ise_script *o, const struct ise_offline_task *t)
 	const char *greet = greetings[o->family];
 	char *intro = o->level == ISE_JUNIOR
 			  ? ise_xasprintf("I'm %s, %s %s, and I'm still new to this kind of work. ",
-					  o->first_name, article(o->role), o->role)
+					  o->first_name, ise_article(o->role), o->role)
 		      : o->level == ISE_MID ? ise_xasprintf("I'm %s, %s %s. ", o->first_name,
-							    article(o->role), o->role)
+							    ise_article(o->role), o->role)
 					    : ise_xstrdup("");
 	if (!*greet && !*intro)
 		capitalised(ask);
