@@ -357,3 +357,12 @@ ise-vendi: v.jsonl:6: 'v' is not a non-empty array of numbers"
 		assert_equal "${stderr_lines[1]}" "Try 'ise-vendi --help' for more information."
 	done
 }
+
+@test "--field '' and --embedding-field '' are usage errors, in ise-vendi as in ise-dedup" {
+	for p in ise-vendi ise-dedup; do
+		run -2 --separate-stderr "$p" --field '' /dev/null
+		[[ $stderr == "$p: --field is empty"* ]] || fail "$p: $stderr"
+		run -2 --separate-stderr "$p" --embedding-field '' /dev/null
+		[[ $stderr == "$p: --embedding-field is empty"* ]] || fail "$p: $stderr"
+	done
+}
