@@ -123,7 +123,7 @@ fuzz-run: $(FUZZ_TARGETS:%=$(OUT)/fuzz/bin/%)
 	    -artifact_prefix=$(OUT)/crashes/$$t- $(OUT)/corpus/$$t fuzz/corpus/$$t || exit 1; \
 	done
 
-check: all $(TESTPROGS) $(FUZZ_REPLAY)
+check: all layers headers $(TESTPROGS) $(FUZZ_REPLAY)
 	@ISE_TESTPROGS=$(CURDIR)/$(OUT)/tests tests/run
 
 demo: all
@@ -136,7 +136,23 @@ bench: all
 	@sh bench/dedup.sh
 	@sh bench/sim.sh
 
-lint:
+# The shape of lib/ (lib/README): includes run downward, no cycles, a
+# header for every file, no file over 1,200 lines.
+layers:
+	@sh build-aux/layers.sh
+
+# Every header compiles on its own, and all public ones together.
+HEADERS = $(wildcard lib/*/*.h)
+headers:
+	@for h in $(HEADERS:lib/%=%); do \
+	  printf '#include "%s"\n' "$$h" | $(CC) $(ALL_CFLAGS) -fsyntax-only -x c - || \
+	    { echo "headers: $$h does not compile alone" >&2; exit 1; }; \
+	done
+	@for h in $(filter-out %_int.h,$(HEADERS:lib/%=%)); do printf '#include "%s"\n' "$$h"; done | \
+	  $(CC) $(ALL_CFLAGS) -fsyntax-only -x c - || \
+	  { echo "headers: the public headers do not compile together" >&2; exit 1; }
+
+lint: layers headers
 	clang-format --dry-run -Werror lib/*/*.c lib/*/*.h src/*.c
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN7)
 	@! grep -nE '\b(sprintf|strcpy|strcat|gets|strtok|atoi|rand|system)\(' lib/*/*.c src/*.c || \
@@ -165,5 +181,5 @@ uninstall:
 clean:
 	rm -rf build bin lib/libise.a demo-out
 
-.PHONY: all check fuzz fuzz-run demo bench lint deps install uninstall clean print-libs FORCE
+.PHONY: layers headers all check fuzz fuzz-run demo bench lint deps install uninstall clean print-libs FORCE
 .SECONDARY:

@@ -78,3 +78,36 @@ load helper
 	assert_equal "$stderr" "deps: not root; run this as root, or install them yourself:
   sudo apt-get install no-such-package-ise"
 }
+
+@test "make layers: lib/ keeps its layers, and a bad include, a cycle, a private header used outside, a file without a header or too long are each caught" {
+	run -0 make -s -C "$ROOT" layers
+	run -0 make -s -C "$ROOT" headers
+	# a copy of the sources to break, one way at a time
+	t=$BATS_TEST_TMPDIR/tree
+	mkdir -p "$t"
+	cp -r "$ROOT/lib" "$ROOT/src" "$t/"
+	run -0 sh "$ROOT/build-aux/layers.sh" "$t"
+	breaks() { # FILE TEXT-TO-APPEND EXPECTED-MESSAGE
+		cp "$t/$1" "$t/$1.orig"
+		printf '%s\n' "$2" >>"$t/$1"
+		run -1 sh "$ROOT/build-aux/layers.sh" "$t"
+		[[ $output == *"$3"* ]] || fail "$1 + '$2': $output"
+		mv "$t/$1.orig" "$t/$1"
+	}
+	breaks lib/core/diag.c '#include "app/cli.h"' 'lib/core/diag.c:'
+	breaks lib/core/diag.c '#include "app/cli.h"' 'lib/core/ may not include lib/app/'
+	breaks lib/exec/keep.c '#include "llm/llm.h"' 'lib/exec/ may not include lib/llm/'
+	breaks lib/diversity/vendi.c '#include "audit/audit.h"' 'lib/diversity/ may not include lib/audit/'
+	breaks lib/sim/turn.h '#include "sim/sim.h"' 'an include cycle between modules'
+	breaks lib/core/rng.c '#include "diag.h"' 'name the layer'
+	breaks src/ise-exec.c '#include "sim/script_int.h"' 'no such header'
+	echo '/* private */' >"$t/lib/sim/x_int.h"
+	breaks src/ise-exec.c '#include "sim/x_int.h"' 'is private to lib/sim/'
+	echo 'int ise_x(void);' >"$t/lib/core/x.c"
+	run -1 sh "$ROOT/build-aux/layers.sh" "$t"
+	[[ $output == *"lib/core/x.c: no header of its own"* ]]
+	rm "$t/lib/core/x.c"
+	seq 1201 | sed 's|.*|/* & */|' >"$t/lib/core/long.h"
+	run -1 sh "$ROOT/build-aux/layers.sh" "$t"
+	[[ $output == *"lib/core/long.h: 1201 lines, over 1,200"* ]]
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The conventions of DESIGN.md, checked for every program in bin/.
+# The conventions every program keeps (ise(7)), checked for every program in bin/.
 load helper
 
 setup() {

@@ -6,8 +6,9 @@
                    [--fail-rate P --fail-seed S] [--embed-dim D]
 
 Binds 127.0.0.1 only, writes the chosen port to F (F.tmp, then rename) once
-bound, and serves until SIGTERM or SIGINT (exit 0).  The contract is
-LLM-PROTOCOL.md section 4.2; the tape format is described in TAPE below.
+bound, and serves until SIGTERM or SIGINT (exit 0).  It speaks the OpenAI
+Chat Completions and Embeddings wire format with the reply and error shapes
+of the servers it imitates; the tape format is described in TAPE below.
 
 Routes: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models,
 GET /health.  Control (never logged, never counted, never limited):
@@ -207,7 +208,7 @@ def echo_content(body):
     return hashlib.sha256(canonical(msgs).encode("utf-8")).hexdigest()[:16]
 
 
-# --- error bodies (LLM-PROTOCOL.md 1.7) ------------------------------------
+# --- error bodies, in each server's shape ------------------------------------
 
 OPENAI_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 403: "invalid_request_error",
                 404: "invalid_request_error", 409: "invalid_request_error", 422: "invalid_request_error"}
@@ -703,7 +704,7 @@ class Server(ThreadingHTTPServer):
 
 
 def main():
-    p = argparse.ArgumentParser(description="A fake OpenAI-compatible server for tests (LLM-PROTOCOL.md 4.2).")
+    p = argparse.ArgumentParser(description="A fake OpenAI-compatible server for tests.")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--port-file")
     p.add_argument("--tape")

@@ -162,7 +162,7 @@ def gen(args):
         out.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
-# The normalisation the corpus needs, written independently of lib/minhash.c.
+# The normalisation the corpus needs, written independently of lib/diversity/minhash.c.
 TRANS = {0x2019: "'", 0x201c: '"', 0x201d: '"', 0x2013: "-", 0xfb01: "fi",
          0x200b: "", 0x00a0: " "}
 TRANS.update({ord(v): k for k, v in FULLWIDTH.items()})

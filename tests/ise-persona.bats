@@ -8,7 +8,7 @@ setup() {
 @test "1000 personas: every field, distinct (name, role, industry), offline engine" {
 	run -0 ise-persona -n 1000 -o p.jsonl
 	assert_equal "$(wc -l <p.jsonl)" 1000
-	# every field of DESIGN.md, with its type
+	# every field of a persona record (ise(7)), with its type
 	run -0 jq -e -s 'all(.[];
 		(.id|type=="string") and (.name|type=="string") and (.role|type=="string") and
 		(.industry|type=="string") and (.expertise|type=="array" and length==3) and

@@ -42,9 +42,9 @@ check_orders() {
 }
 
 # The reference values were computed by bench/peer_vendi.py (numpy
-# eigvalsh, float64) on the same generated vectors.  DIVERSITY.md 1.4 lists
-# values for the same family of pools, but not its generator's exact
-# definition, so these are this generator's.
+# eigvalsh, float64) on the same generated vectors (tests/fixtures/
+# vendi_gen.py): published values for this family of pools come from a
+# generator whose exact definition is not given, so these are this one's.
 @test "every order agrees with the numpy reference to 1e-9: primal (N < d) and dual (N > d)" {
 	local q='--q 1,2,inf,0.5,0.1,0'
 	run -0 ise-vendi --embedding-field emb $q -o a.json "$(pool 500 0)"
