@@ -11,8 +11,10 @@
 #include "audit/audit.h"
 #include "app/cli.h"
 #include "audit/corpus.h"
+#include "audit/passk.h"
 #include "core/diag.h"
 #include "core/idset.h"
+#include "core/jsondoc.h"
 #include "core/jsonl.h"
 #include "core/lexicon.h"
 #include "core/progress.h"
@@ -111,8 +113,10 @@ static void check_options(const struct config *cf, const struct ise_options *o)
 		ise_usage_error("--flagged and --output name the same file");
 }
 
-/* Records in the rejects file, for the completion rate. */
-static unsigned long long count_rejects(const char *path, const struct ise_options *o)
+/* Records in the rejects file, for the completion rate; their
+ * verifications are trials too. */
+static unsigned long long count_rejects(const char *path, const struct ise_options *o,
+					struct ise_passk *passk)
 {
 	char *files[] = {(char *)path};
 	struct ise_reader in;
@@ -122,6 +126,7 @@ static unsigned long long count_rejects(const char *path, const struct ise_optio
 	ise_reader_init(&in, files, 1, o->max_line, o->strict ? ISE_READ_STRICT : 0);
 	while ((rec = ise_reader_next(&in))) {
 		n++;
+		ise_passk_add(passk, rec);
 		cJSON_Delete(rec);
 	}
 	ise_reader_release(&in);
@@ -174,6 +179,7 @@ struct run {
 	struct ise_options o;
 	struct ise_auditor auditor;
 	struct ise_corpus corpus;
+	struct ise_passk *passk; /* --summary: the trials' verifications */
 	struct outputs w;
 	int stats;
 	char *text; /* a record's text without its old audit */
@@ -252,6 +258,8 @@ static int audit_record(struct run *r, cJSON *rec, struct ise_reader *in)
 	}
 	if (r->stats)
 		ise_corpus_add(&r->corpus, &r->auditor.facts);
+	if (r->passk)
+		ise_passk_add(r->passk, rec);
 	if (r->cf.summary)
 		cJSON_Delete(audit);
 	else
@@ -279,6 +287,8 @@ int main(int argc, char **argv)
 	ise_auditor_init(&r.auditor, &lexicon, r.cf.stagnation);
 	if (r.stats)
 		ise_corpus_init(&r.corpus);
+	if (r.cf.summary)
+		r.passk = ise_passk_new();
 	if (!r.cf.summary)
 		open_outputs(&r.w, &r.cf, &r.o);
 	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, ise_read_flags(&r.o));
@@ -298,8 +308,12 @@ int main(int argc, char **argv)
 	if (r.cf.summary) {
 		struct ise_writer out;
 		if (r.cf.rejects)
-			ise_corpus_set_rejects(&r.corpus, count_rejects(r.cf.rejects, &r.o));
+			ise_corpus_set_rejects(&r.corpus,
+					       count_rejects(r.cf.rejects, &r.o, r.passk));
 		cJSON *summary = ise_corpus_summary(&r.corpus);
+		cJSON *v = ise_passk_summary(r.passk);
+		ise_json_add(summary, "verification", v ? v : cJSON_CreateNull());
+		ise_passk_free(r.passk);
 		ise_writer_open(&out, r.o.output, 0);
 		ise_writer_put(&out, summary);
 		ise_writer_close(&out);

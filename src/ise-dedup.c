@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "app/cli.h"
+#include "core/clock.h"
 #include "core/diag.h"
 #include "app/embed_opts.h"
 #include "diversity/embed.h"
@@ -366,14 +367,6 @@ static void write_summary(const char *path, const cJSON *s)
 	cJSON_free(text);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
 	static struct config cf = {
@@ -384,7 +377,7 @@ int main(int argc, char **argv)
 	struct ise_dedup d;
 	struct records rs = {0};
 	struct ise_embedder *e = NULL;
-	double start = now();
+	double start = ise_now();
 	char line[1024];
 
 	ise_diag_init(argv[0]);
@@ -410,7 +403,7 @@ int main(int argc, char **argv)
 	}
 	ise_dedup_finish(&d);
 	write_outputs(&d, &rs, &cf, &o);
-	d.seconds = now() - start;
+	d.seconds = ise_now() - start;
 	if (cf.summary) {
 		cJSON *s = ise_dedup_summary(&d);
 		cJSON_AddStringToObject(s, "field", cf.field);

@@ -45,6 +45,8 @@ enum {
 	OPT_USER_MODEL,
 	OPT_AGENT_BASE_URL,
 	OPT_AGENT_MODEL,
+	OPT_VERIFY,
+	OPT_TRIALS,
 };
 
 struct role {
@@ -59,6 +61,8 @@ struct config {
 	struct ise_sandbox_config sandbox;
 	struct ise_tools_config tools;
 	struct ise_sim_stats stats;
+	unsigned trials;              /* --trials: plays of each intent */
+	const struct ise_idset *done; /* ids the output holds (--resume) */
 };
 
 static const struct option options[] = {
@@ -80,6 +84,8 @@ static const struct option options[] = {
     {"user-model", required_argument, NULL, OPT_USER_MODEL},
     {"agent-base-url", required_argument, NULL, OPT_AGENT_BASE_URL},
     {"agent-model", required_argument, NULL, OPT_AGENT_MODEL},
+    {"verify", required_argument, NULL, OPT_VERIFY},
+    {"trials", required_argument, NULL, OPT_TRIALS},
     ISE_SANDBOX_OPTIONS,
     {0},
 };
@@ -87,7 +93,8 @@ static const struct option options[] = {
 static const struct ise_cli cli = {
     .synopsis = "[--max-turns N] [--max-steps N] [--budget SECS] [--rejects FILE]\n"
 		"       [--think inline|keep|drop] [--tools FILE] [--user-prompt FILE]\n"
-		"       [--agent-prompt FILE] [--keep DIR] [sandbox options] [-j N]\n"
+		"       [--agent-prompt FILE] [--keep DIR] [--verify require|record|off]\n"
+		"       [--trials K] [sandbox options] [-j N]\n"
 		"       [-o FILE [--resume]] [--progress] [LLM options] [FILE...]",
     .about = "Play each intent of FILE (or standard input) as a conversation: a simulated\n"
 	     "user gives one instruction per turn to an agent whose tool calls run for real\n"
@@ -106,6 +113,9 @@ static const struct ise_cli cli = {
 	    "      --sim-attempts=N     simulator requests for a usable reply (default 3)\n"
 	    "      --drift-retries=N    redrafts of a user turn that drifts (default 3)\n"
 	    "      --keep=DIR      save each workspace's files under DIR/ID\n"
+	    "      --verify=MODE   run the tasks' checks: require (default: a success\n"
+	    "                      whose checks fail is rejected), record, or off\n"
+	    "      --trials=K      play each intent K times (ids ID#1..ID#K), for pass@k\n"
 	    "      --no-timings    leave timings out, so reruns give the same bytes\n"
 	    "      --user-base-url=URL, --user-model=NAME    the simulator's endpoint\n"
 	    "      --agent-base-url=URL, --agent-model=NAME  the agent's endpoint\n"
@@ -184,6 +194,20 @@ static void handle(int opt, const char *arg, void *ctx)
 	case OPT_AGENT_MODEL:
 		cf->agent.model = arg;
 		break;
+	case OPT_VERIFY:
+		if (!strcmp(arg, "require"))
+			cf->sim.verify = ISE_VERIFY_REQUIRE;
+		else if (!strcmp(arg, "record"))
+			cf->sim.verify = ISE_VERIFY_RECORD;
+		else if (!strcmp(arg, "off"))
+			cf->sim.verify = ISE_VERIFY_OFF;
+		else
+			ise_usage_error("invalid value for --verify: '%s' (require, record or off)",
+					arg);
+		break;
+	case OPT_TRIALS:
+		cf->trials = (unsigned)ise_parse_uint("--trials", arg, 1, 1000);
+		break;
 	}
 }
 
@@ -194,41 +218,86 @@ static char *read_text(const char *path, const char *builtin)
 	return path ? ise_read_file(path, &len) : ise_xstrdup(builtin);
 }
 
-static void work(void *ctx, struct ise_job *job)
+/* One play of the intent; with trial > 0 the record is a whole one of its
+ * own (id ID#TRIAL, trial, intent_id), added to job->out or job->reject as
+ * one of their elements.  0 when it was played. */
+static int play(struct config *cf, struct ise_job *job, const cJSON *intent, unsigned trial)
 {
-	struct config *cf = ctx;
 	struct ise_sim_outcome out;
 
-	ise_sim_run(&cf->sim, job->in, &out);
+	ise_sim_run(&cf->sim, intent, &out);
 	if (!out.added) { /* not an intent it can play */
 		snprintf(job->error, sizeof job->error, "%s", out.error);
-		return;
+		return -1;
 	}
 	atomic_fetch_add(&cf->stats.done, 1);
 	if (out.fatal) { /* left for --resume: neither kept nor rejected */
 		snprintf(job->error, sizeof job->error, "%s", out.error);
 		job->fatal = 1;
 		cJSON_Delete(out.added);
-		return;
+		return -1;
+	}
+	cJSON *record = trial || out.failure ? ise_json_checked(cJSON_Duplicate(intent, 1)) : NULL;
+	cJSON *item;
+	if (record) {
+		cJSON_ArrayForEach(item, out.added) {
+			cJSON_DeleteItemFromObjectCaseSensitive(record, item->string);
+		}
+		while ((item = out.added->child)) {
+			cJSON_DetachItemViaPointer(out.added, item);
+			cJSON_AddItemToObject(record, item->string, item);
+		}
+		cJSON_Delete(out.added);
+		out.added = NULL;
 	}
 	if (!out.failure) {
 		atomic_fetch_add(&cf->stats.kept, 1);
-		job->added = out.added;
-		return;
+		if (!trial)
+			job->added = out.added;
+		else
+			ise_json_add(job->out ? job->out : (job->out = cJSON_CreateArray()), NULL,
+				     record);
+		return 0;
 	}
 	atomic_fetch_add(&cf->stats.rejected, 1);
-	snprintf(job->error, sizeof job->error, "trajectory rejected (%s): %s", out.failure,
-		 out.error);
-	job->reject = ise_json_checked(cJSON_Duplicate(job->in, 1));
-	cJSON *item;
-	cJSON_ArrayForEach(item, out.added) {
-		cJSON_DeleteItemFromObjectCaseSensitive(job->reject, item->string);
+	if (!trial) {
+		snprintf(job->error, sizeof job->error, "trajectory rejected (%s): %s", out.failure,
+			 out.error);
+		job->reject = record;
+		return 0;
 	}
-	while ((item = out.added->child)) {
-		cJSON_DetachItemViaPointer(out.added, item);
-		cJSON_AddItemToObject(job->reject, item->string, item);
+	ise_record_error(job->file, job->line, 0, "trajectory %s rejected (%s): %s",
+			 ise_json_string_or(record, "id", ""), out.failure, out.error);
+	ise_json_add(job->reject ? job->reject : (job->reject = cJSON_CreateArray()), NULL, record);
+	return 0;
+}
+
+static void work(void *ctx, struct ise_job *job)
+{
+	struct config *cf = ctx;
+
+	if (cf->trials <= 1) {
+		play(cf, job, job->in, 0);
+		return;
 	}
-	cJSON_Delete(out.added);
+	const char *id = ise_json_string_or(job->in, "id", "");
+	for (unsigned t = 1; t <= cf->trials && !job->fatal; t++) {
+		char *tid = ise_xasprintf("%s#%u", id, t);
+		if (cf->done && ise_idset_has(cf->done, tid)) { /* --resume */
+			free(tid);
+			continue;
+		}
+		cJSON *intent = ise_json_checked(cJSON_Duplicate(job->in, 1));
+		cJSON_DeleteItemFromObjectCaseSensitive(intent, "id");
+		ise_json_add(intent, "id", cJSON_CreateString(tid));
+		ise_json_add(intent, "intent_id", cJSON_CreateString(id));
+		ise_json_add(intent, "trial", cJSON_CreateNumber(t));
+		free(tid);
+		int rc = play(cf, job, intent, t);
+		cJSON_Delete(intent);
+		if (rc)
+			break;
+	}
 }
 
 int main(int argc, char **argv)
@@ -303,6 +372,7 @@ int main(int argc, char **argv)
 	cJSON_Delete(described);
 
 	ise_output_open(&o, &out, ISE_WRITE_UNBUFFERED, &done);
+	cf.done = &done;
 	if (cf.rejects_file)
 		/* rewritten every run: a resumed run plays every reject again */
 		ise_writer_open(&rejects, cf.rejects_file, ISE_WRITE_UNBUFFERED);

@@ -488,3 +488,85 @@ $(agent_says "Slept.")"
 		[[ $first == *", ${role#*:} ${role%:*}."* ]] || fail "${role%:*}: $first"
 	done
 }
+
+# An intent with the catalog task Debug Failing CI Checks and its slot values.
+ci_intent() { # ID
+	jq -cn --arg id "$1" '{id: $id, natural_language_intent: "The unit tests on feature/vat-rules fail: fix the VAT rate.",
+		complexity: "simple", domains: ["source-chain"],
+		persona: {name: "Amara Obi", role: "Developer", experience_level: "Senior"},
+		tasks: [{id: "debug-failing-ci-checks", name: "Debug Failing CI Checks", domain: "source-chain"}],
+		task_params: {"debug-failing-ci-checks": {branch: "feature/vat-rules", vat: "19", amount: "250.00"}}}'
+}
+ci_fix='[{"name":"exec","arguments":{"command":"cd shop && sed -i \"s|VAT_RATE = 0.20|VAT_RATE = 19 / 100|\" billing.py && git -c user.name=a -c user.email=a@example.invalid commit -qam fix && python3 -m unittest -q test_billing"}}]'
+
+@test "verification: an agent that only says it is done is caught; --verify=record keeps it, marked" {
+	fake_start
+	ci_intent ci1 >ci.jsonl
+	fake_tape "$(user_turn 1 "Please fix the failing VAT test on feature/vat-rules.")
+$(user_done "fixed" true)
+$(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {content: "Done: I fixed the VAT rate and the tests pass."}, repeat: -1}')"
+	run -1 --separate-stderr sim --rejects rej.jsonl ci.jsonl
+	assert_equal "$output" ""
+	[[ $stderr == *"trajectory rejected (unverified): the user said the work was done, but 3 of 3 checks failed"* ]] || fail "$stderr"
+	jq -e '.status == "failed" and .failure == "unverified" and .is_success == true and
+		.verification.verified == false and .verification.passed == 0 and .verification.total == 3 and
+		([.verification.checks[].task] | unique) == ["debug-failing-ci-checks"] and
+		(.verification.checks[0].what == "the unit tests pass on feature/vat-rules")' rej.jsonl
+	run -0 --separate-stderr sim --verify=record ci.jsonl
+	jq -e '.status == "completed" and .failure == null and .is_success == true and .verification.verified == false' <<<"$output"
+	run -0 --separate-stderr sim --verify=off ci.jsonl
+	jq -e 'has("verification") | not' <<<"$output"
+	# an agent that does the work is verified
+	fake_tape "$(user_turn 1 "Please fix the failing VAT test on feature/vat-rules.")
+$(user_done "fixed" true)
+$(agent_calls "." "$ci_fix")
+$(agent_says "Fixed: VAT is 19% now and the test passes.")"
+	run -0 --separate-stderr sim ci.jsonl
+	jq -e '.verification == {verified: true, passed: 3, total: 3, checks: .verification.checks} and
+		all(.verification.checks[]; .ok and .exit_code == 0)' <<<"$output"
+}
+
+@test "--trials 3: ids ID#1..3, and ise-audit --summary's pass@1, pass@3 and pass^3 match the records" {
+	fake_start
+	{ ci_intent ia; ci_intent ib; } >two.jsonl
+	lie=$(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {content: "All done."}}')
+	fix=$(jq -cn --argjson c "$ci_fix" '{match: {model: "agent", last_role: "user"}, reply: {tool_calls: $c}}')
+	# in order: ia#1 fixes, ia#2 lies, ia#3 fixes; ib#1 lies, ib#2 lies, ib#3 fixes
+	fake_tape "$(user_turn 1 "Please fix the failing VAT test on feature/vat-rules.")
+$(user_done "fixed" true)
+$fix
+$lie
+$fix
+$lie
+$lie
+$fix
+$(agent_says "Fixed.")"
+	run -1 --separate-stderr sim -j 1 --trials 3 --rejects rej.jsonl two.jsonl
+	assert_equal "$(jq -r .id <<<"$output")" $'ia#1\nia#3\nib#3'
+	assert_equal "$(jq -r .id rej.jsonl)" $'ia#2\nib#1\nib#2'
+	jq -e -s 'all(.[]; .trial >= 1 and .trial <= 3 and (.intent_id | IN("ia", "ib")))' rej.jsonl
+	printf '%s\n' "$output" >kept.jsonl
+	run -0 ise-audit --summary --rejects rej.jsonl kept.jsonl
+	v=$(jq -c .verification <<<"$output")
+	# by hand: ia c=2 of n=3, ib c=1 of 3
+	want=$(cat kept.jsonl rej.jsonl | jq -s -c '
+		def choose($n; $k): if $k > $n then 0 else reduce range(0; $k) as $i (1; . * ($n - $i) / ($i + 1)) end;
+		def r6: . * 1e6 | round / 1e6;
+		group_by(.intent_id) | map({n: length, c: map(select(.verification.verified)) | length}) |
+		{p1: (map(.c / .n) | add / length | r6), p3: (map(1 - choose(.n - .c; 3) / choose(.n; 3)) | add / length | r6),
+		 a3: (map(pow(.c / .n; 3)) | add / length | r6)}')
+	assert_equal "$want" '{"p1":0.5,"p3":1,"a3":0.166667}'
+	jq -e --argjson w "$want" '.k == 3 and .intents == 2 and .trajectories == 6 and .verified == 3 and
+		.["pass@1"] == $w.p1 and .["pass@3"] == $w.p3 and .["pass^3"] == $w.a3 and
+		.agreement == {both: 3, simulator_only: 3, checks_only: 0, neither: 0} and
+		.by_domain["source-chain"].intents == 2 and .by_complexity.simple["pass^3"] == $w.a3' <<<"$v"
+	# a resumed run plays only the trials the output lacks
+	head -n 1 kept.jsonl >part.jsonl
+	fake_reset
+	fake_tape "$(user_turn 1 "x")
+$(user_done "fixed" true)
+$(jq -c '.repeat = -1' <<<"$fix")
+$(agent_says "Fixed.")"
+	run -0 --separate-stderr sim -j 1 --trials 3 --verify=record -o part.jsonl --resume two.jsonl
+	assert_equal "$(jq -r .id part.jsonl)" $'ia#1\nia#2\nia#3\nib#1\nib#2\nib#3'
+}

@@ -37,17 +37,27 @@ static void free_job(struct ise_job *job)
 /* Write one finished job; 1 when it was fatal. */
 static int finish(struct ise_pool_io *io, struct ise_job *job)
 {
+	const cJSON *item;
 	if (job->error[0]) { /* a failed record is reported, never written */
 		ise_record_error(job->file, job->line, 0, "%s", job->error);
 		io->failed++;
-	} else if (job->out) {
+	}
+	if (cJSON_IsArray(job->out)) { /* several records from one */
+		cJSON_ArrayForEach(item, job->out) {
+			ise_writer_put(io->out, item);
+			io->written++;
+		}
+	} else if (job->out && !job->error[0]) {
 		ise_writer_put(io->out, job->out);
 		io->written++;
-	} else if (job->added) {
+	} else if (job->added && !job->error[0]) {
 		ise_writer_put_extended(io->out, job->text, job->len, job->in, job->added);
 		io->written++;
 	}
-	if (job->reject && io->rejects)
+	if (cJSON_IsArray(job->reject) && io->rejects)
+		cJSON_ArrayForEach(item, job->reject)
+			ise_writer_put(io->rejects, item);
+	else if (job->reject && io->rejects)
 		ise_writer_put(io->rejects, job->reject);
 	return job->fatal;
 }

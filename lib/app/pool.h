@@ -30,8 +30,8 @@ struct ise_job {
 	char *text; /* its text, for ise_writer_put_extended */
 	size_t len;
 	cJSON *added;     /* fields to add to the input record (output = input + added) */
-	cJSON *out;       /* or a whole output record instead */
-	cJSON *reject;    /* a record for --rejects */
+	cJSON *out;       /* or a whole output record instead, or an array of them */
+	cJSON *reject;    /* a record for --rejects, or an array of them */
 	char error[1024]; /* why the record failed, reported as FILE:LINE */
 	int fatal;
 	int done;

@@ -107,6 +107,33 @@ static void check_placeholders(const struct ise_catalog *c, const char *what, co
 		check_placeholders(c, what, child, slots);
 }
 
+/* The task environment: setup, a shell script (or absent), and checks, an
+ * array of {what, command, timeout?}. */
+static void check_environment(const struct ise_catalog *c, const char *what, const char *id,
+			      const cJSON *t)
+{
+	const cJSON *setup = cJSON_GetObjectItemCaseSensitive(t, "setup");
+	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(t, "checks"), *check;
+
+	if (setup && !cJSON_IsString(setup))
+		ise_die_bad_data(c->source, what, "task '%s': 'setup' is not a string", id);
+	if (checks && !cJSON_IsArray(checks))
+		ise_die_bad_data(c->source, what, "task '%s': 'checks' is not an array", id);
+	cJSON_ArrayForEach(check, checks) {
+		const char *w = ise_json_string(check, "what"),
+			   *cmd = ise_json_string(check, "command");
+		const cJSON *to = cJSON_GetObjectItemCaseSensitive(check, "timeout");
+		if (!w || !*w || !cmd || !*cmd)
+			ise_die_bad_data(c->source, what,
+					 "task '%s': a check needs strings 'what' and 'command'",
+					 id);
+		if (to && (!cJSON_IsNumber(to) || !(to->valuedouble > 0 && to->valuedouble <= 600)))
+			ise_die_bad_data(
+			    c->source, what,
+			    "task '%s': a check's 'timeout' is seconds, above 0, at most 600", id);
+	}
+}
+
 static void load_tools(struct ise_catalog *c)
 {
 	const cJSON *tools = ise_json_array(c->root, "tools"), *spec;
@@ -202,6 +229,7 @@ static void load_task(struct ise_catalog *c, const cJSON *t, const char *what)
 			ise_die_bad_data(c->source, what,
 					 "task '%s': plan step has no 'args' object", task->id);
 	}
+	check_environment(c, what, task->id, t);
 	check_placeholders(c, what, t, slots);
 	c->ntasks++;
 }

@@ -62,6 +62,12 @@ static void add_task(struct ise_script *o, const struct ise_task *ct, const char
 	const cJSON *given = cJSON_GetObjectItemCaseSensitive(task_params, ct->id);
 	cJSON *values =
 	    cJSON_IsObject(given) ? cJSON_Duplicate(given, 1) : ise_slots_fill(ct->json, r);
+	const char *setup = ise_json_string(ct->json, "setup");
+	t->id = ct->id;
+	t->given = cJSON_IsObject(given);
+	t->setup = setup ? ise_slots_expand(setup, values) : NULL;
+	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(ct->json, "checks");
+	t->checks = checks ? ise_slots_expand_json(checks, values) : NULL;
 	const char *brief = ise_task_brief(ct->json);
 	const char *verify = ise_json_string(ct->json, "verify");
 	t->name = ct->name;
@@ -151,7 +157,9 @@ void ise_script_free(struct ise_script *o)
 		free(o->tasks[i].brief);
 		free(o->tasks[i].verify);
 		free(o->tasks[i].problem);
+		free(o->tasks[i].setup);
 		cJSON_Delete(o->tasks[i].plan);
+		cJSON_Delete(o->tasks[i].checks);
 	}
 	free(o->tasks);
 	free(o->first_name);

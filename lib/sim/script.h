@@ -27,6 +27,11 @@ struct ise_offline_task {
 	cJSON *plan;   /* [{tool, args}] with slots filled; NULL: not in the catalog */
 	int done;      /* its last attempt had no failure but the network's */
 	char *problem; /* what failed last, or NULL */
+	/* the task environment, slots filled (NULL when none) */
+	const char *id; /* the catalog's task id, or NULL */
+	char *setup;    /* the shell script that makes the starting state */
+	cJSON *checks;  /* [{what, command, timeout?}] */
+	int given;      /* the slot values came with the record (task_params) */
 };
 
 enum ise_offline_ask {

@@ -13,7 +13,9 @@
 #include "core/clock.h"
 #include "core/diag.h"
 #include "core/jsondoc.h"
+#include "core/jsontext.h"
 #include "core/rng.h"
+#include "core/strbuf.h"
 #include "core/template.h"
 #include "core/xalloc.h"
 #include "sim/offline_agent.h"
@@ -21,6 +23,7 @@
 #include "sim/script.h"
 #include "sim/simprogress.h"
 #include "sim/simuser.h"
+#include "sim/verify.h"
 
 /* ---- calls and turns ---- */
 
@@ -49,7 +52,9 @@ struct traj {
 	uint64_t seed;
 	struct ise_ws *ws;
 	struct ise_script *script;
+	struct ise_script *env; /* the tasks' environments: the script, or one of its own */
 	cJSON *messages, *decisions;
+	cJSON *verification; /* what the checks found; NULL: none ran */
 	struct ise_turn *turns;
 	size_t nturns, cap;
 	struct ise_role_usage user, agent;
@@ -149,7 +154,7 @@ static void run_call(struct traj *t, struct ise_turn *turn, const cJSON *tool_ca
 		r.exit_code = -1;
 		free(names);
 	} else {
-		cJSON *parsed = cJSON_Parse(args);
+		cJSON *parsed = ise_json_parse(args, strlen(args)); /* NULs noted */
 		cJSON *given = cJSON_IsObject(parsed) ? parsed : cJSON_CreateString(args);
 		if (cJSON_IsObject(parsed) && !strcmp(name, "exec"))
 			capped = cap_timeout(t, parsed);
@@ -392,8 +397,10 @@ static cJSON *record_fields(struct traj *t)
 	const struct ise_sim_config *c = t->c;
 	cJSON *a = ise_json_checked(cJSON_CreateObject());
 
+	int unverified = t->failure && !strcmp(t->failure, "unverified");
 	ise_json_add(a, "status", cJSON_CreateString(t->failure ? "failed" : "completed"));
-	ise_json_add(a, "is_success", cJSON_CreateBool(!t->failure));
+	/* the simulated user's verdict, which the checks may contradict */
+	ise_json_add(a, "is_success", cJSON_CreateBool(!t->failure || unverified));
 	ise_json_add(a, "failure",
 		     t->failure ? cJSON_CreateString(t->failure) : cJSON_CreateNull());
 	if (t->failure)
@@ -416,6 +423,11 @@ static cJSON *record_fields(struct traj *t)
 	ise_json_add(usage, "agent", role_usage(&t->agent));
 	ise_json_add(a, "usage", usage);
 	ise_json_add(a, "engine", cJSON_CreateString(t->script ? "offline" : "llm"));
+	if (c->verify != ISE_VERIFY_OFF) {
+		ise_json_add(a, "verification",
+			     t->verification ? t->verification : cJSON_CreateNull());
+		t->verification = NULL;
+	}
 	if (!t->script) {
 		cJSON *models = ise_json_checked(cJSON_CreateObject());
 		ise_json_add(models, "user",
@@ -439,6 +451,35 @@ static cJSON *record_fields(struct traj *t)
 		ise_json_add(a, "timings", tm);
 	}
 	return a;
+}
+
+/* Run the tasks' checks on the final workspace; a trajectory the user
+ * calls a success whose checks fail is unverified. */
+static void verify(struct traj *t, int given_only)
+{
+	struct ise_strbuf replies = {0};
+	const cJSON *m;
+
+	ise_sb_add(&replies, "", 0);
+	cJSON_ArrayForEach(m, t->messages) {
+		const char *content = ise_json_string(m, "content");
+		if (content && *content &&
+		    !strcmp(ise_json_string_or(m, "role", ""), "assistant")) {
+			ise_sb_puts(&replies, content);
+			ise_sb_puts(&replies, "\n\n");
+		}
+	}
+	double t0 = ise_now();
+	t->verification = ise_env_verify(t->ws, t->c->tools_config, t->env, given_only, replies.s);
+	t->t_tools += ise_now() - t0;
+	free(replies.s);
+	if (!t->verification || t->failure || t->c->verify != ISE_VERIFY_REQUIRE ||
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->verification, "verified")))
+		return;
+	const cJSON *passed = cJSON_GetObjectItemCaseSensitive(t->verification, "passed");
+	const cJSON *total = cJSON_GetObjectItemCaseSensitive(t->verification, "total");
+	fail(t, "unverified", "the user said the work was done, but %g of %g checks failed",
+	     total->valuedouble - passed->valuedouble, total->valuedouble);
 }
 
 void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise_sim_outcome *out)
@@ -470,11 +511,21 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	ise_json_add(t.messages, NULL, message("system", system));
 	free(system);
 	char err[512] = "";
+	/* an LLM run's checks need the slot values its request was written
+	 * from (task_params); the offline engine draws and uses its own */
+	int given_only = c->user_llm != NULL;
+	t.env = t.script;
+	if (!t.env && c->catalog)
+		t.env = ise_script_new(intent, c->catalog, c->seed, &why);
 	t.ws = ise_ws_open(c->sandbox, t.id, NULL, err, sizeof err);
 	if (!t.ws)
 		fail(&t, "workspace_error", "%s", err);
-	while (t.ws && user_turn(&t) > 0)
+	else if (t.env && ise_env_setup(t.ws, t.env, given_only, err, sizeof err))
+		fail(&t, "setup_error", "%s", err);
+	while (t.ws && !t.failure && user_turn(&t) > 0)
 		;
+	if (t.ws && !t.fatal && t.env && c->verify != ISE_VERIFY_OFF)
+		verify(&t, given_only);
 	if (t.ws && c->keep_dir && ise_ws_keep(t.ws, c->keep_dir, NULL, err, sizeof err))
 		ise_warn("%s: cannot keep the workspace in '%s': %s", t.id, c->keep_dir, err);
 	if (t.ws)
@@ -494,5 +545,8 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	for (size_t i = 0; i < t.nturns; i++)
 		turn_release(&t.turns[i]);
 	free(t.turns);
+	if (t.env != t.script)
+		ise_script_free(t.env);
 	ise_script_free(t.script);
+	cJSON_Delete(t.verification);
 }

@@ -26,6 +26,12 @@
 #include "llm/llm.h"
 #include "sim/turn.h"
 
+enum ise_verify {
+	ISE_VERIFY_REQUIRE, /* a trajectory whose checks fail is rejected: unverified */
+	ISE_VERIFY_RECORD,  /* kept, with its verification */
+	ISE_VERIFY_OFF,     /* no checks run */
+};
+
 enum ise_think {
 	ISE_THINK_KEEP,   /* reasoning as reasoning_content */
 	ISE_THINK_INLINE, /* <think>...</think> before the content */
@@ -50,6 +56,7 @@ struct ise_sim_config {
 	unsigned max_turns, max_steps, sim_attempts, drift_retries;
 	double budget; /* wall seconds per trajectory */
 	enum ise_think think;
+	enum ise_verify verify;
 	const char *keep_dir; /* NULL, or where to save each workspace */
 	int timings;          /* put timings in the record */
 	uint64_t seed;

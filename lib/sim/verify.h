@@ -1,0 +1,42 @@
+/*
+ * verify: a trajectory's task environment: the starting state its tasks
+ * presuppose, made before the first turn, and the checks that say, after
+ * the last, whether the tasks were really done.
+ *
+ * A catalog task's setup is a shell script and its checks shell commands
+ * (slots filled), run in the trajectory's own workspace through the
+ * sandbox, as the agent's commands are.  Before the checks the agent's
+ * replies (the text of its assistant messages) are written to
+ * .ise/replies.txt in the workspace, named by $ISE_REPLIES; a check exits 0
+ * when its part of the task was done.
+ */
+#ifndef ISE_VERIFY_H
+#define ISE_VERIFY_H
+
+#include <cJSON.h>
+#include <stddef.h>
+
+#include "exec/sandbox.h"
+#include "exec/toolconf.h"
+#include "sim/script.h"
+
+#define ISE_SETUP_TIMEOUT 120 /* seconds for a task's setup */
+#define ISE_CHECK_TIMEOUT 30  /* for a check that does not say */
+
+/* Whether task i of the script takes part: it is in the catalog, has
+ * checks or a setup, and (given_only) its slot values came with the record,
+ * so that they are the ones its request was written from. */
+int ise_env_task(const struct ise_script *s, size_t i, int given_only);
+
+/* Run the setups of the tasks that take part, in order, in ws; 0, or -1
+ * with the failing task and its output in err. */
+int ise_env_setup(struct ise_ws *ws, const struct ise_script *s, int given_only, char *err,
+		  size_t errlen);
+
+/* Run every check of the tasks that take part in ws, replies written
+ * first; {verified, passed, total, checks: [{task, what, ok, exit_code,
+ * output}]}, or NULL when no task has a check. */
+cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
+		      const struct ise_script *s, int given_only, const char *replies);
+
+#endif
