@@ -15,6 +15,8 @@
 #include "core/diag.h"
 #include "core/jsondoc.h"
 #include "core/jsonl.h"
+#include "gen/catalog.h"
+#include "sim/replay.h"
 #include "exec/keep.h"
 #include "app/pool.h"
 #include "app/resume.h"
@@ -23,12 +25,14 @@
 #include "exec/tools.h"
 #include "core/xalloc.h"
 
-enum { OPT_KEEP = 0x200, OPT_NO_TIMINGS };
+enum { OPT_KEEP = 0x200, OPT_NO_TIMINGS, OPT_REPLAY, OPT_CATALOG };
 
 static const struct option options[] = {
     ISE_SANDBOX_OPTIONS,
     {"keep", required_argument, NULL, OPT_KEEP},
     {"no-timings", no_argument, NULL, OPT_NO_TIMINGS},
+    {"replay", no_argument, NULL, OPT_REPLAY},
+    {"catalog", required_argument, NULL, OPT_CATALOG},
     {0},
 };
 
@@ -37,9 +41,13 @@ static const struct ise_cli cli = {
     .about = "Run tool calls in sandboxed workspaces and add their results.",
     .help = ISE_SANDBOX_HELP
     "      --keep DIR         save each workspace's changes in DIR/WORKSPACE when it closes\n"
-    "      --no-timings       leave out duration_ms (output that diffs clean)\n",
+    "      --no-timings       leave out duration_ms (output that diffs clean)\n"
+    "      --replay           the input is ise-sim trajectories: run each one's calls again\n"
+    "                         in a fresh workspace set up from its tasks, report where the\n"
+    "                         results part from the recorded ones and whether checks pass\n"
+    "      --catalog FILE     the task catalog for --replay (default: the built-in one)\n",
     .options = options,
-    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_JOBS | ISE_OPT_PROGRESS,
+    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS,
 };
 
 /* A workspace name and its turn: tickets in input order. */
@@ -55,6 +63,9 @@ struct config {
 	struct ise_tools_config tools;
 	const char *keep;
 	int no_timings;
+	int replay; /* --replay: the records are trajectories */
+	const char *catalog_file;
+	struct ise_replay_config rc;
 	struct ise_sandbox *sb;
 	pthread_mutex_t lock;
 	pthread_cond_t turn;
@@ -70,6 +81,10 @@ static void handle(int opt, const char *arg, void *ctx)
 		cf->keep = arg;
 	else if (opt == OPT_NO_TIMINGS)
 		cf->no_timings = 1;
+	else if (opt == OPT_REPLAY)
+		cf->replay = 1;
+	else if (opt == OPT_CATALOG)
+		cf->catalog_file = arg;
 }
 
 static struct slot *slot_for(struct config *cf, const char *name)
@@ -238,6 +253,18 @@ static void work(void *ctx, struct ise_job *job)
 	pthread_mutex_unlock(&cf->lock);
 }
 
+/* --replay: one trajectory, its calls again in a workspace of its own. */
+static void replay(void *ctx, struct ise_job *job)
+{
+	struct config *cf = ctx;
+	cJSON *report = ise_replay(&cf->rc, job->in, job->error, sizeof job->error);
+	if (!report)
+		return;
+	job->out = ise_json_checked(cJSON_CreateObject());
+	ise_json_add(job->out, "id", cJSON_CreateString(ise_json_string_or(job->in, "id", "")));
+	ise_json_add(job->out, "replay", report);
+}
+
 int main(int argc, char **argv)
 {
 	static struct config cf;
@@ -260,8 +287,16 @@ int main(int argc, char **argv)
 		ise_die(ISE_EXIT_USAGE, "%s", err);
 	ise_output_open(&o, &out, 0, &done);
 	ise_reader_init(&in, o.files, o.nfiles, o.max_line, ise_read_flags(&o));
-	struct ise_pool_io io = {&in, &out, NULL, &done, &o, 0, 0, 0, admit, &cf};
-	int status = ise_pool_run(&io, work, &cf);
+	struct ise_catalog catalog;
+	if (cf.replay) {
+		ise_catalog_load(&catalog, cf.catalog_file);
+		cf.rc = (struct ise_replay_config){cf.sb, &cf.tools, &catalog, o.seed};
+	}
+	struct ise_pool_io io = {&in, &out, NULL, &done, &o, 0, 0, 0, cf.replay ? NULL : admit,
+				 &cf};
+	int status = ise_pool_run(&io, cf.replay ? replay : work, &cf);
+	if (cf.replay)
+		ise_catalog_release(&catalog);
 	for (size_t i = 0; i < 4096; i++)
 		while (cf.slots[i]) {
 			struct slot *s = cf.slots[i];

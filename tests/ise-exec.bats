@@ -539,3 +539,25 @@ for name in [\"AF_VSOCK\", \"AF_PACKET\", \"AF_BLUETOOTH\", \"AF_CAN\", \"AF_ALG
 	assert_equal "$(c r0 | tr -s ' ' | sed 's/ $//')" $'ise-sandbox\nise-sandbox'
 	assert_equal "$(c r1)" $'AF_VSOCK 97\nAF_PACKET 97\nAF_BLUETOOTH 97\nAF_CAN 97\nAF_ALG 97\nAF_UNIX ok\nAF_INET ok\nAF_INET6 ok\nAF_NETLINK ok'
 }
+
+@test "--replay: a trajectory's calls run again from its tasks' setup; hashes and times are normalised, a changed result is found" {
+	ise-persona -n 20 2>/dev/null | ise-sample -n 2 - | jq -c '.tasks = [{id: "debug-failing-ci-checks", name: "Debug Failing CI Checks",
+		domain: "source-chain", description: "x", tools: ["write", "exec", "edit", "read"]}]' |
+		ise-render --offline - 2>/dev/null >ci.jsonl
+	ise-sim --offline --no-timings --run-dir "$RUN" --uid 61000 ci.jsonl 2>/dev/null >t.jsonl
+	assert_equal "$(wc -l <t.jsonl)" 2
+	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 t.jsonl
+	assert_equal "$(jq -r .id <<<"$output")" "$(jq -r .id t.jsonl)"
+	# the commit hashes of 'git log' (call 4) and a test's run time (call 1)
+	# differ: normalised, and named
+	jq -e -s 'all(.[].replay; .calls == 6 and .diverged == null and (.normalised | index(4)) and
+		(.normalised - [1, 4]) == [] and .verification.verified)' <<<"$output"
+	# a recorded result that the workspace does not give back is a divergence
+	jq -c '(.messages[] | select(.role == "tool" and .tool_call_id == "call_1_2") | .content) |= "VAT_RATE = 0.99\n"' t.jsonl >bad.jsonl
+	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 bad.jsonl
+	jq -e -s 'all(.[].replay; .diverged.call == 2 and .diverged.name == "read" and
+		.diverged.recorded == "VAT_RATE = 0.99\n" and (.diverged.replayed | contains("VAT_RATE = 0.20")))' <<<"$output"
+	# a record that is not a trajectory is a bad record
+	run -1 --separate-stderr ise-exec --replay --run-dir "$RUN" --uid 61000 <<<'{"id":"x"}'
+	[[ $stderr == *"<stdin>:1: record without a 'messages' array: not a trajectory"* ]]
+}

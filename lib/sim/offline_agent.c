@@ -58,7 +58,7 @@ static cJSON *check_plan(const struct ise_script *o)
 
 	ise_json_add(
 	    plan, NULL,
-	    step("exec", args1("command", "find . -type f ! -path './.*' | sort | head -n 40")));
+	    step("exec", args1("command", "find . -type f ! -path '*/.*' | sort | head -n 40")));
 	if (n) {
 		cJSON *a = args1("path", cJSON_GetArrayItem(o->written, n - 1)->valuestring);
 		ise_json_add(a, "limit", cJSON_CreateNumber(20));
