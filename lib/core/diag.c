@@ -41,8 +41,8 @@ const char *ise_progname(void)
 void ise_status_raise(enum ise_exit s)
 {
 	enum ise_exit old = __atomic_load_n(&status, __ATOMIC_RELAXED);
-	while (s > old &&
-	       !__atomic_compare_exchange_n(&status, &old, s, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+	while (s > old && !__atomic_compare_exchange_n(&status, &old, s, 0, __ATOMIC_RELAXED,
+						       __ATOMIC_RELAXED))
 		;
 }
 

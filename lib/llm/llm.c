@@ -208,7 +208,9 @@ static char *scrub_body(const struct ise_llm *llm, char *body)
 	while ((hit = strstr(p, prefix))) {
 		ise_sb_add(&out, p, (size_t)(hit - p));
 		ise_sb_puts(&out, "[api key]");
-		p = hit + strspn(hit, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
+		p = hit +
+		    strspn(hit,
+			   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.");
 	}
 	ise_sb_puts(&out, p);
 	free(body);
