@@ -83,3 +83,21 @@ echo "$one $many $(nproc)" | awk '{
 	cpu = ($7 + $10) / $8
 	printf "  (all the CPU of a trajectory, %.1f ms, on %d cores caps this machine at %.0f trajectories/s, %.1fx of -j 1)\n", cpu * 1000, $11, $11 / cpu, $11 / cpu / r1
 }'
+
+# 3. What the tasks' checks cost the offline engine: the same intents with
+#    --verify=off (setups still run) and with the checks (the default).
+echo "ise-sim offline engine, 60 intents at -j 2, without and with the tasks' checks"
+head -n 60 "$out/sim-intents.jsonl" >"$out/sim-60.jsonl"
+offline() { # verify-mode -> wall seconds
+	/usr/bin/time -f '%e' -o "$out/time" bin/ise-sim --offline --no-timings -j 2 --verify="$1" \
+		"$out/sim-60.jsonl" >"$out/sim-offline.jsonl" 2>/dev/null || true
+	cat "$out/time"
+}
+off=$(offline off)
+on=$(offline record)
+checked=$(jq -s '[.[] | select(.verification)] | length' "$out/sim-offline.jsonl")
+echo "$off $on $checked" | awk '{
+	printf "  --verify=off     %6.2f s  %6.1f ms a trajectory\n", $1, $1 / 60 * 1000
+	printf "  with the checks  %6.2f s  %6.1f ms a trajectory (%d of 60 have checks)\n", $2, $2 / 60 * 1000, $3
+	printf "  the checks add %.1f%%   target: under 10%% -> %s\n", ($2 / $1 - 1) * 100, ($2 / $1 - 1 < 0.10 ? "met" : "NOT met")
+}'

@@ -24,9 +24,11 @@ teardown() {
 	[ -z "${FAKE_PID:-}" ] || fake_stop
 }
 
-# The two roles on one fake server, told apart by their model names.
+# The two roles on one fake server, told apart by their model names.  The
+# fake agent does only what its tape says, so the tasks' checks are off
+# unless a test asks for them.
 sim() {
-	ise-sim --user-model sim --agent-model agent "$@"
+	ise-sim --user-model sim --agent-model agent --verify=off "$@"
 }
 
 # The request bodies a role sent, one a line.
@@ -505,7 +507,7 @@ ci_fix='[{"name":"exec","arguments":{"command":"cd shop && sed -i \"s|VAT_RATE =
 	fake_tape "$(user_turn 1 "Please fix the failing VAT test on feature/vat-rules.")
 $(user_done "fixed" true)
 $(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {content: "Done: I fixed the VAT rate and the tests pass."}, repeat: -1}')"
-	run -1 --separate-stderr sim --rejects rej.jsonl ci.jsonl
+	run -1 --separate-stderr sim --verify=require --rejects rej.jsonl ci.jsonl
 	assert_equal "$output" ""
 	[[ $stderr == *"trajectory rejected (unverified): the user said the work was done, but 3 of 3 checks failed"* ]] || fail "$stderr"
 	jq -e '.status == "failed" and .failure == "unverified" and .is_success == true and
@@ -521,7 +523,7 @@ $(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {content: "Done: I
 $(user_done "fixed" true)
 $(agent_calls "." "$ci_fix")
 $(agent_says "Fixed: VAT is 19% now and the test passes.")"
-	run -0 --separate-stderr sim ci.jsonl
+	run -0 --separate-stderr sim --verify=require ci.jsonl
 	jq -e '.verification == {verified: true, passed: 3, total: 3, checks: .verification.checks} and
 		all(.verification.checks[]; .ok and .exit_code == 0)' <<<"$output"
 }
@@ -541,7 +543,7 @@ $lie
 $lie
 $fix
 $(agent_says "Fixed.")"
-	run -1 --separate-stderr sim -j 1 --trials 3 --rejects rej.jsonl two.jsonl
+	run -1 --separate-stderr sim --verify=require -j 1 --trials 3 --rejects rej.jsonl two.jsonl
 	assert_equal "$(jq -r .id <<<"$output")" $'ia#1\nia#3\nib#3'
 	assert_equal "$(jq -r .id rej.jsonl)" $'ia#2\nib#1\nib#2'
 	jq -e -s 'all(.[]; .trial >= 1 and .trial <= 3 and (.intent_id | IN("ia", "ib")))' rej.jsonl
