@@ -19,12 +19,14 @@ static const struct brief {
      "set the {{room}} speaker to {{volume}}% volume, unmuted, capped at {{cap}}%"},
     {"aggregate-sub-agent-reports", "total the north, south and west {{metric}} reports ({{n1}}, "
 				    "{{n2}}, {{n3}}) and name the largest region"},
-    {"analyze-industry-data", "project the {{industry}} market {{years}} years out from "
-			      "{{start_size}} billion USD in 2025 at {{growth}}% a year"},
+    {"analyze-industry-data",
+     "project the {{industry}} market {{years}} years out from {{start_size}} billion USD in 2025 "
+     "at {{growth}}% a year into industry/{{industry}}-projection.csv"},
     {"analyze-sales-variance", "rank {{months}} months of {{region}} sales by variance: {{base}} "
 			       "EUR in January, {{growth}}% a month, flat {{target}} EUR target"},
     {"announce-release-in-channel",
-     "announce in #{{channel}} that version {{version}} ships on {{date}} with {{n}} new features"},
+     "announce in #{{channel}} that version {{version}} ships on {{date}} with {{n}} new features, "
+     "linking the notes (see release-notes/{{version}}.md)"},
     {"apply-config-patch", "patch the shop's nginx config (upstream 127.0.0.1:8080, 1 MB) to port "
 			   "{{port}}, {{max_body}} MB uploads, {{rate}} requests/s"},
     {"archive-important-releases", "tag {{releases}} {{project}} releases and archive the newest "
@@ -42,8 +44,9 @@ static const struct brief {
      "{{date}}_{{event}}_001.jpg style, dry run first"},
     {"benchmark-sorting-algorithms", "benchmark insertion sort, merge sort and sorted() on {{n}} "
 				     "random floats over {{runs}} runs each"},
-    {"build-channel-digest", "digest today's #{{channel}} news: {{author}} shipped the {{service}} "
-			     "fix at {{time}}, handover 18:00, retro Friday 10:00"},
+    {"build-channel-digest",
+     "log today's #{{channel}} news ({{author}} shipped the {{service}} fix at {{time}}, handover "
+     "18:00, retro Friday 10:00) and digest the day in digests/{{channel}}.md"},
     {"build-sales-dashboard", "build an HTML {{region}} sales dashboard over {{months}} months "
 			      "from {{base}} EUR at {{growth}}% a month, best month highlighted"},
     {"build-unit-converter-cli", "write a convert.py CLI for km, miles, kg and pounds and convert "
@@ -55,10 +58,12 @@ static const struct brief {
      "monthly instalment and total interest"},
     {"check-runtime-versions", "check this machine for Python {{py}}+ and GNU tar {{tarv}}+ for "
 			       "{{project}} and look up newer Python releases"},
-    {"check-website-availability", "check that https://{{domain}}{{path}} answers within "
-				   "{{max_ms}} ms, log it and write an alert note if not"},
-    {"collect-job-postings", "tabulate {{role}} postings in {{city}} and give the median and range "
-			     "of {{s1}}, {{s2}} and {{s3}} a year"},
+    {"check-website-availability",
+     "check https://{{domain}}{{path}} answers within {{max_ms}} ms, log it in "
+     "uptime/{{domain}}.csv, alert in uptime/ALERT-{{domain}}.md if not"},
+    {"collect-job-postings",
+     "table {{role}} postings in {{city}} with jobs/seen.md's ({{s1}}, {{s2}}, {{s3}} a year) in "
+     "jobs/{{role}}-{{city}}.csv, median and range in jobs/{{role}}-{{city}}-summary.txt"},
     {"compress-old-logs", "gzip the {{app}} logs older than {{days}} days out of {{count}} daily "
 			  "logs and report the space saved"},
     {"configure-development-environment",
@@ -71,8 +76,9 @@ static const struct brief {
      "log my {{date}} {{source}} notes once each: {{a}} (said twice), {{b}}"},
     {"convert-csv-to-json", "convert a six-line {{site}} stock.csv to typed JSON with values in "
 			    "EUR and in USD at {{rate}} per EUR"},
-    {"convert-invoice-currencies", "convert invoices of {{a1}}, {{a2}} and {{a3}} {{base}} to USD "
-				   "at the live rate (else {{rate}}) with a total"},
+    {"convert-invoice-currencies",
+     "convert the open invoices in invoices.csv ({{a1}}, {{a2}}, {{a3}} {{base}}) to USD at the "
+     "live rate or {{rate}} into invoices-usd.csv with a total"},
     {"coordinate-service-startup", "start the {{app}} database, cache and API (port {{port}}) in "
 				   "order, waiting up to {{wait}} s for each"},
     {"correct-outdated-memory", "note that {{vendor}} went from {{old}} to {{new}} USD per unit on "
@@ -99,10 +105,12 @@ static const struct brief {
     {"detect-sensor-anomalies",
      "generate {{readings}} five-minute cold-room readings around {{mean}} C with three door-open "
      "spikes and flag those beyond {{z}} sigma"},
-    {"draft-newsletter-issue", "draft {{org}} newsletter issue #{{issue}} for {{date}} with "
-			       "{{editor}} as contact, under {{words}} words"},
-    {"draft-social-media-post", "draft a {{platform}} post under 280 characters for our {{event}} "
-				"on {{date}} at {{time}}, saved as a scheduled draft"},
+    {"draft-newsletter-issue",
+     "draft {{org}} newsletter #{{issue}} for {{date}} as posts/newsletter-{{issue}}.md: welcome, "
+     "the next three events in events.csv, volunteers via {{editor}}, under {{words}} words"},
+    {"draft-social-media-post",
+     "draft a {{platform}} post under 280 characters for our {{event}} on {{date}} at {{time}}, "
+     "scheduled in posts/ like the drafts there"},
     {"draft-vendor-decision-memo",
      "weigh the Alder, Birch and Cedar quotes ({{quote_a}}, {{quote_b}}, {{quote_c}} USD; price "
      "{{weight}}%) in a memo to {{owner}}"},
@@ -119,14 +127,17 @@ static const struct brief {
 				 "({{conv_a}}) with {{visitors}} visitors each at alpha {{alpha}}"},
     {"extract-invoice-totals", "parse a {{supplier}} invoice ({{qty}} cartons at {{unit}} EUR, "
 			       "45.00 EUR freight), add {{vat}}% VAT, save totals as JSON"},
-    {"extract-news-headlines", "pull up to {{count}} {{keyword}} headlines from "
-			       "https://www.{{outlet}} into headlines.md with a reusable script"},
-    {"fetch-weather-forecast", "flag {{city}} forecast days above {{threshold}} C from Open-Meteo, "
-			       "or my noted highs {{h1}}, {{h2}} and {{h3}} C"},
+    {"extract-news-headlines",
+     "put up to {{count}} {{keyword}} headlines from https://www.{{outlet}} (or "
+     "saved/front-page.html) in headlines.md via a tested tools/headlines.py PAGE KEYWORD LIMIT"},
+    {"fetch-weather-forecast",
+     "save {{city}}'s next three highs ({{h1}}, {{h2}}, {{h3}} C if Open-Meteo is down) to "
+     "weather/{{city}}.csv (date, high, flag), flagging days above {{threshold}} C"},
     {"find-regression-commit", "rebuild a {{commits}}-commit pricing history where commit {{bad}} "
 			       "truncates instead of rounding, and bisect the 10.05 EUR break"},
-    {"find-store-locations", "rank {{chain}} branches near ZIP {{zip}} by distance, else Main St "
-			     "{{d1}}, Oak Ave {{d2}}, Harbor Rd {{d3}} mi"},
+    {"find-store-locations",
+     "rank {{chain}} branches near ZIP {{zip}} by distance in locations/{{chain}}-{{zip}}.md (Main "
+     "St {{d1}}, Oak Ave {{d2}}, Harbor Rd {{d3}} mi)"},
     {"fix-shell-script-bug", "fix the rotation script that should keep the newest {{keep}} of "
 			     "{{files}} space-named report logs but deletes nothing"},
     {"forecast-inventory-demand",
@@ -142,8 +153,8 @@ static const struct brief {
      "make a {{ms}} ms, {{freq}} Hz {{sound}} alert chime at {{level}}% volume as a WAV file"},
     {"generate-static-pdf-documents",
      "make a one-page PDF handout for the {{event}} on {{date}} in {{venue}}, agenda from {{at}}"},
-    {"get-operating-hours", "look up the {{place}}'s {{day}} hours (the flyer says {{open}} to "
-			    "{{close}}) and how long it is open"},
+    {"get-operating-hours", "put the {{place}}'s {{day}} hours (flyer: {{open}} to {{close}}) and "
+			    "how long it is open in hours/{{place}}.txt"},
     {"investigate-previous-failures",
      "diagnose the {{job}} failure on {{date}} ({{error}} after {{attempts}} attempts) against "
      "earlier ones and log the fix"},
@@ -163,8 +174,9 @@ static const struct brief {
 				  "background, check on it and show its log"},
     {"monitor-doorbell-camera", "scan {{frames}} {{door}} doorbell frames from {{at}} and log "
 				"those where over {{threshold}}% of pixels changed"},
-    {"monitor-product-reviews", "summarise {{product}} reviews ({{pos}} positive, {{neu}} neutral, "
-				"{{neg}} negative) and test the negative share against {{limit}}%"},
+    {"monitor-product-reviews",
+     "summarise reviews/{{product}}-export.csv ({{pos}} positive, {{neu}} neutral, {{neg}} "
+     "negative) in reviews/{{product}}-sentiment.txt: negative share over {{limit}}%?"},
     {"mount-shared-storage", "mount {{share}} from {{server}} at mnt/{{share}} ({{mode}}, "
 			     "{{quota}} GB quota) and confirm it"},
     {"normalize-line-endings", "convert {{files}} Windows shift-note files to Unix line endings, "
@@ -177,7 +189,8 @@ static const struct brief {
     {"patch-retry-backoff-logic", "move the payments retry helper to capped exponential backoff "
 				  "({{base}} s base, {{cap}} s cap) and print {{attempts}} delays"},
     {"personalize-speaker-reminders",
-     "remind speakers {{s1}}, {{s2}} and {{s3}} that their {{event}} slides are due on {{due}}"},
+     "send {{s1}}, {{s2}} and {{s3}} (events/{{event}}/speakers.csv) personal reminders that their "
+     "{{event}} slides are due {{due}}"},
     {"preview-modification-impact", "diff service-{{env}}.ini from 4 workers and a 60 s timeout to "
 				    "{{workers}} workers and {{timeout}} s, original untouched"},
     {"profile-slow-function", "profile customer-id dedup on {{n}} ids with {{dupes}}% duplicates "
@@ -185,8 +198,8 @@ static const struct brief {
     {"publish-branch-to-remote", "push a new {{branch}} with upstream tracking and write a PR "
 				 "description asking {{reviewer}} to review"},
     {"publish-incident-status-update",
-     "post a status update: {{service}} has a {{severity}} incident since {{start}} UTC, fix in "
-     "about {{eta}} minutes"},
+     "update posts/status/{{service}}.md: {{severity}} incident since {{start}} UTC, fix in about "
+     "{{eta}} min; cross-post to #incidents"},
     {"purge-stale-temp-files", "schedule a daily {{hour}}:15 purge of {{dir}}/ files older than "
 			       "{{days}} days, tested on dummies, and report space freed"},
     {"reconcile-bank-statement", "reconcile a {{count}}-line statement for the week of {{date}}: a "
@@ -201,8 +214,8 @@ static const struct brief {
     {"replace-text-across-files", "rename {{old}} to {{new}} across {{files}} templated markdown "
 				  "guides and list the changed lines"},
     {"reply-to-customer-complaint",
-     "reply to {{customer}} about damaged order #{{order}} with an apology and a {{refund}} USD "
-     "refund within {{days}} business days"},
+     "draft a reply in outbox/ to {{customer}}'s e-mail about damaged order #{{order}}: {{refund}} "
+     "USD refund within {{days}} business days, with the date"},
     {"reproduce-flaky-test", "run the price-average test with seeds 1 to {{runs}}, list failing "
 			     "seeds and fix it with tolerance {{tol}}"},
     {"request-shift-swap", "ask #{{channel}} who can take my {{shift}} shift on {{date}} for one "
@@ -222,26 +235,29 @@ static const struct brief {
 				 "rest into {{fallback}}/, tested on {{count}} drops"},
     {"run-service-health-check", "health-check {{service}} on port {{port}} by heartbeat (stale "
 				 "after {{max_age}} s) into a status file every minute"},
-    {"run-team-lunch-poll", "poll #{{channel}} on Thai Garden, Burrito Bar or Salad Co, record "
-			    "{{v1}}, {{v2}} and {{v3}} votes and announce the winner"},
+    {"run-team-lunch-poll",
+     "poll #{{channel}} on lunch (Thai Garden, Burrito Bar, Salad Co), record {{v1}}, {{v2}}, "
+     "{{v3}} votes in polls/lunch-{{channel}}.csv and announce the winner"},
     {"run-workflow-with-retries", "run the nightly {{dataset}} workflow in order with {{retries}} "
 				  "retries per step while extract fails {{fails}} times"},
     {"schedule-nightly-backup", "back up {{folder}} nightly at {{hour}}:{{minute}} as dated tar.gz "
 				"archives, keeping the newest {{keep}}"},
     {"schedule-out-of-office-reply", "turn my out-of-office on from {{start}} for {{days}} days, "
 				     "pointing to {{backup}}, then off again"},
-    {"scrape-product-listings", "compare {{product}} prices at Best Buy, Newegg and Micro Center "
-				"({{p1}}, {{p2}}, {{p3}} USD) with my {{budget}} USD budget"},
-    {"search-competitor-info", "compare {{competitor}}'s team plan at {{their_price}} USD per "
-			       "seat-month with our {{our_price}} USD for {{seats}} seats a year"},
-    {"send-appointment-reminder-sms",
-     "text {{patient}} a one-SMS reminder of their {{clinic}} appointment on {{date}} at {{time}}"},
-    {"send-meeting-invitation", "invite {{attendee}} to a {{minutes}}-minute {{topic}} meeting on "
-				"{{date}} at {{time}} with a calendar file"},
+    {"scrape-product-listings",
+     "table {{product}} prices at Best Buy, Newegg, Micro Center ({{p1}}, {{p2}}, {{p3}} USD) in "
+     "listings/{{product}}.csv, marking which fit {{budget}} USD"},
+    {"search-competitor-info",
+     "save {{competitor}}'s team-plan pricing to research/{{competitor}}-brief.md with the yearly "
+     "gap at {{their_price}} vs our {{our_price}} USD per seat-month for {{seats}} seats"},
+    {"send-appointment-reminder-sms", "text {{patient}} (see patients.csv) a one-SMS reminder of "
+				      "their {{clinic}} appointment on {{date}} at {{time}}"},
+    {"send-meeting-invitation", "invite {{attendee}} (staff directory.csv) to a {{minutes}}-minute "
+				"{{topic}} meeting on {{date}} at {{time}} with an .ics attached"},
     {"send-message-to-agent", "send {{agent}} a {{priority}} message to pause its queue at {{at}} "
 			      "until {{owner}} confirms the migration"},
-    {"send-project-update-email", "email {{client}} that {{project}} is {{pct}}% done and on track "
-				  "for the milestone on {{milestone}}"},
+    {"send-project-update-email", "email {{client}} (see address-book.csv) that {{project}} is "
+				  "{{pct}}% done and on track for the milestone on {{milestone}}"},
     {"set-up-approval-gate", "hold purchase requests above {{limit}} USD for {{approver}}'s "
 			     "sign-off, auto-approve the rest, test on {{requests}} requests"},
     {"simulate-physics-models",
@@ -269,10 +285,12 @@ static const struct brief {
 			    "{{btc_price}} and {{eth_price}} USD), flagging coins over {{cap}}%"},
     {"track-long-running-goals", "track {{goal}} with {{milestones}} milestones due {{due}}, the "
 				 "first {{done}} done, and show progress"},
-    {"track-regulatory-updates", "log the {{agency}} rule on {{topic}} effective {{effective}} and "
-				 "check it against our {{window}}-day review window"},
-    {"track-repository-stars", "log the star growth of {{repo}} from {{before}} on {{since}} to "
-			       "today ({{now}} if the API is down)"},
+    {"track-regulatory-updates",
+     "log the {{agency}} {{topic}} rule effective {{effective}} in reg/tracker.md with the days "
+     "left against our {{window}}-day review window"},
+    {"track-repository-stars",
+     "log {{repo}}'s stars today ({{now}} if the API is down) in metrics/stars.csv against "
+     "{{before}} on {{since}}, growth in metrics/star-growth.txt"},
     {"trim-podcast-intro", "cut the {{intro}}-second intro from podcast episode {{episode}} "
 			   "({{length}} s at {{rate}} Hz) and give the new duration"},
     {"update-config-value", "in the billing app.yaml (localhost, pool 10, log info) set pool "
@@ -289,8 +307,9 @@ static const struct brief {
 			       "{{digits}} digits, optional -XL or -S suffix"},
     {"write-ci-workflow-config", "add a CI workflow running ruff and pytest on Python {{pyver}} "
 				 "for {{branch}}, failing below {{coverage}}% coverage"},
-    {"write-colleague-recommendation", "recommend {{colleague}}, a {{role}} I've known {{years}} "
-				       "years who {{achievement}}, in under 150 words"},
+    {"write-colleague-recommendation",
+     "recommend {{colleague}}, a {{role}} I've known {{years}} years who {{achievement}}, in under "
+     "150 words in posts/recommendation-{{colleague}}.md"},
     {"write-unit-tests", "unit-test a shipping_fee function: {{fee}} EUR under {{free_over}} EUR, "
 			 "free from there, 5 EUR extra above {{heavy}} kg"},
 };
