@@ -11,7 +11,8 @@ draws (the first with every slot's first value, then seeded random ones),
          plausible wrong answer: the right steps with a wrong value),
          checked against the true values: the checks must not all pass.
 
-A setup or plan step that fails is reported too.  Exit 1 when any task
+A setup or plan step that fails is reported too, but a web tool's, which
+fails offline as it does in ise-sim's offline engine.  Exit 1 when any task
 fails, with one line per problem."""
 import argparse, importlib.util, json, os, random, subprocess, sys
 
@@ -22,6 +23,7 @@ spec.loader.exec_module(run_plans)
 value, fill = run_plans.value, run_plans.fill
 
 REPLIES = "/workspace/.ise/replies.txt"
+NETWORK = ("web_fetch", "web_search", "http_request")
 
 
 def draw_values(task, draw):
@@ -102,8 +104,8 @@ def main():
         rs = results.get(ws, [])
         kinds = [r["id"].split("|")[1] for r in rs]
         steps_bad = [r for r, k in zip(rs, kinds) if k in ("setup",) and not (r["ok"] and r.get("exit_code") == 0)]
-        if kind == "plan":
-            steps_bad += [r for r, k in zip(rs, kinds) if k == "step" and not r["ok"]]
+        if kind == "plan":  # a web tool fails offline, and the user takes the fallback
+            steps_bad += [r for r, k in zip(rs, kinds) if k == "step" and not r["ok"] and r["name"] not in NETWORK]
         checks = [r for r, k in zip(rs, kinds) if k == "check"]
         passed = [r["ok"] and r.get("exit_code") == 0 for r in checks]
         where = "%s draw %d (%s) %s" % (tid, draw, kind, json.dumps(values))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run-plans.py CATALOG DRAWS: run every task's plan in an empty directory,
+"""run-plans.py CATALOG DRAWS: run every task's setup and plan in an empty directory,
 with its slots filled DRAWS times (the first time with each slot's first
 value, then with seeded random values), and report each step that fails.
 File steps (write, edit, memory_write) are applied, exec steps run with
@@ -62,6 +62,10 @@ def run_exec(ws, args):
 
 
 def run(task, values, ws):
+    if task.get("setup"):  # the state the task starts from
+        status, err = run_exec(ws, {"command": fill(task["setup"], values)})
+        if status:
+            return "%s setup: exit %d: %s" % (task["id"], status, err[-300:])
     for i, step in enumerate(task["plan"]):
         tool, args = step["tool"], fill(step["args"], values)
         where = "%s step %d (%s)" % (task["id"], i + 1, tool)
