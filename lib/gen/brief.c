@@ -16,14 +16,15 @@ static const struct brief {
     {"add-pre-commit-hook", "add a pre-commit hook to a new {{repo}} repository blocking files "
 			    "over {{max_kb}} KB and AWS or private keys"},
     {"adjust-speaker-volume",
-     "set the {{room}} speaker to {{volume}}% volume, unmuted, capped at {{cap}}%"},
+     "set the {{room}} speaker (speakers/) to {{volume}}% volume, unmuted, capped at {{cap}}%"},
     {"aggregate-sub-agent-reports", "total the north, south and west {{metric}} reports ({{n1}}, "
 				    "{{n2}}, {{n3}}) and name the largest region"},
     {"analyze-industry-data",
      "project the {{industry}} market {{years}} years out from {{start_size}} billion USD in 2025 "
      "at {{growth}}% a year into industry/{{industry}}-projection.csv"},
-    {"analyze-sales-variance", "rank {{months}} months of {{region}} sales by variance: {{base}} "
-			       "EUR in January, {{growth}}% a month, flat {{target}} EUR target"},
+    {"analyze-sales-variance",
+     "rank {{months}} months of {{region}} sales from sales.csv ({{base}} EUR in January, "
+     "{{growth}}% monthly) by gap to a flat {{target}} EUR: variance.csv"},
     {"announce-release-in-channel",
      "announce in #{{channel}} that version {{version}} ships on {{date}} with {{n}} new features, "
      "linking the notes (see release-notes/{{version}}.md)"},
@@ -32,7 +33,8 @@ static const struct brief {
     {"archive-important-releases", "tag {{releases}} {{project}} releases and archive the newest "
 				   "{{keep}} as tar.gz with SHA-256 checksums"},
     {"assemble-screen-recording-clip",
-     "record {{seconds}} s of the {{app}} demo at {{fps}} fps with a manifest of frame timestamps"},
+     "record {{seconds}} s of the {{app}} demo (demo/display.py) at {{fps}} fps into "
+     "capture/{{app}}/ with a manifest.json of frame times"},
     {"audit-disk-usage", "lay out the {{app}} volume with {{days}} days of {{kb}} KB logs and list "
 			 "directories over {{threshold}} KB"},
     {"automate-weekly-kpi-report", "generate a {{team}} KPI summary every Monday at {{hour}}:00, "
@@ -54,8 +56,8 @@ static const struct brief {
     {"bump-dependency-version", "raise the pin to {{target}} on a SEC-{{ticket}} branch (requests "
 				"2.31.0, urllib3 2.0.7, jinja2 3.1.2 today) and commit"},
     {"calculate-loan-amortization",
-     "amortize a {{principal}} EUR mortgage at {{rate}}% over {{years}} years from {{start}}: "
-     "monthly instalment and total interest"},
+     "amortize a {{principal}} EUR mortgage at {{rate}}% over {{years}} years from {{start}} into "
+     "schedule.csv: monthly instalment and total interest"},
     {"check-runtime-versions", "check this machine for Python {{py}}+ and GNU tar {{tarv}}+ for "
 			       "{{project}} and look up newer Python releases"},
     {"check-website-availability",
@@ -85,10 +87,12 @@ static const struct brief {
 				"{{date}}, keeping the old price as superseded"},
     {"create-new-document", "create {{doc}} with Goals, Risks and Next Steps, owner {{owner}}, "
 			    "review date {{due}}, under {{words}} words"},
-    {"create-placeholder-thumbnails", "make a {{width}}x{{height}} {{photo}} placeholder and a "
-				      "thumbnail of at most {{thumb}}px, keeping the aspect ratio"},
-    {"create-video-subtitles", "subtitle the {{video}} video (welcome, badges at front desk, green "
-			       "fire exits, ask {{host}}) from {{offset}} s, {{cue}} s a line"},
+    {"create-placeholder-thumbnails",
+     "make a {{width}}x{{height}} {{photo}} placeholder img/{{photo}}.ppm and an aspect-kept "
+     "thumbnail of at most {{thumb}}px, img/{{photo}}-thumb.ppm"},
+    {"create-video-subtitles",
+     "subtitle the {{video}} video (welcome, badges at front desk, green fire exits, ask {{host}}) "
+     "as subs/{{video}}.srt from {{offset}} s, {{cue}} s each"},
     {"cut-release-tag", "tag v2.{{minor}}.{{patch}} dated {{date}} from main with notes on "
 			"features and fixes since v2.0.0"},
     {"debug-failing-ci-checks", "fix the failing test on {{branch}}: it expects {{vat}}% VAT on "
@@ -100,11 +104,12 @@ static const struct brief {
     {"delegate-complex-analysis", "hand the {{rows}}-row {{dataset}} analysis to the {{agent}} "
 				  "sub-agent and give me headline numbers before {{deadline}}"},
     {"design-system-architecture",
-     "write an ADR for a ticket-booking platform: {{rps}} requests/s peak, a {{team}}-person team, "
-     "{{budget}} USD a month for cloud"},
+     "write an ADR (context, options, decision, consequences) for ticket booking at {{rps}} "
+     "requests/s, {{team}} engineers, {{budget}} USD/month: "
+     "docs/adr/0001-booking-platform-architecture.md"},
     {"detect-sensor-anomalies",
-     "generate {{readings}} five-minute cold-room readings around {{mean}} C with three door-open "
-     "spikes and flag those beyond {{z}} sigma"},
+     "flag readings.csv values ({{readings}} five-minute cold-room readings around {{mean}} C, "
+     "three door-open spikes) beyond {{z}} sigma into anomalies.csv"},
     {"draft-newsletter-issue",
      "draft {{org}} newsletter #{{issue}} for {{date}} as posts/newsletter-{{issue}}.md: welcome, "
      "the next three events in events.csv, volunteers via {{editor}}, under {{words}} words"},
@@ -112,21 +117,26 @@ static const struct brief {
      "draft a {{platform}} post under 280 characters for our {{event}} on {{date}} at {{time}}, "
      "scheduled in posts/ like the drafts there"},
     {"draft-vendor-decision-memo",
-     "weigh the Alder, Birch and Cedar quotes ({{quote_a}}, {{quote_b}}, {{quote_c}} USD; price "
-     "{{weight}}%) in a memo to {{owner}}"},
-    {"draw-process-flowchart", "chart our {{line}} claims flow in Graphviz: over {{limit}} USD to "
-			       "{{approver}}, who has {{days}} days before escalation"},
-    {"draw-sequence-diagram", "draw the {{flow}} flow between browser, API and {{provider}} in "
-			      "Mermaid with a {{timeout}} s timeout and {{retries}} retries"},
+     "weigh Alder, Birch, Cedar quotes ({{quote_a}}, {{quote_b}}, {{quote_c}} USD; price 10 x "
+     "cheapest/quote at {{weight}}%, rest vendor-ratings.csv) in memo.md to {{owner}}"},
+    {"draw-process-flowchart",
+     "chart our {{line}} claims flow as Graphviz diagrams/{{line}}-claims.dot: over {{limit}} USD "
+     "to {{approver}}, escalating to the manager after {{days}} days"},
+    {"draw-sequence-diagram",
+     "draw the numbered {{flow}} flow (browser, API, {{provider}}) as Mermaid "
+     "docs/{{flow}}-sequence.mmd with a {{timeout}} s timeout and {{retries}} retries"},
     {"escalate-overdue-tickets",
      "escalate P1s waiting over {{p1_hours}} h and P2s over {{p2_hours}} h to {{manager}}, dry-run "
      "as of 12:00 on 2026-03-10"},
-    {"estimate-schedule-risk", "run {{runs}} Monte Carlo runs over {{tasks}} three-point work "
-			       "packages from {{start}} for P50 and P{{pct}} finish dates"},
-    {"evaluate-ab-test-results", "test whether checkout B ({{conv_b}} conversions) beat A "
-				 "({{conv_a}}) with {{visitors}} visitors each at alpha {{alpha}}"},
-    {"extract-invoice-totals", "parse a {{supplier}} invoice ({{qty}} cartons at {{unit}} EUR, "
-			       "45.00 EUR freight), add {{vat}}% VAT, save totals as JSON"},
+    {"estimate-schedule-risk",
+     "run {{runs}} triangular Monte Carlo runs over the first {{tasks}} packages of estimates.csv "
+     "from {{start}}: P50/P{{pct}} working days and finish dates, schedule-risk.txt"},
+    {"evaluate-ab-test-results",
+     "check if checkout B ({{conv_b}}) beat A ({{conv_a}}) of {{visitors}} visitors each at alpha "
+     "{{alpha}}: pooled z, p, alpha, verdict in ab_result.md"},
+    {"extract-invoice-totals",
+     "parse the {{supplier}} invoice in invoices/ ({{qty}} cartons at {{unit}} EUR, 45.00 freight, "
+     "{{vat}}% VAT): net, VAT, gross, items to invoice.json"},
     {"extract-news-headlines",
      "put up to {{count}} {{keyword}} headlines from https://www.{{outlet}} (or "
      "saved/front-page.html) in headlines.md via a tested tools/headlines.py PAGE KEYWORD LIMIT"},
@@ -141,16 +151,17 @@ static const struct brief {
     {"fix-shell-script-bug", "fix the rotation script that should keep the newest {{keep}} of "
 			     "{{files}} space-named report logs but deletes nothing"},
     {"forecast-inventory-demand",
-     "forecast {{sku}} demand from 12 weeks averaging {{base}} units, with reorder point for "
-     "{{lead}}-week lead time at {{service}}% service"},
-    {"generate-brand-color-palette", "make a {{shades}}-step {{brand}} tint palette from #{{hex}} "
-				     "and mark which swatches pass WCAG AA with white text"},
+     "forecast {{sku}} from history.csv (~{{base}}/week, 4-week moving average), safety stock and "
+     "reorder point at {{lead}}-week lead, {{service}}% service: forecast.json"},
+    {"generate-brand-color-palette",
+     "make a {{shades}}-step {{brand}} tint palette from #{{hex}} (design/{{brand}}-palette.svg "
+     "and .json) marking swatches passing WCAG AA with white text"},
     {"generate-graphic-design", "design a {{width}}px-wide 16:9 {{color}} banner for the {{event}} "
-				"on {{date}} with white text"},
+				"on {{date}} with white text as design/{{event}}-banner.svg"},
     {"generate-invoice-batch", "bill {{clients}} clients for {{month}} at {{rate}} EUR an hour on "
 			       "{{due_days}}-day terms and archive the invoices"},
-    {"generate-notification-chime",
-     "make a {{ms}} ms, {{freq}} Hz {{sound}} alert chime at {{level}}% volume as a WAV file"},
+    {"generate-notification-chime", "make a {{ms}} ms, {{freq}} Hz {{sound}} alert chime peaking "
+				    "at {{level}}% volume as audio/{{sound}}.wav"},
     {"generate-static-pdf-documents",
      "make a one-page PDF handout for the {{event}} on {{date}} in {{venue}}, agenda from {{at}}"},
     {"get-operating-hours", "put the {{place}}'s {{day}} hours (flyer: {{open}} to {{close}}) and "
@@ -172,8 +183,9 @@ static const struct brief {
 			     "columns and recolour it {{color}}"},
     {"monitor-background-worker", "run a {{queue}} queue worker for {{jobs}} jobs in the "
 				  "background, check on it and show its log"},
-    {"monitor-doorbell-camera", "scan {{frames}} {{door}} doorbell frames from {{at}} and log "
-				"those where over {{threshold}}% of pixels changed"},
+    {"monitor-doorbell-camera",
+     "pull {{frames}} {{door}} frames with camera/capture.py from {{at}}, logging times where over "
+     "{{threshold}}% of pixels changed to camera/{{door}}-events.log"},
     {"monitor-product-reviews",
      "summarise reviews/{{product}}-export.csv ({{pos}} positive, {{neu}} neutral, {{neg}} "
      "negative) in reviews/{{product}}-sentiment.txt: negative share over {{limit}}%?"},
@@ -202,15 +214,16 @@ static const struct brief {
      "{{eta}} min; cross-post to #incidents"},
     {"purge-stale-temp-files", "schedule a daily {{hour}}:15 purge of {{dir}}/ files older than "
 			       "{{days}} days, tested on dummies, and report space freed"},
-    {"reconcile-bank-statement", "reconcile a {{count}}-line statement for the week of {{date}}: a "
-				 "payment booked {{diff}} EUR too low, a bank fee missing"},
+    {"reconcile-bank-statement",
+     "reconcile bank.csv with ledger.csv for the week of {{date}} ({{count}} lines; one payment "
+     "{{diff}} EUR short, a fee unbooked) into reconciliation.txt"},
     {"reflect-and-improve-performance",
      "find why my last {{reports}} {{topic}} summaries averaged {{avg}} words against {{target}}, "
      "store a lesson and a self-check"},
     {"remember-user-preferences", "remember that {{owner}} wants {{format}}, amounts in "
 				  "{{currency}} and times in {{tz}}, and confirm it"},
-    {"render-energy-usage-chart", "chart this year's energy use (Q1 {{q1}}, Q2 {{q2}}, Q3 {{q3}}, "
-				  "Q4 {{q4}} MWh) as {{color}} SVG bars with labels"},
+    {"render-energy-usage-chart", "chart energy use (Q1 {{q1}}, Q2 {{q2}}, Q3 {{q3}}, Q4 {{q4}} "
+				  "MWh) as labelled {{color}} SVG bars in charts/energy.svg"},
     {"replace-text-across-files", "rename {{old}} to {{new}} across {{files}} templated markdown "
 				  "guides and list the changed lines"},
     {"reply-to-customer-complaint",
@@ -261,8 +274,8 @@ static const struct brief {
     {"set-up-approval-gate", "hold purchase requests above {{limit}} USD for {{approver}}'s "
 			     "sign-off, auto-approve the rest, test on {{requests}} requests"},
     {"simulate-physics-models",
-     "simulate {{atoms}} Lennard-Jones atoms for {{steps}} velocity-Verlet steps (timestep {{dt}}, "
-     "reduced temperature {{temp}}) and report the energy drift"},
+     "run {{atoms}} Lennard-Jones atoms {{steps}} velocity-Verlet steps ({{dt}}, T {{temp}}), "
+     "logging time and energies every 20 steps to energy.csv, final.xyz, drift"},
     {"sort-downloads-by-type", "sort a mixed downloads folder into per-type subfolders, files over "
 			       "{{days}} days old into old-files, unknown types into {{misc}}/"},
     {"split-large-csv-file", "split a {{rows}}-row orders export into chunks of at most {{chunk}} "
@@ -281,8 +294,9 @@ static const struct brief {
 			    "repeated every {{weekday}} at {{hour}}:30"},
     {"trace-memory-usage", "compare peak memory for {{rows}} sensor rows of {{fields}} numeric "
 			   "fields as dicts versus tuples"},
-    {"track-crypto-assets", "value {{btc}} BTC, {{eth}} ETH and 2500 USDC at live prices (else "
-			    "{{btc_price}} and {{eth_price}} USD), flagging coins over {{cap}}%"},
+    {"track-crypto-assets",
+     "value {{btc}} BTC, {{eth}} ETH, 2500 USDC at live prices (else {{btc_price}}, {{eth_price}} "
+     "USD) in portfolio.csv, flagging coins over {{cap}}%"},
     {"track-long-running-goals", "track {{goal}} with {{milestones}} milestones due {{due}}, the "
 				 "first {{done}} done, and show progress"},
     {"track-regulatory-updates",
@@ -291,18 +305,19 @@ static const struct brief {
     {"track-repository-stars",
      "log {{repo}}'s stars today ({{now}} if the API is down) in metrics/stars.csv against "
      "{{before}} on {{since}}, growth in metrics/star-growth.txt"},
-    {"trim-podcast-intro", "cut the {{intro}}-second intro from podcast episode {{episode}} "
-			   "({{length}} s at {{rate}} Hz) and give the new duration"},
+    {"trim-podcast-intro",
+     "cut the {{intro}} s intro from episode {{episode}} (audio/episode-{{episode}}.wav, "
+     "{{length}} s at {{rate}} Hz) into audio/episode-{{episode}}-trimmed.wav, new duration"},
     {"update-config-value", "in the billing app.yaml (localhost, pool 10, log info) set pool "
 			    "{{pool}}, host {{host}}, log level {{log_level}}"},
     {"update-dashboard-on-event",
      "rebuild the {{metric}} dashboard on each CSV batch in inbox/, test with {{batch}} rows, "
      "highlighting days above {{threshold}}"},
-    {"update-schema-diagram", "draw the {{app}} Mermaid ER diagram with users and orders plus a "
-			      "{{table}} table referencing {{parent}}s"},
+    {"update-schema-diagram", "add a {{table}} table (id key, {{parent}}_id foreign key) to the "
+			      "{{app}} ER diagram in docs/{{app}}-er.mmd"},
     {"validate-order-records",
-     "generate {{count}} {{currency}} order records and validate them against a schema: order id, "
-     "SKU, positive price, quantity 1-{{maxq}}"},
+     "validate orders.json ({{count}} orders) for order id, SKU, positive price, quantity "
+     "1-{{maxq}}, {{currency}} only; breakers and valid/total in report.txt"},
     {"validate-regex-pattern", "write and test a regex for {{prefix}} codes: hyphen, exactly "
 			       "{{digits}} digits, optional -XL or -S suffix"},
     {"write-ci-workflow-config", "add a CI workflow running ruff and pytest on Python {{pyver}} "
