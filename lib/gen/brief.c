@@ -13,8 +13,8 @@ static const struct brief {
 } builtin[] = {
     {"add-gateway-route", "route {{path}} to {{upstream}} at {{rpm}} requests a minute with a "
 			  "{{timeout}} s timeout, then validate and reload"},
-    {"add-pre-commit-hook", "add a pre-commit hook to a new {{repo}} repository blocking files "
-			    "over {{max_kb}} KB and AWS or private keys"},
+    {"add-pre-commit-hook", "add a pre-commit hook to the {{repo}} repository blocking files over "
+			    "{{max_kb}} KB and AWS or private keys, proving it blocks and allows"},
     {"adjust-speaker-volume",
      "set the {{room}} speaker (speakers/) to {{volume}}% volume, unmuted, capped at {{cap}}%"},
     {"aggregate-sub-agent-reports", "total the north, south and west {{metric}} reports ({{n1}}, "
@@ -28,10 +28,12 @@ static const struct brief {
     {"announce-release-in-channel",
      "announce in #{{channel}} that version {{version}} ships on {{date}} with {{n}} new features, "
      "linking the notes (see release-notes/{{version}}.md)"},
-    {"apply-config-patch", "patch the shop's nginx config (upstream 127.0.0.1:8080, 1 MB) to port "
-			   "{{port}}, {{max_body}} MB uploads, {{rate}} requests/s"},
-    {"archive-important-releases", "tag {{releases}} {{project}} releases and archive the newest "
-				   "{{keep}} as tar.gz with SHA-256 checksums"},
+    {"apply-config-patch",
+     "patch nginx/shop.conf (upstream 127.0.0.1:8080, 1 MB) to port {{port}}, {{max_body}} MB "
+     "uploads, {{rate}} requests/s, its zone in nginx/limits.conf"},
+    {"archive-important-releases",
+     "tag the {{releases}} {{project}} release commits as v1.N.0 and archive the newest {{keep}} "
+     "as tar.gz in archive-storage/ with SHA256SUMS"},
     {"assemble-screen-recording-clip",
      "record {{seconds}} s of the {{app}} demo (demo/display.py) at {{fps}} fps into "
      "capture/{{app}}/ with a manifest.json of frame times"},
@@ -39,22 +41,24 @@ static const struct brief {
 			 "directories over {{threshold}} KB"},
     {"automate-weekly-kpi-report", "generate a {{team}} KPI summary every Monday at {{hour}}:00, "
 				   "flagging days under the {{target}}% SLA"},
-    {"backport-hotfix-commit", "backport the idle-session timeout fix to release/{{release}} and "
-			       "tag it v{{release}}.{{patch}}"},
+    {"backport-hotfix-commit", "in app/, backport the idle-session timeout fix to "
+			       "release/{{release}} and tag it v{{release}}.{{patch}}"},
     {"batch-rename-photo-files",
-     "rename {{count}} {{event}} camera files from {{date}} (IMG_0412.JPG) to "
-     "{{date}}_{{event}}_001.jpg style, dry run first"},
-    {"benchmark-sorting-algorithms", "benchmark insertion sort, merge sort and sorted() on {{n}} "
-				     "random floats over {{runs}} runs each"},
+     "rename the {{count}} {{event}} camera files in photos/ from {{date}} (IMG_0412.JPG) to "
+     "{{date}}_{{event}}_001.jpg style in shooting order, dry run first"},
+    {"benchmark-sorting-algorithms",
+     "benchmark sorts.py's insertion_sort and merge_sort against sorted() on {{n}} floats, "
+     "{{runs}} runs each, medians in bench.json"},
     {"build-channel-digest",
      "log today's #{{channel}} news ({{author}} shipped the {{service}} fix at {{time}}, handover "
      "18:00, retro Friday 10:00) and digest the day in digests/{{channel}}.md"},
     {"build-sales-dashboard", "build an HTML {{region}} sales dashboard over {{months}} months "
 			      "from {{base}} EUR at {{growth}}% a month, best month highlighted"},
-    {"build-unit-converter-cli", "write a convert.py CLI for km, miles, kg and pounds and convert "
-				 "{{value}} {{unit}} at --precision {{precision}}"},
-    {"bump-dependency-version", "raise the pin to {{target}} on a SEC-{{ticket}} branch (requests "
-				"2.31.0, urllib3 2.0.7, jinja2 3.1.2 today) and commit"},
+    {"build-unit-converter-cli",
+     "write a convert.py VALUE CLI (--from, --to, --precision; km, mi, kg, lb) and convert "
+     "{{value}} {{unit}} at --precision {{precision}} into conversion.txt"},
+    {"bump-dependency-version", "in svc/, raise the pin to {{target}} on a SEC-{{ticket}} branch "
+				"(requests 2.31.0, urllib3 2.0.7, jinja2 3.1.2 today) and commit"},
     {"calculate-loan-amortization",
      "amortize a {{principal}} EUR mortgage at {{rate}}% over {{years}} years from {{start}} into "
      "schedule.csv: monthly instalment and total interest"},
@@ -66,18 +70,18 @@ static const struct brief {
     {"collect-job-postings",
      "table {{role}} postings in {{city}} with jobs/seen.md's ({{s1}}, {{s2}}, {{s3}} a year) in "
      "jobs/{{role}}-{{city}}.csv, median and range in jobs/{{role}}-{{city}}-summary.txt"},
-    {"compress-old-logs", "gzip the {{app}} logs older than {{days}} days out of {{count}} daily "
-			  "logs and report the space saved"},
+    {"compress-old-logs", "gzip the {{app}} logs in logs/ older than {{days}} days out of "
+			  "{{count}} daily ones, others untouched, and report the space saved"},
     {"configure-development-environment",
-     "clone {{project}} with a venv and a .env of APP_PORT={{port}}, confirming Python {{pyver}} "
-     "or newer and the imports"},
+     "clone origin/{{project}}.git into dev/{{project}} with a .venv and a .env of "
+     "APP_PORT={{port}}, confirming Python {{pyver}} or newer and the imports"},
     {"configure-port-forward-tunnel",
      "tunnel local port {{lport}} via the bastion to {{rhost}}:{{rport}} as {{name}}, without "
      "clashing with existing tunnels"},
     {"consolidate-duplicate-memories",
      "log my {{date}} {{source}} notes once each: {{a}} (said twice), {{b}}"},
-    {"convert-csv-to-json", "convert a six-line {{site}} stock.csv to typed JSON with values in "
-			    "EUR and in USD at {{rate}} per EUR"},
+    {"convert-csv-to-json", "convert stock/{{site}}.csv to typed JSON in stock/{{site}}.json with "
+			    "value_eur and value_usd at {{rate}} USD per EUR"},
     {"convert-invoice-currencies",
      "convert the open invoices in invoices.csv ({{a1}}, {{a2}}, {{a3}} {{base}}) to USD at the "
      "live rate or {{rate}} into invoices-usd.csv with a total"},
@@ -93,14 +97,16 @@ static const struct brief {
     {"create-video-subtitles",
      "subtitle the {{video}} video (welcome, badges at front desk, green fire exits, ask {{host}}) "
      "as subs/{{video}}.srt from {{offset}} s, {{cue}} s each"},
-    {"cut-release-tag", "tag v2.{{minor}}.{{patch}} dated {{date}} from main with notes on "
-			"features and fixes since v2.0.0"},
+    {"cut-release-tag", "in app/, tag v2.{{minor}}.{{patch}} dated {{date}} from main, with "
+			"VERSION bumped and RELEASE_NOTES.md on features and fixes since v2.0.0"},
     {"debug-failing-ci-checks", "fix the failing test on {{branch}}: it expects {{vat}}% VAT on "
 				"{{amount}} EUR but billing hard-codes 20%"},
-    {"debug-python-traceback", "fix the ZeroDivisionError in the shipment-weight script when batch "
-			       "{{empty}} of {{batches}} is empty, reporting it instead"},
-    {"deduplicate-contact-list", "deduplicate {{contacts}} CRM contacts with about {{dup_pct}}% "
-				 "e-mail case or spacing duplicates, keeping the {{keep}} one"},
+    {"debug-python-traceback",
+     "fix avg_weights.py's ZeroDivisionError on the {{date}} manifest (batch {{empty}} of "
+     "{{batches}} empty), reporting it, and save weights-{{date}}.txt"},
+    {"deduplicate-contact-list",
+     "deduplicate contacts.csv ({{contacts}} contacts, ~{{dup_pct}}% e-mail case or spacing "
+     "duplicates) by e-mail into contacts-clean.csv, keeping the {{keep}} one"},
     {"delegate-complex-analysis", "hand the {{rows}}-row {{dataset}} analysis to the {{agent}} "
 				  "sub-agent and give me headline numbers before {{deadline}}"},
     {"design-system-architecture",
@@ -143,13 +149,14 @@ static const struct brief {
     {"fetch-weather-forecast",
      "save {{city}}'s next three highs ({{h1}}, {{h2}}, {{h3}} C if Open-Meteo is down) to "
      "weather/{{city}}.csv (date, high, flag), flagging days above {{threshold}} C"},
-    {"find-regression-commit", "rebuild a {{commits}}-commit pricing history where commit {{bad}} "
-			       "truncates instead of rounding, and bisect the 10.05 EUR break"},
+    {"find-regression-commit",
+     "bisect calc/'s {{commits}} commits (right at pricing change {{good}}) for the one that made "
+     "total(10.05) 11.95, its hash in BUG-{{ticket}}.txt"},
     {"find-store-locations",
      "rank {{chain}} branches near ZIP {{zip}} by distance in locations/{{chain}}-{{zip}}.md (Main "
      "St {{d1}}, Oak Ave {{d2}}, Harbor Rd {{d3}} mi)"},
-    {"fix-shell-script-bug", "fix the rotation script that should keep the newest {{keep}} of "
-			     "{{files}} space-named report logs but deletes nothing"},
+    {"fix-shell-script-bug", "fix rotate.sh, which deletes nothing when report names hold spaces, "
+			     "and run it to keep the newest {{keep}} of {{files}} logs"},
     {"forecast-inventory-demand",
      "forecast {{sku}} from history.csv (~{{base}}/week, 4-week moving average), safety stock and "
      "reorder point at {{lead}}-week lead, {{service}}% service: forecast.json"},
@@ -177,12 +184,13 @@ static const struct brief {
     {"manage-notification-channel",
      "route {{severity}}-and-up alerts to {{channel}}, mute non-critical ones from {{quiet_from}} "
      "to {{quiet_to}} and send a test alert"},
-    {"merge-monthly-csv-files", "merge the {{dept}} expense exports for the first {{months}} "
-				"months of {{year}} into one CSV with a grand total"},
+    {"merge-monthly-csv-files",
+     "merge the {{dept}} expense exports for the first {{months}} months of {{year}} into "
+     "expenses-{{dept}}-{{year}}.csv, one header, with a grand total"},
     {"modify-canvas-widget", "on the ops canvas, widen the {{widget}} widget to {{width}} of 12 "
 			     "columns and recolour it {{color}}"},
-    {"monitor-background-worker", "run a {{queue}} queue worker for {{jobs}} jobs in the "
-				  "background, check on it and show its log"},
+    {"monitor-background-worker", "run worker.sh on the {{queue}} queue ({{jobs}} jobs) in the "
+				  "background, check on it and show its log when drained"},
     {"monitor-doorbell-camera",
      "pull {{frames}} {{door}} frames with camera/capture.py from {{at}}, logging times where over "
      "{{threshold}}% of pixels changed to camera/{{door}}-events.log"},
@@ -191,24 +199,28 @@ static const struct brief {
      "negative) in reviews/{{product}}-sentiment.txt: negative share over {{limit}}%?"},
     {"mount-shared-storage", "mount {{share}} from {{server}} at mnt/{{share}} ({{mode}}, "
 			     "{{quota}} GB quota) and confirm it"},
-    {"normalize-line-endings", "convert {{files}} Windows shift-note files to Unix line endings, "
-			       "no trailing spaces, tabs as {{tabsize}} spaces"},
-    {"organize-cloud-files", "sort the {{client}} drive's loose {{year}} files into contracts/, "
-			     "finance/{{year}}/ and presentations/, keeping version history"},
+    {"normalize-line-endings", "convert the {{files}} Windows shift-note files in exports/ to Unix "
+			       "line endings, no trailing spaces, tabs as {{tabsize}} spaces"},
+    {"organize-cloud-files",
+     "sort the {{client}} drive's loose {{year}} files in drive/ into contracts/, "
+     "finance/{{year}}/ and presentations/, keeping version history, committed"},
     {"parallelize-batch-checksums",
-     "hash {{files}} test files of {{size_kb}} KB with SHA-256, serially and with {{workers}} "
-     "workers, and report the speed-up"},
-    {"patch-retry-backoff-logic", "move the payments retry helper to capped exponential backoff "
-				  "({{base}} s base, {{cap}} s cap) and print {{attempts}} delays"},
+     "hash {{files}} random test files of {{size_kb}} KB in batch/ with SHA-256, serially and with "
+     "{{workers}} workers, sums in SHA256SUMS, and report the speed-up"},
+    {"patch-retry-backoff-logic",
+     "patch client.py's retry_delays to exponential backoff from {{base}} s capped at {{cap}} s "
+     "(new defaults) and print the delays for {{attempts}} attempts"},
     {"personalize-speaker-reminders",
      "send {{s1}}, {{s2}} and {{s3}} (events/{{event}}/speakers.csv) personal reminders that their "
      "{{event}} slides are due {{due}}"},
-    {"preview-modification-impact", "diff service-{{env}}.ini from 4 workers and a 60 s timeout to "
-				    "{{workers}} workers and {{timeout}} s, original untouched"},
-    {"profile-slow-function", "profile customer-id dedup on {{n}} ids with {{dupes}}% duplicates "
-			      "against a hash-based version"},
-    {"publish-branch-to-remote", "push a new {{branch}} with upstream tracking and write a PR "
-				 "description asking {{reviewer}} to review"},
+    {"preview-modification-impact",
+     "diff service-{{env}}.ini from 4 workers and a 60 s timeout to {{workers}} workers and "
+     "{{timeout}} s into service-{{env}}.diff, original untouched"},
+    {"profile-slow-function",
+     "profile dedup.py's dedup() on {{n}} ids with {{dupes}}% duplicates, add a hash-based "
+     "dedup_fast() and save both timings to profile-report.txt"},
+    {"publish-branch-to-remote", "commit my work in work/ on a new {{branch}}, push it with "
+				 "upstream tracking and write PR.md asking {{reviewer}} to review"},
     {"publish-incident-status-update",
      "update posts/status/{{service}}.md: {{severity}} incident since {{start}} UTC, fix in about "
      "{{eta}} min; cross-post to #incidents"},
@@ -224,18 +236,19 @@ static const struct brief {
 				  "{{currency}} and times in {{tz}}, and confirm it"},
     {"render-energy-usage-chart", "chart energy use (Q1 {{q1}}, Q2 {{q2}}, Q3 {{q3}}, Q4 {{q4}} "
 				  "MWh) as labelled {{color}} SVG bars in charts/energy.svg"},
-    {"replace-text-across-files", "rename {{old}} to {{new}} across {{files}} templated markdown "
-				  "guides and list the changed lines"},
+    {"replace-text-across-files", "rename {{old}} to {{new}} across the {{files}} markdown guides "
+				  "in docs/ and list the changed lines"},
     {"reply-to-customer-complaint",
      "draft a reply in outbox/ to {{customer}}'s e-mail about damaged order #{{order}}: {{refund}} "
      "USD refund within {{days}} business days, with the date"},
-    {"reproduce-flaky-test", "run the price-average test with seeds 1 to {{runs}}, list failing "
-			     "seeds and fix it with tolerance {{tol}}"},
+    {"reproduce-flaky-test",
+     "run test_avg.py with seeds 1 to {{runs}}, save the failing ones to flaky-seeds.txt, and "
+     "stabilise it with an absolute tolerance of {{tol}}"},
     {"request-shift-swap", "ask #{{channel}} who can take my {{shift}} shift on {{date}} for one "
 			   "of theirs, and message {{manager}}"},
     {"resolve-merge-conflict",
-     "merge feature/retry-tuning into main, keeping the branch's {{timeout_b}}s timeout (main has "
-     "{{timeout_a}}s) and retries={{retries}}"},
+     "in svc/, merge feature/retry-tuning into main, keeping the branch's {{timeout_b}}s timeout "
+     "(main has {{timeout_a}}s) and retries={{retries}}"},
     {"restart-crashed-worker", "put {{worker}} under a watchdog with up to {{max}} restarts "
 			       "{{backoff}} s apart and show it recovering"},
     {"retrieve-bootstrap-package", "fetch the {{package}} {{version}} linux-{{arch}} bootstrap "
@@ -276,24 +289,26 @@ static const struct brief {
     {"simulate-physics-models",
      "run {{atoms}} Lennard-Jones atoms {{steps}} velocity-Verlet steps ({{dt}}, T {{temp}}), "
      "logging time and energies every 20 steps to energy.csv, final.xyz, drift"},
-    {"sort-downloads-by-type", "sort a mixed downloads folder into per-type subfolders, files over "
-			       "{{days}} days old into old-files, unknown types into {{misc}}/"},
-    {"split-large-csv-file", "split a {{rows}}-row orders export into chunks of at most {{chunk}} "
-			     "rows, header in each, checking none were lost"},
-    {"stop-runaway-process", "start {{job}} in the background and stop it if it keeps hammering "
-			     "the dead endpoint ({{retries}} retries), keeping the log"},
+    {"sort-downloads-by-type", "sort downloads/ into pdf/, csv/, png/ and zip/, files over "
+			       "{{days}} days old into old-files/, other types into {{misc}}/"},
+    {"split-large-csv-file", "split the {{rows}}-row orders-export.csv into chunks/ of {{chunk}} "
+			     "data rows, header in each, checking none were lost"},
+    {"stop-runaway-process",
+     "run sync.sh {{job}} in the background into logs/{{job}}.log, stop it while it hammers the "
+     "dead endpoint, keep the log, cap its retries at {{retries}}"},
     {"store-contact-details", "save {{contact}} ({{role}} at {{company}}, +1-555-{{ext}}, met "
 			      "{{met}}) and list my {{company}} contacts"},
-    {"summarize-access-log-errors", "write an awk report of status codes and top 5xx paths for a "
-				    "{{lines}}-line {{date}} nginx log with {{err_rate}}% errors"},
-    {"switch-development-branch", "stash my README notes for ticket {{ticket}}, switch to "
-				  "{{target}} (created from main if missing) and restore them"},
+    {"summarize-access-log-errors",
+     "write report.awk (status-code counts, top 5xx paths) and run it on logs/access-{{date}}.log "
+     "({{lines}} lines, ~{{err_rate}}% 5xx) into status-report-{{date}}.txt"},
+    {"switch-development-branch", "in proj/, stash my README notes for ticket {{ticket}}, switch "
+				  "to {{target}} (created from main if missing) and restore them"},
     {"sync-folder-to-bucket", "sync {{folder}} ({{files}} files) to s3://{{bucket}}/{{prefix}}/ in "
 			      "{{region}}, uploading only new or changed files"},
     {"test-backup-restore", "drill a {{dataset}} restore of {{files}} files with checksum checks, "
 			    "repeated every {{weekday}} at {{hour}}:30"},
     {"trace-memory-usage", "compare peak memory for {{rows}} sensor rows of {{fields}} numeric "
-			   "fields as dicts versus tuples"},
+			   "fields as dicts versus tuples, peaks in KiB in memtrace.json"},
     {"track-crypto-assets",
      "value {{btc}} BTC, {{eth}} ETH, 2500 USDC at live prices (else {{btc_price}}, {{eth_price}} "
      "USD) in portfolio.csv, flagging coins over {{cap}}%"},
@@ -308,8 +323,8 @@ static const struct brief {
     {"trim-podcast-intro",
      "cut the {{intro}} s intro from episode {{episode}} (audio/episode-{{episode}}.wav, "
      "{{length}} s at {{rate}} Hz) into audio/episode-{{episode}}-trimmed.wav, new duration"},
-    {"update-config-value", "in the billing app.yaml (localhost, pool 10, log info) set pool "
-			    "{{pool}}, host {{host}}, log level {{log_level}}"},
+    {"update-config-value", "in the billing app.yaml set the database pool to {{pool}}, its host "
+			    "to {{host}} and the log level to {{log_level}}, nothing else"},
     {"update-dashboard-on-event",
      "rebuild the {{metric}} dashboard on each CSV batch in inbox/, test with {{batch}} rows, "
      "highlighting days above {{threshold}}"},
@@ -318,15 +333,18 @@ static const struct brief {
     {"validate-order-records",
      "validate orders.json ({{count}} orders) for order id, SKU, positive price, quantity "
      "1-{{maxq}}, {{currency}} only; breakers and valid/total in report.txt"},
-    {"validate-regex-pattern", "write and test a regex for {{prefix}} codes: hyphen, exactly "
-			       "{{digits}} digits, optional -XL or -S suffix"},
-    {"write-ci-workflow-config", "add a CI workflow running ruff and pytest on Python {{pyver}} "
-				 "for {{branch}}, failing below {{coverage}}% coverage"},
+    {"validate-regex-pattern",
+     "write PATTERN in code_pattern.py for {{prefix}} codes: hyphen, exactly {{digits}} digits, "
+     "optional -XL/-S; test it and save codes.txt's valid ones to valid-codes.txt"},
+    {"write-ci-workflow-config",
+     "add .github/workflows/ci.yml to webapp/ running ruff and pytest on Python {{pyver}} for "
+     "{{branch}}, failing below {{coverage}}% coverage, committed"},
     {"write-colleague-recommendation",
      "recommend {{colleague}}, a {{role}} I've known {{years}} years who {{achievement}}, in under "
      "150 words in posts/recommendation-{{colleague}}.md"},
-    {"write-unit-tests", "unit-test a shipping_fee function: {{fee}} EUR under {{free_over}} EUR, "
-			 "free from there, 5 EUR extra above {{heavy}} kg"},
+    {"write-unit-tests",
+     "unit-test shipping.py's shipping_fee in test_shipping.py: {{fee}} EUR under {{free_over}} "
+     "EUR, free from there, 5 EUR extra above {{heavy}} kg"},
 };
 
 static int by_id(const void *key, const void *entry)
