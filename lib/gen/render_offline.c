@@ -441,7 +441,7 @@ static const char *const constraints[] = {
     "Use exactly the figures I've given; don't invent any data.",
     "If a step fails, tell me why and carry on with the rest.",
     "Keep all the files you create in one tidy folder.",
-    "Nothing exists yet, so create any inputs you need from the values above.",
+    "Work from the files that are already there; don't recreate or fake any of them.",
 };
 
 static const char *const verify_two[] = {
