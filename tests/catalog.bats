@@ -58,13 +58,31 @@ setup() {
 	[ "$(jq '[.tasks[] | select(.substitute)] | length' "$CAT")" -ge 15 ]
 }
 
-@test "every plan runs in an empty workspace with its slots filled, three draws each" {
-	run -0 python3 "$ROOT/tests/run-plans.py" "$CAT" 3
-	assert_line "131 tasks, 3 draws each, 0 failures"
+@test "every task's environment: checks fail on the bare setup and after a wrong plan, and pass after the plan, three draws each" {
+	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
+	# every task has checks, and every task that names existing state a setup
+	assert_equal "$(jq '[.tasks[] | select((.checks | length) == 0)] | length' "$CAT")" 0
+	run -0 python3 "$ROOT/tests/envcheck.py" --catalog "$CAT" --draws 3 -j 3
+	assert_line "131 tasks, 3 draws each, 0 problems"
+}
+
+@test "the environment checker reports a check that passes without the work, and a plan that fails" {
+	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
+	jq '.tasks |= [.[] | select(.id == "debug-failing-ci-checks" or .id == "update-config-value")] |
+		(.tasks[] | select(.id == "debug-failing-ci-checks") | .checks) += [{"what": "always", "command": "true"}] |
+		(.tasks[] | select(.id == "debug-failing-ci-checks") | .checks) |= [.[-1]] |
+		(.tasks[] | select(.id == "update-config-value") | .plan) += [{"tool": "exec", "args": {"command": "exit 7"}}]' \
+		"$CAT" >broken.json
+	run -1 python3 "$ROOT/tests/envcheck.py" --catalog broken.json --draws 1
+	assert_line --partial "debug-failing-ci-checks draw 0 (bare)"
+	assert_line --partial "every check passes without the task done"
+	assert_line --partial "update-config-value draw 0 (plan)"
+	assert_line --partial "(Command exited with code 7)"
+	assert_line "2 tasks, 1 draws each, 3 problems"
 }
 
 @test "the plan runner reports a failing step and a missing edit target" {
-	jq '.tasks |= [.[0], .[1]] | .tasks[0].plan += [{"tool": "exec", "args": {"command": "exit 7"}}] |
+	jq '.tasks |= [.[0], .[1]] | del(.tasks[].setup) | .tasks[0].plan += [{"tool": "exec", "args": {"command": "exit 7"}}] |
 		.tasks[1].plan += [{"tool": "edit", "args": {"path": "nowhere.txt", "oldText": "a", "newText": "b"}}]' \
 		"$CAT" >broken.json
 	run -1 python3 "$ROOT/tests/run-plans.py" broken.json 1
