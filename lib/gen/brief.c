@@ -17,8 +17,9 @@ static const struct brief {
 			    "{{max_kb}} KB and AWS or private keys, proving it blocks and allows"},
     {"adjust-speaker-volume",
      "set the {{room}} speaker (speakers/) to {{volume}}% volume, unmuted, capped at {{cap}}%"},
-    {"aggregate-sub-agent-reports", "total the north, south and west {{metric}} reports ({{n1}}, "
-				    "{{n2}}, {{n3}}) and name the largest region"},
+    {"aggregate-sub-agent-reports",
+     "total the north, south and west {{metric}} reports ({{n1}}, {{n2}}, {{n3}}) in "
+     "reports/{{metric}}-summary.md, naming the largest region"},
     {"analyze-industry-data",
      "project the {{industry}} market {{years}} years out from {{start_size}} billion USD in 2025 "
      "at {{growth}}% a year into industry/{{industry}}-projection.csv"},
@@ -37,10 +38,12 @@ static const struct brief {
     {"assemble-screen-recording-clip",
      "record {{seconds}} s of the {{app}} demo (demo/display.py) at {{fps}} fps into "
      "capture/{{app}}/ with a manifest.json of frame times"},
-    {"audit-disk-usage", "lay out the {{app}} volume with {{days}} days of {{kb}} KB logs and list "
-			 "directories over {{threshold}} KB"},
-    {"automate-weekly-kpi-report", "generate a {{team}} KPI summary every Monday at {{hour}}:00, "
-				   "flagging days under the {{target}}% SLA"},
+    {"audit-disk-usage",
+     "list the directories of the {{app}} volume in vol/ ({{days}} days of {{kb}} KB logs) over "
+     "{{threshold}} KB, largest first, in disk-report-{{app}}.txt"},
+    {"automate-weekly-kpi-report",
+     "write a {{team}} KPI summary from kpi.csv to reports/ every Monday at {{hour}}:00, flagging "
+     "days under the {{target}}% SLA"},
     {"backport-hotfix-commit", "in app/, backport the idle-session timeout fix to "
 			       "release/{{release}} and tag it v{{release}}.{{patch}}"},
     {"batch-rename-photo-files",
@@ -52,7 +55,7 @@ static const struct brief {
     {"build-channel-digest",
      "log today's #{{channel}} news ({{author}} shipped the {{service}} fix at {{time}}, handover "
      "18:00, retro Friday 10:00) and digest the day in digests/{{channel}}.md"},
-    {"build-sales-dashboard", "build an HTML {{region}} sales dashboard over {{months}} months "
+    {"build-sales-dashboard", "build dashboard.html for {{region}} sales over {{months}} months "
 			      "from {{base}} EUR at {{growth}}% a month, best month highlighted"},
     {"build-unit-converter-cli",
      "write a convert.py VALUE CLI (--from, --to, --precision; km, mi, kg, lb) and convert "
@@ -62,8 +65,9 @@ static const struct brief {
     {"calculate-loan-amortization",
      "amortize a {{principal}} EUR mortgage at {{rate}}% over {{years}} years from {{start}} into "
      "schedule.csv: monthly instalment and total interest"},
-    {"check-runtime-versions", "check this machine for Python {{py}}+ and GNU tar {{tarv}}+ for "
-			       "{{project}} and look up newer Python releases"},
+    {"check-runtime-versions",
+     "check this machine for Python {{py}}+ and GNU tar {{tarv}}+ for {{project}} in "
+     "versions-{{project}}.txt and look up newer Python releases"},
     {"check-website-availability",
      "check https://{{domain}}{{path}} answers within {{max_ms}} ms, log it in "
      "uptime/{{domain}}.csv, alert in uptime/ALERT-{{domain}}.md if not"},
@@ -77,16 +81,16 @@ static const struct brief {
      "APP_PORT={{port}}, confirming Python {{pyver}} or newer and the imports"},
     {"configure-port-forward-tunnel",
      "tunnel local port {{lport}} via the bastion to {{rhost}}:{{rport}} as {{name}}, without "
-     "clashing with existing tunnels"},
-    {"consolidate-duplicate-memories",
-     "log my {{date}} {{source}} notes once each: {{a}} (said twice), {{b}}"},
+     "clashing with tunnels/active.list"},
+    {"consolidate-duplicate-memories", "log my {{date}} {{source}} notes in memory/team-notes.md "
+				       "once each: {{a}} (said twice), {{b}}"},
     {"convert-csv-to-json", "convert stock/{{site}}.csv to typed JSON in stock/{{site}}.json with "
 			    "value_eur and value_usd at {{rate}} USD per EUR"},
     {"convert-invoice-currencies",
      "convert the open invoices in invoices.csv ({{a1}}, {{a2}}, {{a3}} {{base}}) to USD at the "
      "live rate or {{rate}} into invoices-usd.csv with a total"},
-    {"coordinate-service-startup", "start the {{app}} database, cache and API (port {{port}}) in "
-				   "order, waiting up to {{wait}} s for each"},
+    {"coordinate-service-startup", "start the {{app}} stack in stack/: database, cache, then the "
+				   "API on port {{port}}, waiting up to {{wait}} s for each"},
     {"correct-outdated-memory", "note that {{vendor}} went from {{old}} to {{new}} USD per unit on "
 				"{{date}}, keeping the old price as superseded"},
     {"create-new-document", "create {{doc}} with Goals, Risks and Next Steps, owner {{owner}}, "
@@ -132,8 +136,8 @@ static const struct brief {
      "draw the numbered {{flow}} flow (browser, API, {{provider}}) as Mermaid "
      "docs/{{flow}}-sequence.mmd with a {{timeout}} s timeout and {{retries}} retries"},
     {"escalate-overdue-tickets",
-     "escalate P1s waiting over {{p1_hours}} h and P2s over {{p2_hours}} h to {{manager}}, dry-run "
-     "as of 12:00 on 2026-03-10"},
+     "escalate tickets.csv P1s waiting over {{p1_hours}} h and P2s over {{p2_hours}} h to "
+     "{{manager}} in escalations.jsonl, as of 12:00 on 2026-03-10"},
     {"estimate-schedule-risk",
      "run {{runs}} triangular Monte Carlo runs over the first {{tasks}} packages of estimates.csv "
      "from {{start}}: P50/P{{pct}} working days and finish dates, schedule-risk.txt"},
@@ -165,22 +169,23 @@ static const struct brief {
      "and .json) marking swatches passing WCAG AA with white text"},
     {"generate-graphic-design", "design a {{width}}px-wide 16:9 {{color}} banner for the {{event}} "
 				"on {{date}} with white text as design/{{event}}-banner.svg"},
-    {"generate-invoice-batch", "bill {{clients}} clients for {{month}} at {{rate}} EUR an hour on "
-			       "{{due_days}}-day terms and archive the invoices"},
+    {"generate-invoice-batch",
+     "bill the {{clients}} {{month}} clients of timesheets/hours.csv at {{rate}} EUR an hour on "
+     "{{due_days}}-day terms into invoices-{{month}}.tar.gz"},
     {"generate-notification-chime", "make a {{ms}} ms, {{freq}} Hz {{sound}} alert chime peaking "
 				    "at {{level}}% volume as audio/{{sound}}.wav"},
-    {"generate-static-pdf-documents",
-     "make a one-page PDF handout for the {{event}} on {{date}} in {{venue}}, agenda from {{at}}"},
+    {"generate-static-pdf-documents", "make handout-{{event}}-{{date}}.pdf, one page, for the "
+				      "{{event}} on {{date}} in {{venue}}, agenda from {{at}}"},
     {"get-operating-hours", "put the {{place}}'s {{day}} hours (flyer: {{open}} to {{close}}) and "
 			    "how long it is open in hours/{{place}}.txt"},
     {"investigate-previous-failures",
      "diagnose the {{job}} failure on {{date}} ({{error}} after {{attempts}} attempts) against "
-     "earlier ones and log the fix"},
+     "memory, log it and put the fix in runbooks/{{job}}.md"},
     {"log-daily-work-journal", "journal {{hours}} hours of {{task}} for {{client}} on {{date}} and "
-			       "total my {{client}} hours"},
+			       "update my {{client}} total in memory/client-hours.md"},
     {"manage-knowledge-graph-structure",
      "record in the knowledge graph that {{person}} leads {{project}}, which runs on {{system}} "
-     "and belongs to {{team}}"},
+     "and belongs to {{team}}, with no dangling links"},
     {"manage-notification-channel",
      "route {{severity}}-and-up alerts to {{channel}}, mute non-critical ones from {{quiet_from}} "
      "to {{quiet_to}} and send a test alert"},
@@ -225,13 +230,13 @@ static const struct brief {
      "update posts/status/{{service}}.md: {{severity}} incident since {{start}} UTC, fix in about "
      "{{eta}} min; cross-post to #incidents"},
     {"purge-stale-temp-files", "schedule a daily {{hour}}:15 purge of {{dir}}/ files older than "
-			       "{{days}} days, tested on dummies, and report space freed"},
+			       "{{days}} days, run it now and report the space freed"},
     {"reconcile-bank-statement",
      "reconcile bank.csv with ledger.csv for the week of {{date}} ({{count}} lines; one payment "
      "{{diff}} EUR short, a fee unbooked) into reconciliation.txt"},
     {"reflect-and-improve-performance",
      "find why my last {{reports}} {{topic}} summaries averaged {{avg}} words against {{target}}, "
-     "store a lesson and a self-check"},
+     "store a lesson and a tools/check_length.sh self-check"},
     {"remember-user-preferences", "remember that {{owner}} wants {{format}}, amounts in "
 				  "{{currency}} and times in {{tz}}, and confirm it"},
     {"render-energy-usage-chart", "chart energy use (Q1 {{q1}}, Q2 {{q2}}, Q3 {{q3}}, Q4 {{q4}} "
@@ -249,25 +254,31 @@ static const struct brief {
     {"resolve-merge-conflict",
      "in svc/, merge feature/retry-tuning into main, keeping the branch's {{timeout_b}}s timeout "
      "(main has {{timeout_a}}s) and retries={{retries}}"},
-    {"restart-crashed-worker", "put {{worker}} under a watchdog with up to {{max}} restarts "
-			       "{{backoff}} s apart and show it recovering"},
-    {"retrieve-bootstrap-package", "fetch the {{package}} {{version}} linux-{{arch}} bootstrap "
-				   "package, verify its SHA-256 and unpack it into bootstrap/"},
-    {"review-session-history", "log that {{owner}} chose '{{decision}}' for {{project}} on "
-			       "{{date}}, then list the {{project}} decisions by date"},
-    {"rotate-application-logs", "rotate the {{app}} log past {{max_kb}} KB, gzip old ones, keep "
-				"{{keep}}, tested on six days of {{lines}} lines"},
-    {"route-incoming-documents", "file intake/ drops into finance/, legal/ or hr/ by keyword, the "
-				 "rest into {{fallback}}/, tested on {{count}} drops"},
-    {"run-service-health-check", "health-check {{service}} on port {{port}} by heartbeat (stale "
-				 "after {{max_age}} s) into a status file every minute"},
+    {"restart-crashed-worker",
+     "put {{worker}} under a watchdog with up to {{max}} restarts {{backoff}} s after each crash, "
+     "show it recover and give up, then leave it running"},
+    {"retrieve-bootstrap-package",
+     "fetch the {{package}} {{version}} linux-{{arch}} bootstrap package (from mirror/ if "
+     "offline), verify its SHA-256 and unpack it into bootstrap/"},
+    {"review-session-history",
+     "log in memory/sessions/{{project}}.md, kept by date, that {{owner}} chose '{{decision}}' on "
+     "{{date}}, then list its decisions"},
+    {"rotate-application-logs", "rotate logs/{{app}}.log (about {{lines}} lines) past {{max_kb}} "
+				"KB into its numbered .gz archives, keep {{keep}}, and run it now"},
+    {"route-incoming-documents",
+     "file the {{count}} intake/ documents into finance/, legal/ or hr/ by keyword, the rest into "
+     "{{fallback}}/, logged in routing.log"},
+    {"run-service-health-check",
+     "start {{service}} on port {{port}} and health-check its heartbeat (stale after {{max_age}} "
+     "s) into status/{{service}}.json every minute"},
     {"run-team-lunch-poll",
      "poll #{{channel}} on lunch (Thai Garden, Burrito Bar, Salad Co), record {{v1}}, {{v2}}, "
      "{{v3}} votes in polls/lunch-{{channel}}.csv and announce the winner"},
-    {"run-workflow-with-retries", "run the nightly {{dataset}} workflow in order with {{retries}} "
-				  "retries per step while extract fails {{fails}} times"},
+    {"run-workflow-with-retries",
+     "run the nightly {{dataset}} workflow in order with {{retries}} retries per step while "
+     "extract fails {{fails}} times, logging to run.log"},
     {"schedule-nightly-backup", "back up {{folder}} nightly at {{hour}}:{{minute}} as dated tar.gz "
-				"archives, keeping the newest {{keep}}"},
+				"archives in backups/, keeping the newest {{keep}}"},
     {"schedule-out-of-office-reply", "turn my out-of-office on from {{start}} for {{days}} days, "
 				     "pointing to {{backup}}, then off again"},
     {"scrape-product-listings",
@@ -281,11 +292,11 @@ static const struct brief {
     {"send-meeting-invitation", "invite {{attendee}} (staff directory.csv) to a {{minutes}}-minute "
 				"{{topic}} meeting on {{date}} at {{time}} with an .ics attached"},
     {"send-message-to-agent", "send {{agent}} a {{priority}} message to pause its queue at {{at}} "
-			      "until {{owner}} confirms the migration"},
+			      "until {{owner}} confirms the migration, noted in memory"},
     {"send-project-update-email", "email {{client}} (see address-book.csv) that {{project}} is "
 				  "{{pct}}% done and on track for the milestone on {{milestone}}"},
-    {"set-up-approval-gate", "hold purchase requests above {{limit}} USD for {{approver}}'s "
-			     "sign-off, auto-approve the rest, test on {{requests}} requests"},
+    {"set-up-approval-gate", "hold the {{requests}} queue.json purchase requests above {{limit}} "
+			     "USD for {{approver}}'s sign-off, auto-approving the rest"},
     {"simulate-physics-models",
      "run {{atoms}} Lennard-Jones atoms {{steps}} velocity-Verlet steps ({{dt}}, T {{temp}}), "
      "logging time and energies every 20 steps to energy.csv, final.xyz, drift"},
@@ -305,15 +316,15 @@ static const struct brief {
 				  "to {{target}} (created from main if missing) and restore them"},
     {"sync-folder-to-bucket", "sync {{folder}} ({{files}} files) to s3://{{bucket}}/{{prefix}}/ in "
 			      "{{region}}, uploading only new or changed files"},
-    {"test-backup-restore", "drill a {{dataset}} restore of {{files}} files with checksum checks, "
-			    "repeated every {{weekday}} at {{hour}}:30"},
+    {"test-backup-restore", "drill a restore of the {{files}} {{dataset}} files via backups/ with "
+			    "checksum checks, repeated every {{weekday}} at {{hour}}:30"},
     {"trace-memory-usage", "compare peak memory for {{rows}} sensor rows of {{fields}} numeric "
 			   "fields as dicts versus tuples, peaks in KiB in memtrace.json"},
     {"track-crypto-assets",
      "value {{btc}} BTC, {{eth}} ETH, 2500 USDC at live prices (else {{btc_price}}, {{eth_price}} "
      "USD) in portfolio.csv, flagging coins over {{cap}}%"},
-    {"track-long-running-goals", "track {{goal}} with {{milestones}} milestones due {{due}}, the "
-				 "first {{done}} done, and show progress"},
+    {"track-long-running-goals", "track {{goal}} in memory/goals/ with {{milestones}} milestones "
+				 "due {{due}}, the first {{done}} done, and show progress"},
     {"track-regulatory-updates",
      "log the {{agency}} {{topic}} rule effective {{effective}} in reg/tracker.md with the days "
      "left against our {{window}}-day review window"},
@@ -326,8 +337,8 @@ static const struct brief {
     {"update-config-value", "in the billing app.yaml set the database pool to {{pool}}, its host "
 			    "to {{host}} and the log level to {{log_level}}, nothing else"},
     {"update-dashboard-on-event",
-     "rebuild the {{metric}} dashboard on each CSV batch in inbox/, test with {{batch}} rows, "
-     "highlighting days above {{threshold}}"},
+     "rebuild the {{metric}} dashboard.html from data.csv on each CSV batch in inbox/, test with "
+     "{{batch}} rows, highlighting days above {{threshold}}"},
     {"update-schema-diagram", "add a {{table}} table (id key, {{parent}}_id foreign key) to the "
 			      "{{app}} ER diagram in docs/{{app}}-er.mmd"},
     {"validate-order-records",
