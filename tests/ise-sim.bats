@@ -235,7 +235,7 @@ $(user_done)
 $(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]')
 $(agent_says "Printed hello.")"
 	fake_tape "$tape"
-	ise-sim --user-model sim --agent-model agent -j 4 -o out.jsonl "$INTENTS" 2>/dev/null &
+	ise-sim --user-model sim --agent-model agent --verify=off -j 4 -o out.jsonl "$INTENTS" 2>/dev/null &
 	pid=$!
 	for _ in $(seq 100); do [ "$(wc -l <out.jsonl 2>/dev/null || echo 0)" -ge 8 ] && break; sleep 0.1; done
 	kill -9 "$pid"
@@ -298,7 +298,7 @@ $(jq -cn '{reply: {content: "Printed."}, repeat: -1}')"
 	agent_url=$OPENAI_BASE_URL agent_log=$FAKE_LOG
 	unset OPENAI_BASE_URL
 	export ISE_USER_BASE_URL=$user_url ISE_AGENT_BASE_URL=$agent_url ISE_MODEL=common ISE_AGENT_MODEL=a1
-	run -0 --separate-stderr ise-sim "$ONE"
+	run -0 --separate-stderr ise-sim --verify=off "$ONE"
 	jq -e '.models == {user: "common", agent: "a1"} and .status == "completed"' <<<"$output"
 	assert_equal "$(jq -r .body.model "$user_log" | sort -u)" common
 	assert_equal "$(jq -r .body.model "$agent_log" | sort -u)" a1
@@ -310,7 +310,7 @@ $(jq -cn '{reply: {content: "Printed."}, repeat: -1}')"
 	run -2 --separate-stderr env -u ISE_AGENT_BASE_URL ise-sim "$ONE"
 	[[ $stderr == *"no endpoint for the agent (ISE_AGENT_BASE_URL, --agent-base-url or OPENAI_BASE_URL)"* ]] || fail "$stderr"
 	# the options win over the environment; --base-url serves a role with no variable of its own
-	run -0 --separate-stderr env -u ISE_USER_BASE_URL ise-sim --base-url "$agent_url" --user-base-url "$user_url" \
+	run -0 --separate-stderr env -u ISE_USER_BASE_URL ise-sim --verify=off --base-url "$agent_url" --user-base-url "$user_url" \
 		--agent-model a2 "$ONE"
 	kill "$user_pid"
 	jq -e '.models == {user: "common", agent: "a2"}' <<<"$output"
