@@ -126,6 +126,11 @@ fuzz-run: $(FUZZ_TARGETS:%=$(OUT)/fuzz/bin/%)
 check: all layers headers $(TESTPROGS) $(FUZZ_REPLAY)
 	@ISE_TESTPROGS=$(CURDIR)/$(OUT)/tests tests/run
 
+# Every task environment of the catalog, three slot draws each, in real
+# workspaces (minutes: make check runs one task of each domain).
+check-catalog: all
+	@python3 tests/envcheck.py --draws 3 -j 3
+
 demo: all
 	@sh examples/demo.sh
 
@@ -181,5 +186,5 @@ uninstall:
 clean:
 	rm -rf build bin lib/libise.a demo-out
 
-.PHONY: layers headers all check fuzz fuzz-run demo bench lint deps install uninstall clean print-libs FORCE
+.PHONY: check-catalog layers headers all check fuzz fuzz-run demo bench lint deps install uninstall clean print-libs FORCE
 .SECONDARY:

@@ -58,12 +58,13 @@ setup() {
 	[ "$(jq '[.tasks[] | select(.substitute)] | length' "$CAT")" -ge 15 ]
 }
 
-@test "every task's environment: checks fail on the bare setup and after a wrong plan, and pass after the plan (one draw; tests/envcheck.py runs three)" {
+@test "every task has checks, and one task of each domain's environment holds: bare fails, plan passes, wrong values fail" {
 	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
-	# every task has checks, and every task that names existing state a setup
 	assert_equal "$(jq '[.tasks[] | select((.checks | length) == 0)] | length' "$CAT")" 0
-	run -0 python3 "$ROOT/tests/envcheck.py" --catalog "$CAT" --draws 1 -j 3
-	assert_line "131 tasks, 1 draws each, 0 problems"
+	# all 131 tasks, three draws each, take minutes: make check-catalog
+	run -0 python3 "$ROOT/tests/envcheck.py" --catalog "$CAT" --draws 1 -j 3 \
+		$(jq -r '[.tasks | group_by(.domain)[] | .[0].id] | map("--task " + .) | join(" ")' "$CAT")
+	assert_line "10 tasks, 1 draws each, 0 problems"
 }
 
 @test "the environment checker reports a check that passes without the work, and a plan that fails" {
