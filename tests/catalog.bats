@@ -67,19 +67,38 @@ setup() {
 	assert_line "10 tasks, 1 draws each, 0 problems"
 }
 
+@test "the tasks that presuppose state name it: files, the strings they hold, branches" {
+	# what each kind of task finds before its first turn (the environment
+	# tests above and make check-catalog see that the setups make it)
+	[ "$(jq '[.tasks[] | select(.state)] | length' "$CAT")" -ge 100 ]
+	jq -e '[.tasks[] | select(.state) | .state[]] | (map(select(.branch)) | length) >= 3 and
+		(map(select(.holds)) | length) >= 50 and (map(select(.path | strings | endswith("/"))) | length) >= 20' "$CAT"
+	for id in debug-failing-ci-checks backport-hotfix-commit investigate-previous-failures \
+		reply-to-customer-complaint summarize-access-log-errors correct-outdated-memory; do
+		jq -e --arg id "$id" '.tasks[] | select(.id == $id) | .state | length > 0' "$CAT" >/dev/null ||
+			fail "$id names no state"
+	done
+	# a state comes with the setup that makes it
+	run -0 jq -r '.tasks[] | select(.state) | select(.setup | not) | .id' "$CAT"
+	assert_output ""
+}
+
 @test "the environment checker reports a check that passes without the work, and a plan that fails" {
 	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
 	jq '.tasks |= [.[] | select(.id == "debug-failing-ci-checks" or .id == "update-config-value")] |
 		(.tasks[] | select(.id == "debug-failing-ci-checks") | .checks) += [{"what": "always", "command": "true"}] |
 		(.tasks[] | select(.id == "debug-failing-ci-checks") | .checks) |= [.[-1]] |
-		(.tasks[] | select(.id == "update-config-value") | .plan) += [{"tool": "exec", "args": {"command": "exit 7"}}]' \
+		(.tasks[] | select(.id == "update-config-value") | .plan) += [{"tool": "exec", "args": {"command": "exit 7"}}] |
+		(.tasks[] | select(.id == "update-config-value") | .state) += [{"path": "nowhere/"}, {"path": "app.yaml", "holds": ["no such line"]}]' \
 		"$CAT" >broken.json
 	run -1 python3 "$ROOT/tests/envcheck.py" --catalog broken.json --draws 1
 	assert_line --partial "debug-failing-ci-checks draw 0 (bare)"
 	assert_line --partial "every check passes without the task done"
 	assert_line --partial "update-config-value draw 0 (plan)"
 	assert_line --partial "(Command exited with code 7)"
-	assert_line "2 tasks, 1 draws each, 3 problems"
+	assert_line --partial 'update-config-value draw 0 (bare) {"pool": 5, "host": "db-primary.internal", "log_level": "debug"}: exec failed: the setup did not make {"path": "nowhere/"}'
+	assert_line --partial 'the setup did not make {"path": "app.yaml", "holds": ["no such line"]}'
+	assert_line "2 tasks, 1 draws each, 5 problems"
 }
 
 @test "the plan runner reports a failing step and a missing edit target" {

@@ -5,7 +5,8 @@ Check every task environment of the catalog the way ise-sim uses it, in
 real sandboxed workspaces of ise-exec: for each task and each of N slot
 draws (the first with every slot's first value, then seeded random ones),
 
-  bare   the setup alone: the checks must not all pass;
+  bare   the setup alone: the files, strings and branches of the task's
+         "state" must be there, and the checks must not all pass;
   plan   the setup, then the plan's tool calls: every check must pass;
   wrong  the setup, then the plan filled with other slot values (a
          plausible wrong answer: the right steps with a wrong value),
@@ -20,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("run_plans", os.path.join(HERE, "run-plans.py"))
 run_plans = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run_plans)
-value, fill = run_plans.value, run_plans.fill
+value, fill, SETUP_ENV = run_plans.value, run_plans.fill, run_plans.SETUP_ENV
 
 REPLIES = "/workspace/.ise/replies.txt"
 NETWORK = ("web_fetch", "web_search", "http_request")
@@ -42,6 +43,21 @@ def wrong_values(task, values, draw):
     return None
 
 
+def q(s):
+    return "'" + s.replace("'", "'\\''") + "'"
+
+
+def state_test(e):
+    """A shell command that exits 0 when a state entry is there."""
+    if "branch" in e:
+        cmd = "git -C %s show-ref -q --verify %s" % (q(e["repo"]), q("refs/heads/" + e["branch"]))
+        return "%s || { echo %s; exit 1; }" % (cmd, q("the setup did not make " + json.dumps(e)))
+    p = e["path"]
+    cmd = "[ %s %s ]" % ("-d" if p.endswith("/") else "-e", q(p))
+    cmd = " && ".join([cmd] + ["grep -rqF -e %s -- %s" % (q(h), q(p)) for h in e.get("holds", [])])
+    return "%s || { echo %s; exit 1; }" % (cmd, q("the setup did not make " + json.dumps(e)))
+
+
 def requests(task, values, wrong, ws):
     """The ise-exec requests for one workspace: setup, steps, checks."""
     reqs = []
@@ -53,7 +69,10 @@ def requests(task, values, wrong, ws):
 
     setup = task.get("setup")
     if setup:
-        add("setup", "exec", {"command": fill(setup, values), "timeout": 120})
+        add("setup", "exec", {"command": SETUP_ENV + fill(setup, values), "timeout": 120})
+    if wrong is None:
+        for entry in fill(task.get("state", []), values):
+            add("state", "exec", {"command": state_test(entry)})
     if wrong is not None:
         for step in task["plan"]:
             args = fill(step["args"], wrong)
@@ -104,7 +123,7 @@ def main():
     for ws, (tid, draw, kind, values, plan_values) in meta.items():
         rs = results.get(ws, [])
         kinds = [r["id"].split("|")[1] for r in rs]
-        steps_bad = [r for r, k in zip(rs, kinds) if k in ("setup",) and not (r["ok"] and r.get("exit_code") == 0)]
+        steps_bad = [r for r, k in zip(rs, kinds) if k in ("setup", "state") and not (r["ok"] and r.get("exit_code") == 0)]
         if kind == "plan":  # a web tool fails offline, and the user takes the fallback
             steps_bad += [r for r, k in zip(rs, kinds) if k == "step" and r["name"] not in NETWORK and
                           not (r["ok"] and r.get("exit_code") in (0, None))]

@@ -557,6 +557,16 @@ for name in [\"AF_VSOCK\", \"AF_PACKET\", \"AF_BLUETOOTH\", \"AF_CAN\", \"AF_ALG
 	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 bad.jsonl
 	jq -e -s 'all(.[].replay; .diverged.call == 2 and .diverged.name == "read" and
 		.diverged.recorded == "VAT_RATE = 0.99\n" and (.diverged.replayed | contains("VAT_RATE = 0.20")))' <<<"$output"
+	# a duration padded into a column, and git describe's hash after "-g"
+	jq -nc '{id: "col", messages: [{role: "user", content: "x"},
+		{role: "assistant", content: "", tool_calls: [{id: "c1", type: "function", function: {name: "exec",
+			arguments: ({command: "printf '"'"'sort %9.3f ms\\n'"'"' 1.5; echo v2.0.0-7-g1234567"} | tojson)}}]},
+		{role: "tool", tool_call_id: "c1", content: "sort    32.869 ms\nv2.0.0-7-gabcdef1\n"}]}' >col.jsonl
+	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 col.jsonl
+	jq -e '.replay | .diverged == null and .normalised == [1]' <<<"$output"
+	sed 's/sort  /sorted/' col.jsonl >col2.jsonl
+	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 col2.jsonl
+	jq -e '.replay.diverged.call == 1' <<<"$output"
 	# a record that is not a trajectory is a bad record
 	run -1 --separate-stderr ise-exec --replay --run-dir "$RUN" --uid 61000 <<<'{"id":"x"}'
 	[[ $stderr == *"<stdin>:1: record without a 'messages' array: not a trajectory"* ]]

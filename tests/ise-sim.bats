@@ -464,6 +464,29 @@ $(agent_says "Slept.")"
 	jq -e '.error | contains("'"'"'Create New Document'"'"' could not be done here: ") and contains("nosuchcmd-ise: not found")' rej.jsonl
 }
 
+@test "offline: a setup that does not make the state its request names fails the trajectory before the first turn" {
+	# the setup makes the repository but not the branch, and the file without the string
+	jq '(.tasks[] | select(.id == "create-new-document")) |= (.setup = "git init -q -b main repo && git -C repo -c user.name=dev -c user.email=dev@example.invalid commit -q --allow-empty -m init && echo other > notes.txt" |
+		.state = [{path: "notes.txt", holds: ["it'"'"'s here"]}, {branch: "fix/a b", repo: "repo"}, {path: "repo/"}])' \
+		"$ROOT/share/ise/catalog.json" >cat.json
+	head -n 1 "$SINGLE" | jq -c '.tasks = [.tasks[0] | .id = "create-new-document"] | del(.task_params)' >in.jsonl
+	run -1 --separate-stderr ise-sim --offline --catalog cat.json --rejects rej.jsonl in.jsonl
+	assert_output ""
+	jq -e '.failure == "setup_error" and .user_turns == 0' rej.jsonl
+	jq -e '.error | contains("the setup of task '"'"'create-new-document'"'"' did not make what its request names") and
+		contains("notes.txt does not hold '"'"'it'"'"'s here'"'"'") and contains("no branch fix/a b in repo") and
+		(contains("no repo/") | not)' rej.jsonl
+	# made as named, the same task runs
+	jq '(.tasks[] | select(.id == "create-new-document")).setup += " && git -C repo branch \"fix/a b\" 2>/dev/null; git -C repo branch fix/ab && echo \"it'"'"'s here\" >> notes.txt" |
+		(.tasks[] | select(.id == "create-new-document")).state[1].branch = "fix/ab"' cat.json >cat2.json
+	run -0 --separate-stderr ise-sim --offline --catalog cat2.json in.jsonl
+	jq -e '.status == "completed"' <<<"$output"
+	# a catalog whose state leaves the workspace is refused when it is read
+	jq '(.tasks[] | select(.id == "create-new-document")).state = [{path: "../etc/passwd"}]' cat.json >cat3.json
+	run -2 --separate-stderr ise-sim --offline --catalog cat3.json in.jsonl
+	[[ $stderr == *"cat3.json"*"a 'state' entry is {path, holds?: [strings]} or {branch, repo}"* ]] || fail "$stderr"
+}
+
 @test "offline: without the network the user accepts the fallback values" {
 	jq '(.tasks[] | select(.id == "create-new-document")) |= (.tools += ["http_request"] | .plan = [{tool: "http_request", args: {method: "GET", url: "http://127.0.0.1:9/rates"}}] + .plan)' \
 		"$ROOT/share/ise/catalog.json" >cat.json

@@ -61,9 +61,14 @@ def run_exec(ws, args):
     return proc.returncode, err.decode(errors="replace")
 
 
+# What ise-sim runs a setup with: git commits of one fixed date.
+SETUP_ENV = ("GIT_AUTHOR_DATE='2026-01-05T09:00:00+0000'; GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE; "
+             "export GIT_AUTHOR_DATE GIT_COMMITTER_DATE\n")
+
+
 def run(task, values, ws):
     if task.get("setup"):  # the state the task starts from
-        status, err = run_exec(ws, {"command": fill(task["setup"], values)})
+        status, err = run_exec(ws, {"command": SETUP_ENV + fill(task["setup"], values)})
         if status:
             return "%s setup: exit %d: %s" % (task["id"], status, err[-300:])
     for i, step in enumerate(task["plan"]):

@@ -107,8 +107,48 @@ static void check_placeholders(const struct ise_catalog *c, const char *what, co
 		check_placeholders(c, what, child, slots);
 }
 
-/* The task environment: setup, a shell script (or absent), and checks, an
- * array of {what, command, timeout?}. */
+/* A path of the workspace a task's state names: relative, never above it. */
+static int workspace_path(const char *p)
+{
+	if (!p || !*p || *p == '/')
+		return 0;
+	for (const char *s = p; (s = strstr(s, "..")); s += 2)
+		if ((s == p || s[-1] == '/') && (!s[2] || s[2] == '/'))
+			return 0;
+	return 1;
+}
+
+/* The state a task's request names, which its setup must make: an array of
+ * {path, holds?: [string]} and {branch, repo}. */
+static void check_state(const struct ise_catalog *c, const char *what, const char *id,
+			const cJSON *state)
+{
+	const cJSON *e, *h;
+
+	if (!cJSON_IsArray(state))
+		ise_die_bad_data(c->source, what, "task '%s': 'state' is not an array", id);
+	cJSON_ArrayForEach(e, state) {
+		const char *path = ise_json_string(e, "path"),
+			   *branch = ise_json_string(e, "branch"),
+			   *repo = ise_json_string(e, "repo");
+		const cJSON *holds = cJSON_GetObjectItemCaseSensitive(e, "holds");
+		int ok = path ? workspace_path(path) && !branch && !repo
+			      : branch && *branch && workspace_path(repo) && !holds;
+		if (holds && !cJSON_IsArray(holds))
+			ok = 0;
+		cJSON_ArrayForEach(h, holds)
+			ok &= cJSON_IsString(h) && *h->valuestring;
+		if (!ok)
+			ise_die_bad_data(
+			    c->source, what,
+			    "task '%s': a 'state' entry is {path, holds?: [strings]} or "
+			    "{branch, repo}, paths relative to the workspace",
+			    id);
+	}
+}
+
+/* The task environment: setup, a shell script (or absent), the state it
+ * makes, and checks, an array of {what, command, timeout?}. */
 static void check_environment(const struct ise_catalog *c, const char *what, const char *id,
 			      const cJSON *t)
 {
@@ -117,6 +157,8 @@ static void check_environment(const struct ise_catalog *c, const char *what, con
 
 	if (setup && !cJSON_IsString(setup))
 		ise_die_bad_data(c->source, what, "task '%s': 'setup' is not a string", id);
+	if (cJSON_GetObjectItemCaseSensitive(t, "state"))
+		check_state(c, what, id, cJSON_GetObjectItemCaseSensitive(t, "state"));
 	if (checks && !cJSON_IsArray(checks))
 		ise_die_bad_data(c->source, what, "task '%s': 'checks' is not an array", id);
 	cJSON_ArrayForEach(check, checks) {

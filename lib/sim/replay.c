@@ -19,17 +19,21 @@
 
 #define SHOWN 300 /* bytes of each side shown at a divergence */
 
+#define TIMED  "\x01" /* a masked time or process id */
+#define HASHED "\x02" /* a masked hash */
+
 static int hex(int ch)
 {
 	return isdigit(ch) || (ch >= 'a' && ch <= 'f');
 }
 
 /* The text with what a clock or the process table decides masked: runs of
- * digits next to ':' '-' '.' 'T' (times, dates, durations) become '#',
- * so do runs of 6 or more digits (compact timestamps), hex runs of 7 or
- * more with a digit (hashes, short or long) and git's object directories
- * become 'H', and the
- * number after "pid", "PID" or "proc-" becomes '#'. */
+ * digits next to ':' '-' '.' 'T' (times, dates, durations), runs of 6 or
+ * more digits (compact timestamps) and the number after "pid", "PID" or
+ * "proc-" become TIMED, with the spaces that pad them into a column
+ * counted as one; hex runs of 7 or more with a digit (hashes, short
+ * or long, alone or after git describe's "-g") and git's object directories
+ * become HASHED. */
 static char *normalise(const char *s)
 {
 	struct ise_strbuf b = {0};
@@ -37,17 +41,19 @@ static char *normalise(const char *s)
 	for (const char *p = s; *p;) {
 		if (p - s >= 8 && !strncmp(p - 8, "objects/", 8) && hex((unsigned char)p[0]) &&
 		    hex((unsigned char)p[1]) && p[2] == '/') { /* git's object directories */
-			ise_sb_puts(&b, "H");
+			ise_sb_puts(&b, HASHED);
 			p += 2;
 			continue;
 		}
-		if (hex((unsigned char)*p) && (p == s || !isalnum((unsigned char)p[-1]))) {
+		int word = p == s || !isalnum((unsigned char)p[-1]) ||
+			   (p - s >= 2 && p[-1] == 'g' && p[-2] == '-'); /* v1.2-7-gHASH */
+		if (hex((unsigned char)*p) && word) {
 			const char *q = p;
 			int digit = 0;
 			while (hex((unsigned char)*q))
 				digit |= isdigit((unsigned char)*q++);
 			if (q - p >= 7 && digit && !isalnum((unsigned char)*q)) {
-				ise_sb_puts(&b, "H");
+				ise_sb_puts(&b, HASHED);
 				p = q;
 				continue;
 			}
@@ -66,8 +72,13 @@ static char *normalise(const char *s)
 							!strncmp(p - 4, "pid=", 4))) ||
 					(p - s >= 5 && !strncmp(p - 5, "proc-", 5));
 			if (timed || after_pid || q - p >= 6) {
-				ise_sb_puts(&b, "#");
-				p = q;
+				/* and the padding that aligns it in a column */
+				int padded = b.len && b.s[b.len - 1] == ' ';
+				while (b.len && b.s[b.len - 1] == ' ')
+					b.s[--b.len] = '\0';
+				ise_sb_puts(&b, padded ? " " TIMED : TIMED);
+				for (p = q; *p == ' ' && p[1] == ' ';)
+					p++;
 				continue;
 			}
 			ise_sb_add(&b, p, (size_t)(q - p));
@@ -84,7 +95,7 @@ static int by_text(const void *x, const void *y)
 	return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
-/* The same lines in another order (a listing or a profile sorted by time). */
+/* The same lines in another order (a listing, a profile sorted by time). */
 static int same_lines(const char *a, const char *b)
 {
 	char *t[2] = {ise_xstrdup(a), ise_xstrdup(b)};
@@ -192,18 +203,7 @@ cJSON *ise_replay(const struct ise_replay_config *c, const cJSON *trajectory, ch
 			ise_tool_result_free(&r);
 		}
 	}
-	struct ise_strbuf replies = {0};
-	ise_sb_add(&replies, "", 0);
-	cJSON_ArrayForEach(m, messages) {
-		const char *content = ise_json_string(m, "content");
-		if (content && *content &&
-		    !strcmp(ise_json_string_or(m, "role", ""), "assistant")) {
-			ise_sb_puts(&replies, content);
-			ise_sb_puts(&replies, "\n\n");
-		}
-	}
-	cJSON *v = env ? ise_env_verify(ws, c->tools, env, given_only, replies.s) : NULL;
-	free(replies.s);
+	cJSON *v = env ? ise_env_verify(ws, c->tools, env, given_only, messages) : NULL;
 	ise_ws_close(ws);
 	ise_script_free(env);
 	ise_json_add(report, "calls", cJSON_CreateNumber(calls));

@@ -66,6 +66,8 @@ static void add_task(struct ise_script *o, const struct ise_task *ct, const char
 	t->id = ct->id;
 	t->given = cJSON_IsObject(given);
 	t->setup = setup ? ise_slots_expand(setup, values) : NULL;
+	const cJSON *state = cJSON_GetObjectItemCaseSensitive(ct->json, "state");
+	t->state = state ? ise_slots_expand_json(state, values) : NULL;
 	const cJSON *checks = cJSON_GetObjectItemCaseSensitive(ct->json, "checks");
 	t->checks = checks ? ise_slots_expand_json(checks, values) : NULL;
 	const char *brief = ise_task_brief(ct->json);
@@ -160,6 +162,7 @@ void ise_script_free(struct ise_script *o)
 		free(o->tasks[i].setup);
 		cJSON_Delete(o->tasks[i].plan);
 		cJSON_Delete(o->tasks[i].checks);
+		cJSON_Delete(o->tasks[i].state);
 	}
 	free(o->tasks);
 	free(o->first_name);

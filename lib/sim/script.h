@@ -30,6 +30,7 @@ struct ise_offline_task {
 	/* the task environment, slots filled (NULL when none) */
 	const char *id; /* the catalog's task id, or NULL */
 	char *setup;    /* the shell script that makes the starting state */
+	cJSON *state;   /* [{path, holds?} | {branch, repo}]: what setup must make */
 	cJSON *checks;  /* [{what, command, timeout?}] */
 	int given;      /* the slot values came with the record (task_params) */
 };

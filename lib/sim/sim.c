@@ -15,7 +15,6 @@
 #include "core/jsondoc.h"
 #include "core/jsontext.h"
 #include "core/rng.h"
-#include "core/strbuf.h"
 #include "core/template.h"
 #include "core/xalloc.h"
 #include "sim/offline_agent.h"
@@ -457,22 +456,10 @@ static cJSON *record_fields(struct traj *t)
  * calls a success whose checks fail is unverified. */
 static void verify(struct traj *t, int given_only)
 {
-	struct ise_strbuf replies = {0};
-	const cJSON *m;
-
-	ise_sb_add(&replies, "", 0);
-	cJSON_ArrayForEach(m, t->messages) {
-		const char *content = ise_json_string(m, "content");
-		if (content && *content &&
-		    !strcmp(ise_json_string_or(m, "role", ""), "assistant")) {
-			ise_sb_puts(&replies, content);
-			ise_sb_puts(&replies, "\n\n");
-		}
-	}
 	double t0 = ise_now();
-	t->verification = ise_env_verify(t->ws, t->c->tools_config, t->env, given_only, replies.s);
+	t->verification =
+	    ise_env_verify(t->ws, t->c->tools_config, t->env, given_only, t->messages);
 	t->t_tools += ise_now() - t0;
-	free(replies.s);
 	if (!t->verification || t->failure || t->c->verify != ISE_VERIFY_REQUIRE ||
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->verification, "verified")))
 		return;

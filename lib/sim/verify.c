@@ -8,16 +8,25 @@
 #include <string.h>
 
 #include "core/jsondoc.h"
+#include "core/strbuf.h"
 #include "core/xalloc.h"
 #include "exec/result.h"
 #include "exec/tools.h"
 
 #define OUTPUT_KEPT 2000 /* bytes of a check's output kept in the record */
 
+/* A setup's commits get one fixed date, so that the repositories it makes
+ * are the same, hash for hash, in every run and every replay. */
+#define SETUP_ENV                                                                                  \
+	"GIT_AUTHOR_DATE='2026-01-05T09:00:00+0000'; GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE; "        \
+	"export GIT_AUTHOR_DATE GIT_COMMITTER_DATE\n"
+
 int ise_env_task(const struct ise_script *s, size_t i, int given_only)
 {
 	const struct ise_offline_task *t = &s->tasks[i];
-	return t->id && (t->setup || cJSON_GetArraySize(t->checks)) && (!given_only || t->given);
+	return t->id &&
+	       (t->setup || cJSON_GetArraySize(t->state) || cJSON_GetArraySize(t->checks)) &&
+	       (!given_only || t->given);
 }
 
 static void run(struct ise_ws *ws, const char *command, double timeout, struct ise_tool_result *r)
@@ -30,31 +39,122 @@ static void run(struct ise_ws *ws, const char *command, double timeout, struct i
 	ise_ws_unlock(ws);
 }
 
+static void add_quoted(struct ise_strbuf *b, const char *s)
+{
+	ise_sb_puts(b, "'");
+	for (; *s; s++)
+		if (*s == '\'')
+			ise_sb_puts(b, "'\\''");
+		else
+			ise_sb_add(b, s, 1);
+	ise_sb_puts(b, "'");
+}
+
+/* A shell test of a task's state: for each entry that is not there, a
+ * line saying what is missing; exit 1 when any is. */
+static char *state_test(const cJSON *state)
+{
+	struct ise_strbuf b = {0};
+	const cJSON *e, *h;
+
+	ise_sb_puts(&b, "m=0; miss() { printf '%s\\n' \"$1\"; m=1; }\n");
+	cJSON_ArrayForEach(e, state) {
+		const char *path = ise_json_string(e, "path");
+		if (!path) {
+			ise_sb_puts(&b, "git -C ");
+			add_quoted(&b, ise_json_string_or(e, "repo", "."));
+			ise_sb_puts(&b, " rev-parse -q --verify ");
+			char *ref = ise_xasprintf("refs/heads/%s^{commit}",
+						  ise_json_string_or(e, "branch", ""));
+			add_quoted(&b, ref);
+			free(ref);
+			char *m =
+			    ise_xasprintf("no branch %s in %s", ise_json_string_or(e, "branch", ""),
+					  ise_json_string_or(e, "repo", "."));
+			ise_sb_puts(&b, " >/dev/null 2>&1 || miss ");
+			add_quoted(&b, m);
+			free(m);
+			ise_sb_puts(&b, "\n");
+			continue;
+		}
+		size_t n = strlen(path);
+		ise_sb_puts(&b, n && path[n - 1] == '/' ? "test -d " : "test -e ");
+		add_quoted(&b, path);
+		char *m = ise_xasprintf("no %s", path);
+		ise_sb_puts(&b, " || miss ");
+		add_quoted(&b, m);
+		free(m);
+		ise_sb_puts(&b, "\n");
+		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(e, "holds")) {
+			ise_sb_puts(&b, "grep -rqF -e ");
+			add_quoted(&b, h->valuestring);
+			ise_sb_puts(&b, " -- ");
+			add_quoted(&b, path);
+			m = ise_xasprintf("%s does not hold '%s'", path, h->valuestring);
+			ise_sb_puts(&b, " 2>/dev/null || miss ");
+			add_quoted(&b, m);
+			free(m);
+			ise_sb_puts(&b, "\n");
+		}
+	}
+	ise_sb_puts(&b, "exit $m\n");
+	return ise_sb_take(&b);
+}
+
+/* Run one step of a task's setup (cmd, freed); 0, or -1 with why in err. */
+static int setup_step(struct ise_ws *ws, char *cmd, const char *id, const char *failed, char *err,
+		      size_t errlen)
+{
+	struct ise_tool_result r;
+	run(ws, cmd, ISE_SETUP_TIMEOUT, &r);
+	free(cmd);
+	int ok = r.ok && r.exit_code == 0;
+	if (!ok)
+		snprintf(err, errlen, "the setup of task '%s' %s: %.400s", id, failed,
+			 r.content ? r.content : "");
+	ise_tool_result_free(&r);
+	return ok ? 0 : -1;
+}
+
 int ise_env_setup(struct ise_ws *ws, const struct ise_script *s, int given_only, char *err,
 		  size_t errlen)
 {
 	for (size_t i = 0; i < s->ntasks; i++) {
 		const struct ise_offline_task *t = &s->tasks[i];
-		if (!ise_env_task(s, i, given_only) || !t->setup)
+		if (!ise_env_task(s, i, given_only))
 			continue;
-		struct ise_tool_result r;
-		run(ws, t->setup, ISE_SETUP_TIMEOUT, &r);
-		int ok = r.ok && r.exit_code == 0;
-		if (!ok)
-			snprintf(err, errlen, "the setup of task '%s' failed: %.400s", t->id,
-				 r.content ? r.content : "");
-		ise_tool_result_free(&r);
-		if (!ok)
+		if (t->setup && setup_step(ws, ise_xasprintf(SETUP_ENV "%s", t->setup), t->id,
+					   "failed", err, errlen))
+			return -1;
+		if (cJSON_GetArraySize(t->state) &&
+		    setup_step(ws, state_test(t->state), t->id,
+			       "did not make what its request names", err, errlen))
 			return -1;
 	}
 	return 0;
 }
 
-static void write_replies(struct ise_ws *ws, const struct ise_tools_config *tc, const char *replies)
+/* The text of the agent's assistant messages, each followed by a blank line,
+ * written where $ISE_REPLIES points. */
+static void write_replies(struct ise_ws *ws, const struct ise_tools_config *tc,
+			  const cJSON *messages)
 {
+	struct ise_strbuf replies = {0};
+	const cJSON *m;
+
+	ise_sb_add(&replies, "", 0);
+	cJSON_ArrayForEach(m, messages) {
+		const char *content = ise_json_string(m, "content");
+		if (content && *content &&
+		    !strcmp(ise_json_string_or(m, "role", ""), "assistant")) {
+			ise_sb_puts(&replies, content);
+			ise_sb_puts(&replies, "\n\n");
+		}
+	}
 	cJSON *args = ise_json_checked(cJSON_CreateObject());
 	ise_json_add(args, "path", cJSON_CreateString(".ise/replies.txt"));
-	ise_json_add(args, "content", cJSON_CreateString(replies ? replies : ""));
+	ise_json_add(args, "content", cJSON_CreateString(replies.s));
+	free(replies.s);
 	struct ise_tool_result r;
 	ise_ws_lock(ws);
 	ise_tool_call(ws, tc, "write", args, &r);
@@ -64,7 +164,7 @@ static void write_replies(struct ise_ws *ws, const struct ise_tools_config *tc, 
 }
 
 cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
-		      const struct ise_script *s, int given_only, const char *replies)
+		      const struct ise_script *s, int given_only, const cJSON *messages)
 {
 	cJSON *checks = NULL;
 	int passed = 0, total = 0;
@@ -76,7 +176,7 @@ cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 			continue;
 		if (!checks) {
 			checks = ise_json_checked(cJSON_CreateArray());
-			write_replies(ws, tc, replies);
+			write_replies(ws, tc, messages);
 		}
 		cJSON_ArrayForEach(check, t->checks) {
 			const cJSON *to = cJSON_GetObjectItemCaseSensitive(check, "timeout");

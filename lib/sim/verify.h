@@ -3,9 +3,11 @@
  * presuppose, made before the first turn, and the checks that say, after
  * the last, whether the tasks were really done.
  *
- * A catalog task's setup is a shell script and its checks shell commands
- * (slots filled), run in the trajectory's own workspace through the
- * sandbox, as the agent's commands are.  Before the checks the agent's
+ * A catalog task's setup is a shell script, its state the files (holding
+ * given strings) and git branches its request names, which the setup must
+ * make, and its checks shell commands (slots filled), all run in the
+ * trajectory's own workspace through the sandbox, as the agent's commands
+ * are.  Before the checks the agent's
  * replies (the text of its assistant messages) are written to
  * .ise/replies.txt in the workspace, named by $ISE_REPLIES; a check exits 0
  * when its part of the task was done.
@@ -28,15 +30,18 @@
  * so that they are the ones its request was written from. */
 int ise_env_task(const struct ise_script *s, size_t i, int given_only);
 
-/* Run the setups of the tasks that take part, in order, in ws; 0, or -1
- * with the failing task and its output in err. */
+/* Run the setups of the tasks that take part, in order, in ws, with git's
+ * author and committer dates fixed, each followed by a test that the state
+ * the task names is there; 0, or -1 with the failing task and what failed
+ * or is missing in err. */
 int ise_env_setup(struct ise_ws *ws, const struct ise_script *s, int given_only, char *err,
 		  size_t errlen);
 
-/* Run every check of the tasks that take part in ws, replies written
- * first; {verified, passed, total, checks: [{task, what, ok, exit_code,
- * output}]}, or NULL when no task has a check. */
+/* Run every check of the tasks that take part in ws, the replies in the
+ * conversation's messages written first; {verified, passed, total,
+ * checks: [{task, what, ok, exit_code, output}]}, or NULL when no task has
+ * a check. */
 cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
-		      const struct ise_script *s, int given_only, const char *replies);
+		      const struct ise_script *s, int given_only, const cJSON *messages);
 
 #endif
