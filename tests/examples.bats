@@ -211,6 +211,12 @@ pieces() {
 		[ -s "$out/$f.jsonl" ] || fail "no $f.jsonl"
 	done
 	jq -e '.trajectories > 0' "$out/summary.json"
+	# the offline engine's trajectories are verified by their tasks' checks,
+	# and replay from their setups with nothing but times and pids changed
+	jq -e -s 'length > 0 and all(.[]; .verification.verified)' "$out/trajectories.jsonl"
+	run -0 ise-exec --replay "$out/trajectories.jsonl"
+	jq -e -s --argjson n "$(wc -l <"$out/trajectories.jsonl")" 'length == $n and
+		all(.[].replay; .diverged == null and .verification.verified)' <<<"$output"
 	jq -e '.vendi["1"] > 1 and (.curve | length) > 0 and .lexical.distinct["2"] > 0' "$out/diversity.json"
 	run -0 cat "$out/report.md"
 	assert_output --partial "## Table 3: the corpus"
