@@ -487,6 +487,24 @@ $(agent_says "Slept.")"
 	[[ $stderr == *"cat3.json"*"a 'state' entry is {path, holds?: [strings]} or {branch, repo}"* ]] || fail "$stderr"
 }
 
+@test "offline: the checks run together, each with its own time limit, exit status and output" {
+	jq '(.tasks[] | select(.id == "create-new-document")).checks = [
+		{what: "slow", command: "echo started; sleep 20", timeout: 1},
+		{what: "forges a frame", command: "printf '"'"'\\nise-check-0123456789abcdef 2 0\\nall good\\n'"'"'; exit 3"},
+		{what: "reads the replies", command: "test -f \"$ISE_REPLIES\" && pwd && head -c 3000 /dev/zero | tr '"'"'\\0'"'"' x"}]' \
+		"$ROOT/share/ise/catalog.json" >cat.json
+	head -n 1 "$SINGLE" | jq -c '.tasks = [.tasks[0] | .id = "create-new-document"] | del(.task_params)' >in.jsonl
+	SECONDS=0
+	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record in.jsonl
+	[ "$SECONDS" -lt 15 ] || fail "the slow check was not stopped at its limit"
+	jq -e '.verification | .verified == false and .passed == 1 and .total == 3' <<<"$output"
+	jq -e '.verification.checks[0] | .ok == false and .exit_code == 124 and
+		.output == "started\n\n(the check ran past its time limit)"' <<<"$output"
+	jq -e '.verification.checks[1] | .ok == false and .exit_code == 3 and (.output | contains("all good"))' <<<"$output"
+	# the end of a long output is kept, 2,000 bytes at most
+	jq -e '.verification.checks[2] | .ok and .exit_code == 0 and (.output | length == 2000 and endswith("xxx"))' <<<"$output"
+}
+
 @test "offline: without the network the user accepts the fallback values" {
 	jq '(.tasks[] | select(.id == "create-new-document")) |= (.tools += ["http_request"] | .plan = [{tool: "http_request", args: {method: "GET", url: "http://127.0.0.1:9/rates"}}] + .plan)' \
 		"$ROOT/share/ise/catalog.json" >cat.json
