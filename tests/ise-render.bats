@@ -134,7 +134,8 @@ teardown() {
 @test "llm: a dead endpoint ends with exit 3 after the retries, every finished record written" {
 	fake_start
 	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c}, repeat: 5}, {status: 503, error_style: "ollama_native", error_message: "server busy", repeat: -1}')"
-	run -3 --separate-stderr ise-render --retries 1 -o out.jsonl "$T20"
+	# --wait 0: a busy server (503) gets only the retries, as other 5xx do
+	run -3 --separate-stderr ise-render --retries 1 --wait 0 -o out.jsonl "$T20"
 	assert_equal "$(wc -l <out.jsonl)" 5
 	[[ $stderr == *"HTTP 503: server busy (after 2 tries)"* ]] || fail "$stderr"
 	[[ $stderr != *SECRET* ]]

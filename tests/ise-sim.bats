@@ -280,7 +280,7 @@ $(user_done | jq -c '.repeat = 2')
 $(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]' | jq -c '.repeat = 2')
 $(agent_says "Printed hello." | jq -c '.repeat = 2')
 $(jq -cn '{status: 503, error_style: "ollama_native", error_message: "server busy", repeat: -1}')"
-	run -3 --separate-stderr sim --retries 0 --rejects rej.jsonl -o out.jsonl "$INTENTS"
+	run -3 --separate-stderr sim --retries 0 --wait 0 --rejects rej.jsonl -o out.jsonl "$INTENTS"
 	assert_equal "$(wc -l <out.jsonl)" 2
 	assert_equal "$(wc -l <rej.jsonl)" 0
 	[[ $stderr == *"simulator request failed: "*"HTTP 503: server busy"* ]] || fail "$stderr"
