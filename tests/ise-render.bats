@@ -204,3 +204,25 @@ teardown() {
 	elapsed=$(echo "$start $(date +%s.%N)" | awk '{print $2 - $1}')
 	awk -v e="$elapsed" 'BEGIN { exit !(e < 2) }' || fail "without --tpm it took $elapsed s"
 }
+
+@test "llm: render.model is the model the server says answered, with or without --model" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c, model: "Qwen/Qwen3-8B"}, repeat: -1}')"
+	run -0 --separate-stderr ise-render <(head -n 2 "$T20")
+	echo "$output" | jq -e -s 'length == 2 and all(.[]; .render.model == "Qwen/Qwen3-8B")'
+	run -0 --separate-stderr ise-render --model qwen3 <(head -n 2 "$T20")
+	echo "$output" | jq -e -s 'all(.[]; .render.model == "Qwen/Qwen3-8B")'
+}
+
+@test "llm: a misconfigured server stops the run at the first record, exit 3, saying what to change" {
+	fake_start
+	fake_tape '{"status":400,"error_style":"openai","error_message":"Unsupported value: '"'"'temperature'"'"' does not support 0.7 with this model. Only the default (1) value is supported.","error_param":"temperature","error_code":"unsupported_value","repeat":-1}'
+	run -3 --separate-stderr ise-render -o out.jsonl "$T20"
+	[[ $stderr == *"to fix: give --temperature none"* ]] || fail "$stderr"
+	assert_equal "$(fake_requests /v1/chat/completions)" 1
+	# and with it the run goes through, sampling left to the model
+	fake_reset
+	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c}, repeat: -1}')"
+	run -0 --separate-stderr ise-render --temperature none --top-p none <(head -n 2 "$T20")
+	jq -e -s 'all(.[]; .body | (has("temperature") or has("top_p")) | not)' "$FAKE_LOG"
+}
