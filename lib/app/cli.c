@@ -156,7 +156,7 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 	ise_llm_config_from_env(&o->llm, NULL);
 	while (cli->options && cli->options[nown].name)
 		nown++;
-	struct option all[64] = {{0}}; /* not on the heap: help and errors exit from the loop */
+	struct option all[128] = {{0}}; /* not on the heap: help and errors exit from the loop */
 	if (nown + NCOMMON >= sizeof all / sizeof *all)
 		ise_fatal("too many options");
 	memcpy(all, cli->options, nown * sizeof *all);
