@@ -372,3 +372,40 @@ field() {
 	probe
 	assert_equal "$(field .model)" Qwen/Qwen3-8B
 }
+
+@test "a server not listening yet (vLLM while it loads) is waited for, up to the wait" {
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	echo '{"reply":{"content":"up now"}}' >tape.jsonl
+	(sleep 1.5 && exec python3 "$FAKE_PY" --port "$port" --tape tape.jsonl) </dev/null >/dev/null 2>&1 3>&- &
+	late=$!
+	OPENAI_BASE_URL=http://127.0.0.1:$port/v1 PROBE_WAIT=20 PROBE_RETRIES=0 probe
+	kill "$late" 2>/dev/null || true
+	wait "$late" 2>/dev/null || true
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" "up now"
+	[[ $stderr == *"http://127.0.0.1:$port: waiting for the server: "*"onnect"* ]] || fail "$stderr"
+	[[ $stderr == *"ready after"* ]] || fail "$stderr"
+}
+
+@test "a prompt over the context window is its record's failure, with the sizes each server gives" {
+	check() { # TAPE WINDOW PROMPT
+		fake_reset
+		fake_tape "$1"
+		probe
+		assert_equal "$status" 1
+		assert_equal "$(field '[.context_exceeded, .context_window, .context_prompt] | tostring')" "[true,$2,$3]"
+	}
+	check '{"status":400,"error_style":"vllm_new","error_message":"This model'"'"'s maximum context length is 16384 tokens. However, you requested 1024 output tokens and your prompt contains at least 15361 input tokens, for a total of at least 16385 tokens."}' 16384 15361
+	check '{"status":400,"error_style":"vllm_old","error_message":"This model'"'"'s maximum context length is 4096 tokens. However, you requested 5000 tokens (3000 in the messages, 2000 in the completion). Please reduce the length of the messages or completion."}' 4096 3000
+	check '{"status":400,"error_style":"vllm_new","error_message":"The decoder prompt (length 40000) is longer than the maximum model length of 32768. Make sure that `max_model_len` is no smaller than the number of text tokens."}' 32768 40000
+	check '{"status":400,"error_style":"llamacpp","error_type":"exceed_context_size_error","error_message":"request (5000 tokens) exceeds the available context size (4096 tokens), try increasing it","n_prompt_tokens":5000,"n_ctx":4096}' 4096 5000
+	check '{"status":400,"error_style":"openai","error_message":"The input (9000 tokens) is longer than the model'"'"'s context length (8192 tokens)."}' 8192 9000
+	check '{"status":422,"raw":"{\"error\":\"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 200 `max_new_tokens`\",\"error_type\":\"validation\"}"}' 4096 4000
+	check '{"status":400,"error_style":"openai","error_message":"This model'"'"'s maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.","error_code":"context_length_exceeded"}' 128000 130000
+	# a wrong base URL is no bad record either
+	fake_reset
+	REQ='{"messages":[{"role":"user","content":"x"}]}'
+	run --separate-stderr env OPENAI_BASE_URL="$FAKE_URL/v2" "$ISE_TESTPROGS/llm_probe" <<<"$REQ"
+	assert_equal "$status" 3
+	[[ $(field .error) == *"fake: no route POST /v2/chat/completions"*"to fix: check the base URL"* ]] || fail "$(field .error)"
+}

@@ -253,6 +253,11 @@ void ise_llm_classify(long status, const char *path, const char *body, struct is
 				    : "give --model one of the models the server serves";
 		goto done;
 	}
+	if (status == 404) { /* no such path: the URL is wrong, not the record */
+		c->kind = ISE_LLM_ERR_CONFIG;
+		c->fix = "check the base URL: the API's root, with its /v1";
+		goto done;
+	}
 	/* TGI wants its own response_format shape and answers 422 to OpenAI's */
 	if ((status == 400 || status == 422 || status == 500) && any(text, format_words))
 		c->kind = ISE_LLM_ERR_FORMAT;
