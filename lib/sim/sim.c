@@ -207,9 +207,9 @@ static cJSON *agent_request(struct traj *t)
 /* The agent model's next message; 0 with content/reasoning/calls, or -1. */
 static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **calls)
 {
-	int refits = 0;
+	int refits = 0, empties = 0;
 
-	for (int attempt = 0;; attempt++) {
+	for (;;) {
 		struct ise_llm_reply reply;
 		char err[600] = "";
 		cJSON *req = agent_request(t);
@@ -249,7 +249,7 @@ static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **c
 		if (!*reply.content && !reply.tool_calls) {
 			/* an empty generation: once more, with another seed */
 			ise_llm_reply_release(&reply);
-			if (attempt) {
+			if (empties++) {
 				fail(t, "agent_error", "the agent gave an empty reply twice");
 				return -1;
 			}
