@@ -139,6 +139,7 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 	    .jobs = o->jobs,
 	    .out = &out,
 	    .seen = &seen,
+	    .model = o->llm.model,
 	};
 	int status = ise_persona_llm(&run);
 	char totals[256];

@@ -156,8 +156,11 @@ static void render_llm(struct config *cf, struct ise_job *job, const cJSON *para
 			cJSON_AddItemToObject(job->added, "task_params",
 					      cJSON_Duplicate(params, 1));
 			cJSON_AddStringToObject(job->added, "engine", "llm");
+			/* the model the server says answered, whatever was asked */
 			cJSON_AddStringToObject(meta, "model",
-						cf->o->llm.model ? cf->o->llm.model : "");
+						reply.model        ? reply.model
+						: cf->o->llm.model ? cf->o->llm.model
+								   : "");
 			cJSON_AddNumberToObject(meta, "seed",
 						(double)((record_seed + attempt) & 0x7fffffff));
 			cJSON_AddNumberToObject(meta, "attempts", attempt + 1);

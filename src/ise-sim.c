@@ -16,6 +16,7 @@
 #include "exec/keep.h"
 #include "core/lexicon.h"
 #include "llm/llm.h"
+#include "llm/ready.h"
 #include "app/pool.h"
 #include "app/resume.h"
 #include "app/sandbox_opts.h"
@@ -47,10 +48,14 @@ enum {
 	OPT_AGENT_MODEL,
 	OPT_VERIFY,
 	OPT_TRIALS,
+	OPT_CONTEXT,
+	OPT_USER_EXTRA_BODY,
+	OPT_AGENT_EXTRA_BODY,
 };
 
 struct role {
 	const char *base_url, *model; /* from --user-* or --agent-* */
+	const cJSON *extra_body;
 };
 
 struct config {
@@ -62,6 +67,7 @@ struct config {
 	struct ise_tools_config tools;
 	struct ise_sim_stats stats;
 	unsigned trials;              /* --trials: plays of each intent */
+	long context;                 /* --context: the agent's window; 0: ask the server */
 	const struct ise_idset *done; /* ids the output holds (--resume) */
 };
 
@@ -86,6 +92,9 @@ static const struct option options[] = {
     {"agent-model", required_argument, NULL, OPT_AGENT_MODEL},
     {"verify", required_argument, NULL, OPT_VERIFY},
     {"trials", required_argument, NULL, OPT_TRIALS},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"user-extra-body", required_argument, NULL, OPT_USER_EXTRA_BODY},
+    {"agent-extra-body", required_argument, NULL, OPT_AGENT_EXTRA_BODY},
     ISE_SANDBOX_OPTIONS,
     {0},
 };
@@ -94,7 +103,7 @@ static const struct ise_cli cli = {
     .synopsis = "[--max-turns N] [--max-steps N] [--budget SECS] [--rejects FILE]\n"
 		"       [--think inline|keep|drop] [--tools FILE] [--user-prompt FILE]\n"
 		"       [--agent-prompt FILE] [--keep DIR] [--verify require|record|off]\n"
-		"       [--trials K] [sandbox options] [-j N]\n"
+		"       [--trials K] [--context TOKENS] [sandbox options] [-j N]\n"
 		"       [-o FILE [--resume]] [--progress] [LLM options] [FILE...]",
     .about = "Play each intent of FILE (or standard input) as a conversation: a simulated\n"
 	     "user gives one instruction per turn to an agent whose tool calls run for real\n"
@@ -119,6 +128,9 @@ static const struct ise_cli cli = {
 	    "      --no-timings    leave timings out, so reruns give the same bytes\n"
 	    "      --user-base-url=URL, --user-model=NAME    the simulator's endpoint\n"
 	    "      --agent-base-url=URL, --agent-model=NAME  the agent's endpoint\n"
+	    "      --user-extra-body=JSON, --agent-extra-body=JSON  a role's own --extra-body\n"
+	    "      --context=TOKENS  the agent model's context window (default: what\n"
+	    "                      the server reports; old tool outputs are cut to fit)\n"
 	    "\nthe sandbox, as in ise-exec:\n" ISE_SANDBOX_HELP "\n",
     .options = options,
     .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
@@ -208,7 +220,42 @@ static void handle(int opt, const char *arg, void *ctx)
 	case OPT_TRIALS:
 		cf->trials = (unsigned)ise_parse_uint("--trials", arg, 1, 1000);
 		break;
+	case OPT_CONTEXT:
+		cf->context = (long)ise_parse_uint("--context", arg, 64, 1 << 30);
+		break;
+	case OPT_USER_EXTRA_BODY:
+		cf->user.extra_body = ise_parse_extra_body("--user-extra-body", arg);
+		break;
+	case OPT_AGENT_EXTRA_BODY:
+		cf->agent.extra_body = ise_parse_extra_body("--agent-extra-body", arg);
+		break;
 	}
+}
+
+/* Wait for the servers, then learn the agent model's context window:
+ * --context, else what its server reports.  A read-only cache replays
+ * without a server: only --context gives it a window. */
+static void agent_window(struct config *cf, struct ise_sim_config *s,
+			 const struct ise_llm_config *agent, int ro)
+{
+	char err[1024];
+
+	s->agent_max_tokens = agent->max_tokens;
+	if (cf->context) {
+		s->context_window = cf->context;
+		s->context_source = "--context";
+	} else if (!ro) {
+		if (ise_llm_wait_ready(s->agent_llm, err, sizeof err) ||
+		    (s->user_llm != s->agent_llm &&
+		     ise_llm_wait_ready(s->user_llm, err, sizeof err)))
+			ise_fatal("%s", err);
+		s->context_window = ise_llm_context_window(s->agent_llm, &s->context_source);
+	}
+	if (s->context_window && s->context_window <= agent->max_tokens)
+		ise_fatal(
+		    "--max-tokens %ld leaves no room for a prompt in the agent model's context "
+		    "window of %ld tokens (%s): lower --max-tokens",
+		    agent->max_tokens, s->context_window, s->context_source);
 }
 
 static char *read_text(const char *path, const char *builtin)
@@ -325,6 +372,10 @@ int main(int argc, char **argv)
 	struct ise_llm_config user = ise_sim_role(&o.llm, "USER", cf.user.base_url, cf.user.model);
 	struct ise_llm_config agent =
 	    ise_sim_role(&o.llm, "AGENT", cf.agent.base_url, cf.agent.model);
+	if (cf.user.extra_body)
+		user.extra_body = cf.user.extra_body;
+	if (cf.agent.extra_body)
+		agent.extra_body = cf.agent.extra_body;
 	int ro = o.llm.cache_mode == ISE_CACHE_RO;
 	if (o.offline == ISE_OFFLINE_NO_ENDPOINT && (user.base_url || agent.base_url))
 		o.offline = 0; /* the roles have endpoints of their own */
@@ -356,6 +407,7 @@ int main(int argc, char **argv)
 		    ise_sim_same_endpoint(&user, &agent) ? s->user_llm : ise_llm_new(&agent);
 		s->user_model = user.model;
 		s->agent_model = agent.model;
+		agent_window(&cf, s, &agent, ro);
 	}
 	s->user_prompt = user_prompt;
 	s->agent_prompt = agent_prompt;

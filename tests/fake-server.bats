@@ -483,3 +483,64 @@ burst() {
 	[ "$status" -ne 0 ] && [ "$status" -ne 28 ] || fail "curl status $status"
 	[ "$(($(date +%s%N) - start))" -lt 3000000000 ]
 }
+
+# get PATH: print the HTTP status; the body goes to ./body.
+get() {
+	curl --noproxy '*' -sS -o body -w '%{http_code}' "$FAKE_URL$1"
+}
+
+@test "shapes: a loading llama-server answers 503 on /health and POSTs, /v1/models at once; {} ends it" {
+	fake_tape '{"reply":{"content":"hi"},"repeat":-1}'
+	fake_shape '{"loading_s":30}'
+	assert_equal "$(get /health)" 503
+	assert_equal "$(jq -c . body)" '{"error":{"code":503,"message":"Loading model","type":"unavailable_error"}}'
+	assert_equal "$(chat hello)" 503
+	assert_equal "$(get /v1/models)" 200
+	fake_shape '{}'
+	assert_equal "$(get /health)" 200
+	assert_equal "$(chat hello)" 200
+}
+
+@test "shapes: vLLM's max_model_len and llama-server's per-slot n_ctx, each refusing a prompt over it" {
+	fake_tape '{"reply":{"content":"hi"},"repeat":-1}'
+	fake_shape '{"max_model_len":100,"served_model":"Qwen/Qwen3-8B"}'
+	assert_equal "$(get /v1/models)" 200
+	jq -e '.data == [{id: "Qwen/Qwen3-8B", object: "model", created: 0, owned_by: "vllm", root: "Qwen/Qwen3-8B", parent: null, max_model_len: 100}]' body
+	assert_equal "$(post /v1/chat/completions '{"messages":[{"role":"user","content":"short"}],"max_tokens":10}')" 200
+	jq -e '.usage.prompt_tokens == 10' body # (messages and tools as compact JSON) / 4, rounded up
+	assert_equal "$(post /v1/chat/completions '{"messages":[{"role":"user","content":"short"}],"max_tokens":95}')" 400
+	jq -e '.error.message | startswith("This model'"'"'s maximum context length is 100 tokens. However, you requested 95 output tokens and your prompt contains at least 10 input tokens")' body
+	fake_shape '{"n_ctx":200,"parallel":4}'
+	assert_equal "$(get /props)" 200
+	jq -e '.default_generation_settings.n_ctx == 50 and .total_slots == 4' body
+	big=$(printf 'x%.0s' $(seq 300))
+	assert_equal "$(post /v1/chat/completions "{\"messages\":[{\"role\":\"user\",\"content\":\"$big\"}]}")" 400
+	jq -e '.error | .type == "exceed_context_size_error" and .n_ctx == 50 and .n_prompt_tokens == 83 and .code == 400' body
+	fake_shape '{}'
+	assert_equal "$(get /props)" 404
+}
+
+@test "shapes: TEI's limits, embeddings without index or in base64, and a server without embeddings" {
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+	fake_shape '{"embed_max_chars":5,"embed_too_long_status":422,"embed_max_batch":2}'
+	assert_equal "$(post /v1/embeddings '{"input":["abc","toolong"]}')" 422
+	assert_equal "$(jq -c '[.code, .type]' body)" '[422,"Validation"]'
+	jq -e '.message | startswith("Input validation error: `inputs` must have less than")' body
+	assert_equal "$(post /v1/embeddings '{"input":["a","b","c"]}')" 422
+	assert_equal "$(jq -r .message body)" "batch size 3 > maximum allowed batch size 2"
+	fake_shape '{"embed_no_index":true,"embed_base64":true}'
+	assert_equal "$(post /v1/embeddings '{"input":["a","b"]}')" 200
+	jq -e '.data | length == 2 and all(has("index") | not) and all(.embedding | type == "string")' body
+	# the vector is the same, as little-endian float32
+	fake_shape '{}'
+	assert_equal "$(post /v1/embeddings '{"input":["a"],"encoding_format":"base64"}')" 200
+	b64=$(jq -r '.data[0].embedding' body)
+	post /v1/embeddings '{"input":["a"]}' >/dev/null
+	python3 -c 'import base64, json, struct, sys
+v = struct.unpack("<8f", base64.b64decode(sys.argv[1]))
+w = json.load(open("body"))["data"][0]["embedding"]
+sys.exit(0 if all(abs(a - b) < 1e-6 for a, b in zip(v, w)) else 1)' "$b64"
+	fake_shape '{"no_embeddings":true}'
+	assert_equal "$(post /v1/embeddings '{"input":["a"]}')" 501
+	assert_equal "$(jq -r .error.type body)" not_supported_error
+}

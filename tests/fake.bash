@@ -79,6 +79,12 @@ fake_reset() {
 	fake_curl -o /dev/null -X POST "$FAKE_URL/__fake/reset"
 }
 
+# fake_shape JSON: behave as a real server does (SHAPES in fake_openai.py):
+# loading for a while, a context window, TEI's limits; '{}' undoes it.
+fake_shape() {
+	printf '%s' "$1" | fake_curl -o /dev/null --data-binary @- "$FAKE_URL/__fake/shape"
+}
+
 # fake_stats: the stats object, one line of JSON.
 fake_stats() {
 	fake_curl "$FAKE_URL/__fake/stats"

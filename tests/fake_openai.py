@@ -14,7 +14,8 @@ Routes: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models,
 GET /health.  Control (never logged, never counted, never limited):
 POST /__fake/tape (body: JSONL tape, or a JSON array of entries; replaces the
 tape), POST /__fake/reset (empties the log, zeroes counters and stats,
-reseeds --fail-seed, refills --rpm, reloads --tape), GET /__fake/stats.
+reseeds --fail-seed, refills --rpm, reloads --tape, forgets the shape),
+GET /__fake/stats, POST /__fake/shape (see SHAPES).
 
 Each served request is one JSON line in the log, written before the reply
 is sent (after any delay is decided, before it elapses):
@@ -52,9 +53,38 @@ use only entries whose match.path names them.
   "raw": "text"             (the body, verbatim, as application/json)
   "drop": true              (read the request, close without a response)
   "hang": true              (never answer; ends when the client goes away)
+
+SHAPES: POST /__fake/shape with a JSON object makes the server behave as
+a real one does beyond single replies (the tape still answers what gets
+through); {} undoes it.  Keys:
+  "loading_s": S      for S seconds from now, a loading llama-server: GET
+                      /health and every POST answer 503 {"error": {"code":
+                      503, "message": "Loading model", "type":
+                      "unavailable_error"}}; GET /v1/models already answers
+  "max_model_len": N  vLLM: /v1/models lists max_model_len N, and a chat
+                      request whose prompt + max_tokens exceeds N gets
+                      vLLM's 400 "This model's maximum context length ..."
+  "n_ctx": N, "parallel": P   llama-server -c N --parallel P: GET /props
+                      says default_generation_settings.n_ctx N/P, and a
+                      prompt of N/P tokens or more gets 400
+                      exceed_context_size_error with n_prompt_tokens, n_ctx
+  (with either, the prompt is len(messages + tools as compact JSON) / 4
+  tokens, and usage.prompt_tokens says so)
+  "served_model": NAME  /v1/models lists NAME (else "fake-model")
+  "embed_max_chars": L, "embed_too_long_status": 413 | 422   TEI: a batch
+                      with an input over L characters is refused whole,
+                      {"message": "Input validation error: ...", "code",
+                      "type": "Validation"}
+  "embed_max_batch": B  TEI: more than B inputs is 422 "batch size ..."
+  "embed_no_index": true  embeddings without index fields
+  "embed_base64": true  embeddings as base64 float32 (also whenever the
+                      request asks encoding_format "base64")
+  "no_embeddings": true  llama-server without --embeddings: 501
 """
 
 import argparse
+import base64
+import struct
 import hashlib
 import json
 import math
@@ -301,6 +331,7 @@ class State:
         self.rng = random.Random(self.args.fail_seed)
         self.tokens = float(self.args.rpm or 0)
         self.refilled = time.monotonic()
+        self.shape = Shape()
 
     def reset(self):
         tape = self.load_tape_file()
@@ -518,6 +549,9 @@ class Handler(BaseHTTPRequestHandler):
     def decide(self, st, path, raw, body):
         """The reply to an API request (state lock held)."""
         a = st.args
+        shaped = st.shape.before(self.command, path, body)
+        if shaped is not None:
+            return shaped
         known = (path in API_POST and self.command == "POST") or (path in API_GET and self.command == "GET")
         if not known:
             return json_reply(404, {"error": {"message": "fake: no route %s %s" % (self.command, path),
@@ -564,6 +598,7 @@ class Handler(BaseHTTPRequestHandler):
             r = self.echo(st, path, body)
         else:
             r = json_reply(500, {"error": {"message": "fake: tape exhausted"}})
+        st.shape.after(path, body, r)
         r.headers = dict(rl_headers, **r.headers)
         r.delay += a.latency_ms / 1000.0
         return r
@@ -682,6 +717,14 @@ class Handler(BaseHTTPRequestHandler):
             except (OSError, TapeError) as e:
                 return json_reply(400, {"error": {"message": "fake: %s" % e}})
             return json_reply(200, {"ok": True, "entries": len(st.tape)})
+        if path == "/__fake/shape" and self.command == "POST":
+            try:
+                shape = Shape(json.loads(raw.decode("utf-8") or "{}"))
+            except (ValueError, TypeError, UnicodeDecodeError) as e:
+                return json_reply(400, {"error": {"message": "fake: shape: %s" % e}})
+            with st.lock:
+                st.shape = shape
+            return json_reply(200, {"ok": True})
         if path == "/__fake/tape" and self.command == "POST":
             try:
                 tape = parse_tape(raw.decode("utf-8"))
@@ -691,6 +734,121 @@ class Handler(BaseHTTPRequestHandler):
                 st.tape = tape
             return json_reply(200, {"ok": True, "entries": len(tape)})
         return json_reply(404, {"error": {"message": "fake: no control route %s %s" % (self.command, path)}})
+
+
+# --- server shapes (POST /__fake/shape): what real servers do beyond a reply ---
+
+
+def llama_error(status, message, etype, **more):
+    err = {"code": status, "message": message, "type": etype}
+    err.update(more)
+    return json_reply(status, {"error": err})
+
+
+class Shape:
+    """Behaviours of real servers, set by POST /__fake/shape (see SHAPES)."""
+
+    def __init__(self, conf=None):
+        conf = dict(conf or {})
+        if not isinstance(conf, dict):
+            raise TypeError("the shape is not an object")
+        self.conf = conf
+        self.loading_until = time.monotonic() + float(conf.get("loading_s", 0))
+
+    def window(self):
+        """(window, style) of the context check, or (None, None)."""
+        c = self.conf
+        if c.get("max_model_len"):
+            return int(c["max_model_len"]), "vllm"
+        if c.get("n_ctx"):
+            return int(c["n_ctx"]) // int(c.get("parallel", 1)), "llamacpp"
+        return None, None
+
+    @staticmethod
+    def prompt_tokens(body):
+        return tokens(len(canonical(body.get("messages"))) + len(canonical(body.get("tools") or [])))
+
+    def before(self, command, path, body):
+        """A reply that comes before the tape's, or None."""
+        c = self.conf
+        if not c:
+            return None
+        if time.monotonic() < self.loading_until and (path == HEALTH or command == "POST"):
+            return llama_error(503, "Loading model", "unavailable_error")
+        if path == MODELS and command == "GET" and ("max_model_len" in c or "served_model" in c):
+            card = {"id": c.get("served_model", "fake-model"), "object": "model", "created": 0,
+                    "owned_by": "vllm", "root": c.get("served_model", "fake-model"), "parent": None}
+            if "max_model_len" in c:
+                card["max_model_len"] = int(c["max_model_len"])
+            return json_reply(200, {"object": "list", "data": [card]})
+        if path == "/props" and command == "GET" and "n_ctx" in c:
+            slots = int(c.get("parallel", 1))
+            return json_reply(200, {"default_generation_settings": {"n_ctx": int(c["n_ctx"]) // slots,
+                                                                    "params": {}},
+                                    "total_slots": slots, "model_path": "fake.gguf"})
+        if path == CHAT and command == "POST" and isinstance(body, dict):
+            window, style = self.window()
+            if window:
+                p = self.prompt_tokens(body)
+                asked = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+                if style == "vllm" and p + asked > window:
+                    return json_reply(400, {"error": {
+                        "message": "This model's maximum context length is %d tokens. However, you requested "
+                                   "%d output tokens and your prompt contains at least %d input tokens, for a "
+                                   "total of at least %d tokens. Please reduce the length of the input prompt "
+                                   "or the number of requested output tokens." % (window, asked, p, p + asked),
+                        "type": "BadRequestError", "param": None, "code": 400}})
+                if style == "llamacpp" and p >= window:
+                    return llama_error(400, "request (%d tokens) exceeds the available context size (%d tokens), "
+                                       "try increasing it" % (p, window), "exceed_context_size_error",
+                                       n_prompt_tokens=p, n_ctx=window)
+        if path == EMBED and command == "POST" and isinstance(body, dict):
+            if c.get("no_embeddings"):
+                return llama_error(501, "This server does not support embeddings. Start it with `--embeddings`",
+                                   "not_supported_error")
+            inputs = embed_inputs(body)
+            if c.get("embed_max_batch") and len(inputs) > int(c["embed_max_batch"]):
+                return json_reply(422, {"message": "batch size %d > maximum allowed batch size %d"
+                                        % (len(inputs), int(c["embed_max_batch"])), "code": 422,
+                                        "type": "Validation"})
+            if c.get("embed_max_chars"):
+                longest = max([len(x) for x in inputs] or [0])
+                if longest > int(c["embed_max_chars"]):
+                    status = int(c.get("embed_too_long_status", 413))
+                    return json_reply(status, {"message": "Input validation error: `inputs` must have less "
+                                               "than %d tokens. Given: %d" % (int(c["embed_max_chars"]) // 4,
+                                                                             tokens(longest)),
+                                               "code": status, "type": "Validation"})
+        return None
+
+    def after(self, path, body, r):
+        """Adjust a 200 reply made by the tape or the echo."""
+        if r.status != 200 or not r.body or not isinstance(body, dict):
+            return
+        c = self.conf
+        try:
+            out = json.loads(r.body)
+        except ValueError:
+            return
+        if not isinstance(out, dict):
+            return
+        if path == CHAT and self.window()[0] and isinstance(out.get("usage"), dict):
+            p = self.prompt_tokens(body)
+            q = out["usage"].get("completion_tokens", 0)
+            out["usage"].update({"prompt_tokens": p, "total_tokens": p + q})
+        elif path == EMBED and isinstance(out.get("data"), list):
+            b64 = c.get("embed_base64") or body.get("encoding_format") == "base64"
+            for item in out["data"]:
+                if not isinstance(item, dict):
+                    continue
+                if c.get("embed_no_index"):
+                    item.pop("index", None)
+                if b64 and isinstance(item.get("embedding"), list):
+                    raw = struct.pack("<%df" % len(item["embedding"]), *item["embedding"])
+                    item["embedding"] = base64.b64encode(raw).decode("ascii")
+        else:
+            return
+        r.body = json.dumps(out, ensure_ascii=False).encode("utf-8")
 
 
 class Server(ThreadingHTTPServer):

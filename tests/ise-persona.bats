@@ -196,6 +196,17 @@ personas_reply() {
 	fake_stop
 }
 
+@test "with a model: each persona names the model the server says answered" {
+	load fake
+	fake_start
+	personas_reply '[["Ada Obi","Nurse","Healthcare"],["Bo Ek","Clerk","Retail"]]' |
+		jq -c '.reply.model = "Qwen/Qwen3-8B"' >tape.jsonl
+	fake_tape tape.jsonl
+	run -0 --separate-stderr ise-persona -n 2 --batch 2
+	echo "$output" | jq -e -s 'length == 2 and all(.[]; .model == "Qwen/Qwen3-8B" and .engine == "llm")'
+	fake_stop
+}
+
 @test "with a model: an endpoint that refuses the key is fatal, exit 3, the key not shown" {
 	load fake
 	fake_start

@@ -134,7 +134,8 @@ teardown() {
 @test "llm: a dead endpoint ends with exit 3 after the retries, every finished record written" {
 	fake_start
 	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c}, repeat: 5}, {status: 503, error_style: "ollama_native", error_message: "server busy", repeat: -1}')"
-	run -3 --separate-stderr ise-render --retries 1 -o out.jsonl "$T20"
+	# --wait 0: a busy server (503) gets only the retries, as other 5xx do
+	run -3 --separate-stderr ise-render --retries 1 --wait 0 -o out.jsonl "$T20"
 	assert_equal "$(wc -l <out.jsonl)" 5
 	[[ $stderr == *"HTTP 503: server busy (after 2 tries)"* ]] || fail "$stderr"
 	[[ $stderr != *SECRET* ]]
@@ -202,4 +203,26 @@ teardown() {
 	run -0 --separate-stderr ise-render --words 1-5 --max-tokens 1 -j 8 t70.jsonl
 	elapsed=$(echo "$start $(date +%s.%N)" | awk '{print $2 - $1}')
 	awk -v e="$elapsed" 'BEGIN { exit !(e < 2) }' || fail "without --tpm it took $elapsed s"
+}
+
+@test "llm: render.model is the model the server says answered, with or without --model" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c, model: "Qwen/Qwen3-8B"}, repeat: -1}')"
+	run -0 --separate-stderr ise-render <(head -n 2 "$T20")
+	echo "$output" | jq -e -s 'length == 2 and all(.[]; .render.model == "Qwen/Qwen3-8B")'
+	run -0 --separate-stderr ise-render --model qwen3 <(head -n 2 "$T20")
+	echo "$output" | jq -e -s 'all(.[]; .render.model == "Qwen/Qwen3-8B")'
+}
+
+@test "llm: a misconfigured server stops the run at the first record, exit 3, saying what to change" {
+	fake_start
+	fake_tape '{"status":400,"error_style":"openai","error_message":"Unsupported value: '"'"'temperature'"'"' does not support 0.7 with this model. Only the default (1) value is supported.","error_param":"temperature","error_code":"unsupported_value","repeat":-1}'
+	run -3 --separate-stderr ise-render -o out.jsonl "$T20"
+	[[ $stderr == *"to fix: give --temperature none"* ]] || fail "$stderr"
+	assert_equal "$(fake_requests /v1/chat/completions)" 1
+	# and with it the run goes through, sampling left to the model
+	fake_reset
+	fake_tape "$(jq -cn --arg c "$GOOD" '{reply: {content: $c}, repeat: -1}')"
+	run -0 --separate-stderr ise-render --temperature none --top-p none <(head -n 2 "$T20")
+	jq -e -s 'all(.[]; .body | (has("temperature") or has("top_p")) | not)' "$FAKE_LOG"
 }

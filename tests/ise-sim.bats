@@ -180,7 +180,7 @@ $(agent_says "Made report/.")"
 	run -1 --separate-stderr sim --drift-retries 1 --rejects rej.jsonl "$ONE"
 	[[ $stderr == *"(role_drift): the simulated user kept writing as the assistant ('Sure, let me') after 1 redrafts"* ]] || fail "$stderr"
 	assert_equal "$(jq -r .failure rej.jsonl)" role_drift
-	assert_equal "$(fake_requests)" 2
+	assert_equal "$(fake_requests /v1/chat/completions)" 2
 }
 
 @test "--max-turns: the simulator is told its last call may only finish; no completion is a reject" {
@@ -280,7 +280,7 @@ $(user_done | jq -c '.repeat = 2')
 $(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]' | jq -c '.repeat = 2')
 $(agent_says "Printed hello." | jq -c '.repeat = 2')
 $(jq -cn '{status: 503, error_style: "ollama_native", error_message: "server busy", repeat: -1}')"
-	run -3 --separate-stderr sim --retries 0 --rejects rej.jsonl -o out.jsonl "$INTENTS"
+	run -3 --separate-stderr sim --retries 0 --wait 0 --rejects rej.jsonl -o out.jsonl "$INTENTS"
 	assert_equal "$(wc -l <out.jsonl)" 2
 	assert_equal "$(wc -l <rej.jsonl)" 0
 	[[ $stderr == *"simulator request failed: "*"HTTP 503: server busy"* ]] || fail "$stderr"
@@ -300,9 +300,10 @@ $(jq -cn '{reply: {content: "Printed."}, repeat: -1}')"
 	export ISE_USER_BASE_URL=$user_url ISE_AGENT_BASE_URL=$agent_url ISE_MODEL=common ISE_AGENT_MODEL=a1
 	run -0 --separate-stderr ise-sim --verify=off "$ONE"
 	jq -e '.models == {user: "common", agent: "a1"} and .status == "completed"' <<<"$output"
-	assert_equal "$(jq -r .body.model "$user_log" | sort -u)" common
-	assert_equal "$(jq -r .body.model "$agent_log" | sort -u)" a1
-	assert_equal "$(jq -s 'map(.body | has("tools")) | unique' "$user_log")" '[
+	# (the GETs of /health and /models before the first trajectory have no body)
+	assert_equal "$(jq -r 'select(.body) | .body.model' "$user_log" | sort -u)" common
+	assert_equal "$(jq -r 'select(.body) | .body.model' "$agent_log" | sort -u)" a1
+	assert_equal "$(jq -s 'map(select(.body) | .body | has("tools")) | unique' "$user_log")" '[
   false
 ]'
 	[[ $stderr == *"simulated user: 2 requests"* && $stderr == *"agent: 2 requests"* ]] || fail "$stderr"
@@ -324,11 +325,11 @@ $(agent_calls "." '[{"name":"exec","arguments":{"command":"seq 3"}}]')
 $(agent_says "Counted.")"
 	head -n 4 "$INTENTS" >four.jsonl
 	sim --cache c --no-timings -j 2 four.jsonl >a.jsonl 2>/dev/null
-	n=$(fake_requests)
+	n=$(fake_requests /v1/chat/completions)
 	[ "$n" -eq 16 ]
 	run -0 --separate-stderr sim --cache c --no-timings four.jsonl
 	assert_equal "$output" "$(cat a.jsonl)"
-	assert_equal "$(fake_requests)" "$n"
+	assert_equal "$(fake_requests /v1/chat/completions)" "$n"
 	[[ $stderr == *"(8 cached, 0 retried)"* ]] || fail "$stderr"
 	# and a replay needs no endpoint at all
 	fake_stop
@@ -612,4 +613,145 @@ $(jq -c '.repeat = -1' <<<"$fix")
 $(agent_says "Fixed.")"
 	run -0 --separate-stderr sim -j 1 --trials 3 --verify=record -o part.jsonl --resume two.jsonl
 	assert_equal "$(jq -r .id part.jsonl)" $'ia#1\nia#2\nia#3\nib#1\nib#2\nib#3'
+}
+
+# ---- real servers: misconfiguration, readiness, models, the context window ----
+
+# A loopback port nothing listens on (free when asked).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Tape entries for three user turns whose agent prints `seq 1 N` each
+# turn (N characters of output a turn, about), then finishes.
+long_outputs() {
+	fake_tape "$(user_turn 1 "Step one.")
+$(user_turn 2 "Step two.")
+$(user_turn 3 "Step three.")
+$(user_done)
+$(agent_calls "Step" "[{\"name\":\"exec\",\"arguments\":{\"command\":\"seq 1 $1\"}}]")
+$(agent_says "Printed.")"
+	jq '{tools: [.tools[] | select(.function.name == "exec")]}' "$ROOT/share/ise/catalog.json" >tools.json
+}
+
+@test "a misconfigured agent server stops the run at once with exit 3, naming the flags; nothing is rejected" {
+	fake_start
+	fake_tape "$(user_turn 1 "Print hello." | jq -c '.repeat = -1')
+$(jq -cn '{match: {model: "agent"}, status: 400, error_style: "vllm_new", error_message: "\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set", repeat: -1}')"
+	head -n 3 "$INTENTS" >three.jsonl
+	run -3 --separate-stderr sim -j 1 --rejects rej.jsonl -o out.jsonl three.jsonl
+	[[ $stderr == *'"auto" tool choice requires --enable-auto-tool-choice'*"to fix: start vLLM with --enable-auto-tool-choice --tool-call-parser NAME"* ]] || fail "$stderr"
+	assert_equal "$(requests agent | wc -l)" 1
+	assert_equal "$(wc -l <out.jsonl)" 0
+	assert_equal "$(wc -l <rej.jsonl)" 0
+}
+
+@test "--temperature none, --extra-body and each role's own extra body reach the requests" {
+	fake_start
+	fake_tape "$(user_turn 1 "Print hello.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]')
+$(agent_says "Printed.")"
+	run -0 --separate-stderr sim --temperature none --extra-body '{"top_k":20}' \
+		--user-extra-body '{"chat_template_kwargs":{"enable_thinking":false},"top_k":40}' \
+		--agent-extra-body '{"reasoning_effort":"low"}' "$ONE"
+	requests sim | jq -e -s 'all(.[]; (has("temperature") | not) and .top_p == 0.95 and .top_k == 40 and
+		.chat_template_kwargs == {enable_thinking: false} and (has("reasoning_effort") | not))'
+	requests agent | jq -e -s 'all(.[]; (has("temperature") | not) and .reasoning_effort == "low" and
+		(has("top_k") | not) and (has("chat_template_kwargs") | not))'
+	run -2 --separate-stderr sim --agent-extra-body '{"messages":[]}' "$ONE"
+	[[ $stderr == *"--agent-extra-body: 'messages' is ise's to set"* ]] || fail "$stderr"
+	run -2 --separate-stderr sim --extra-body '[1]' "$ONE"
+}
+
+@test "a simulator request that fails for another reason keeps response_format for the next records" {
+	fake_start
+	head -n 2 "$SINGLE" >two.jsonl
+	fake_tape "$(jq -cn '{match: {model: "sim"}, status: 400, error_style: "vllm_new", error_message: "This model'"'"'s maximum context length is 4096 tokens. However, your messages resulted in 5000 tokens."}')
+$(user_turn 1 "Print hello.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]')
+$(agent_says "Printed.")"
+	run -1 --separate-stderr sim -j 1 two.jsonl
+	assert_equal "$(jq -r .id <<<"$output")" "$(sed -n 2p two.jsonl | jq -r .id)"
+	requests sim | jq -e -s 'length == 3 and all(.[]; .response_format.type == "json_schema")'
+}
+
+@test "a loading server is waited for before the first trajectory, with a progress line" {
+	fake_start
+	fake_tape "$(user_turn 1 "Print hello.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]')
+$(agent_says "Printed.")"
+	fake_shape '{"loading_s":1.5}'
+	run -0 --separate-stderr sim --retries 1 --wait 30 "$ONE"
+	jq -e '.status == "completed"' <<<"$output"
+	[[ $stderr == *"$FAKE_URL: waiting for the server: HTTP 503: Loading model"* ]] || fail "$stderr"
+	[[ $stderr == *"$FAKE_URL: ready after "[12]" s"* ]] || fail "$stderr"
+	jq -e -s '[.[] | select(.path == "/v1/chat/completions")] | all(.status == 200)' "$FAKE_LOG"
+	# no server at all: exit 3 once the wait is over
+	run -3 --separate-stderr sim --base-url "http://127.0.0.1:$(free_port)/v1" --wait 1 "$ONE"
+	[[ $stderr == *"not ready after --wait 1 s"* ]] || fail "$stderr"
+}
+
+@test "the record names the models the servers say answered, with or without --model" {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$(decision false "Print hello.")" '{match: {contains: "message number 1 of"}, reply: {content: $c, model: "big-user-model"}, repeat: -1}')
+$(jq -cn --arg c "$(decision true "" "done")" '{match: {contains: "You are role-playing"}, reply: {content: $c, model: "big-user-model"}, repeat: -1}')
+$(jq -cn '{match: {last_role: "user"}, reply: {tool_calls: [{name: "exec", arguments: {command: "echo hello"}}], model: "Qwen/Qwen3-8B"}, repeat: -1}')
+$(jq -cn '{reply: {content: "Printed.", model: "Qwen/Qwen3-8B"}, repeat: -1}')"
+	run -0 --separate-stderr ise-sim --verify=off "$ONE"
+	jq -e '.models == {user: "big-user-model", agent: "Qwen/Qwen3-8B"}' <<<"$output"
+	run -0 --separate-stderr ise-sim --verify=off --model asked-name "$ONE"
+	jq -e '.models == {user: "big-user-model", agent: "Qwen/Qwen3-8B"}' <<<"$output"
+}
+
+@test "context: old tool outputs are cut to fit vLLM's max_model_len; the record says where" {
+	fake_start
+	long_outputs 1500
+	fake_shape '{"max_model_len":6000}'
+	run -0 --separate-stderr sim --tools tools.json --max-tokens 256 "$ONE"
+	r=$output
+	jq -e '.status == "completed" and .user_turns == 3 and
+		.context.window == 6000 and .context.source == "max_model_len" and .context.prefix_changes == 1 and
+		(.context.elided | length == 1 and .[0].message == 3 and .[0].lines == 1500 and .[0].request >= 5)' <<<"$r"
+	# the stored trajectory keeps every output whole
+	jq -e '[.messages[] | select(.role == "tool") | .content | split("\n") | length] == [1501, 1501, 1501]' <<<"$r"
+	# the requests: none over the window, the cut one marked from its request on, never uncut
+	jq -e -s '[.[] | select(.path == "/v1/chat/completions")] | all(.status == 200)' "$FAKE_LOG"
+	n=$(jq -r '.context.elided[0].request' <<<"$r")
+	requests agent | jq -e -s --argjson n "$n" '
+		(.[$n - 1:] | all(.messages[3].content | startswith("[ise: this tool output (6393 characters, 1500 lines) was cut"))) and
+		(.[:$n - 1] | all(.messages[3].content // "" | startswith("[ise") | not))'
+}
+
+@test "context: llama-server's window per slot comes from /props; a server's refusal teaches the window" {
+	fake_start
+	long_outputs 1500
+	fake_shape '{"n_ctx":12000,"parallel":2}'
+	run -0 --separate-stderr sim --tools tools.json --max-tokens 256 "$ONE"
+	jq -e '.status == "completed" and .context.window == 6000 and .context.source == "n_ctx" and
+		(.context.elided | length) == 1' <<<"$output"
+	# a --context too large: the server's exceed_context_size_error says the real one
+	fake_reset
+	long_outputs 1500
+	fake_shape '{"n_ctx":12000,"parallel":2}'
+	run -0 --separate-stderr sim --tools tools.json --max-tokens 256 --context 100000 "$ONE"
+	jq -e '.status == "completed" and .context.window == 6000 and .context.source == "the server'"'"'s error" and
+		(.context.elided | length) == 1' <<<"$output"
+	jq -e -s '[.[] | select(.path == "/v1/chat/completions") | .status] | map(select(. == 400)) | length == 1' "$FAKE_LOG"
+}
+
+@test "context: a turn that cannot fit even with every older output cut fails as context_exceeded" {
+	fake_start
+	long_outputs 3000
+	fake_shape '{"max_model_len":3000}'
+	run -1 --separate-stderr sim --tools tools.json --max-tokens 256 --rejects rej.jsonl "$ONE"
+	jq -e '.failure == "context_exceeded" and .context.window == 3000 and
+		(.error | contains("over the context window of 3000 (max_model_len)"))' rej.jsonl
+	# it was found before the server had to refuse anything
+	jq -e -s '[.[] | select(.path == "/v1/chat/completions")] | all(.status == 200)' "$FAKE_LOG"
+	# --max-tokens that leaves no room is a setting to change: exit 3 before any trajectory
+	run -3 --separate-stderr sim --tools tools.json --max-tokens 4000 "$ONE"
+	[[ $stderr == *"--max-tokens 4000 leaves no room for a prompt in the agent model's context window of 3000 tokens (max_model_len)"* ]] || fail "$stderr"
 }

@@ -369,3 +369,42 @@ ise-vendi: v.jsonl:6: 'v' is not a non-empty array of numbers"
 		[[ $stderr == "$p: --embedding-field is empty"* ]] || fail "$p: $stderr"
 	done
 }
+
+@test "an endpoint that refuses one over-long text (TEI 413/422) fails that record only, with its line" {
+	fake_start
+	head -n 40 "$INTENTS" >in.jsonl
+	# record 5 gets a text far over the others
+	jq -c 'if input_line_number == 5 then .natural_language_intent = ("long " * 400) else . end' in.jsonl >long.jsonl
+	for code in 413 422; do
+		fake_reset
+		fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+		fake_shape "{\"embed_max_chars\":1500,\"embed_too_long_status\":$code}"
+		run -1 --separate-stderr ise-vendi --embed-url "$FAKE_URL/v1" long.jsonl
+		assert_equal "$(jq .n <<<"$output")" 39
+		[[ $stderr == *"long.jsonl:5: "*"HTTP $code: Input validation error"* ]] || fail "$stderr"
+		assert_equal "$(grep -c 'long.jsonl:' <<<"$stderr")" 1
+	done
+	# a batch over TEI's max_client_batch_size is split, and every record is kept
+	fake_reset
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+	fake_shape '{"embed_max_batch":16}'
+	run -0 --separate-stderr ise-vendi --embed-url "$FAKE_URL/v1" in.jsonl
+	assert_equal "$(jq .n <<<"$output")" 40
+	# llama-server without --embeddings: fatal at once, naming the flag
+	fake_reset
+	fake_shape '{"no_embeddings":true}'
+	run -3 --separate-stderr ise-vendi --embed-url "$FAKE_URL/v1" in.jsonl
+	[[ $stderr == *"HTTP 501: This server does not support embeddings"*"to fix: start llama-server with --embeddings"* ]] || fail "$stderr"
+	assert_equal "$(fake_requests /v1/embeddings)" 1
+}
+
+@test "the endpoint's replies without index fields or in base64 give the same score; the embedder names the served model" {
+	fake_start
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{"model":"BAAI/bge-small"},"repeat":-1}'
+	run -0 ise-vendi --embed-url "$FAKE_URL/v1" "$INTENTS"
+	want=$(jq -c .vendi <<<"$output")
+	assert_equal "$(jq -r .embedder <<<"$output")" "openai:BAAI/bge-small@$FAKE_URL/v1"
+	fake_shape '{"embed_no_index":true,"embed_base64":true}'
+	run -0 ise-vendi --embed-url "$FAKE_URL/v1" "$INTENTS"
+	assert_equal "$(jq -c .vendi <<<"$output")" "$want"
+}

@@ -214,3 +214,198 @@ field() {
 	run -0 jq -c '[.path, .body.input]' "$FAKE_LOG"
 	assert_output '["/v1/embeddings",["alpha","beta","alpha"]]'
 }
+
+# ---- real servers' shapes: errors that mean something for the run ----
+
+@test "response_format steps down only on an error about response_format, on that client only" {
+	# a context overflow (vLLM's words) fails that request; the next asks json_schema again
+	fake_tape '{"status":400,"error_style":"vllm_new","error_message":"This model'"'"'s maximum context length is 4096 tokens. However, you requested 2048 output tokens and your prompt contains at least 3000 input tokens, for a total of at least 5048 tokens."}
+{"reply":{"content":"{\"a\":1}"}}'
+	PROBE_JSON=1 PROBE_REPEAT=2 probe
+	assert_equal "$(jq -r .status <<<"${lines[0]}")" rejected
+	assert_equal "$(jq -r .context_exceeded <<<"${lines[0]}")" true
+	assert_equal "$(jq -r .format_refused <<<"${lines[0]}")" false
+	assert_equal "$(jq -r .status <<<"${lines[1]}")" ok
+	run -0 jq -r '.body.response_format.type // "none"' "$FAKE_LOG"
+	assert_output $'json_schema\njson_schema'
+	# (a sampling value the model refuses is fatal: see the next test)
+	# TGI refuses OpenAI's response_format with a 422: that steps down, and stays down
+	fake_reset
+	fake_tape '{"status":422,"raw":"{\"error\":\"Failed to deserialize the JSON body into the target type: response_format: unknown variant `json_schema`, expected one of `json`, `regex` at line 1 column 80\",\"error_type\":\"validation\"}"}
+{"reply":{"content":"{\"a\":1}"},"repeat":2}'
+	PROBE_JSON=1 PROBE_REPEAT=2 probe
+	assert_equal "$status" 0
+	run -0 jq -r '.body.response_format.type // "none"' "$FAKE_LOG"
+	assert_output $'json_schema\njson_object\njson_object'
+	# a plain 400 that is not about the format does not step down
+	fake_reset
+	fake_tape '{"status":400,"error_style":"openai","error_message":"Invalid '"'"'messages[1].content'"'"': string too long."}
+{"reply":{"content":"{\"a\":1}"}}'
+	PROBE_JSON=1 PROBE_REPEAT=2 probe
+	run -0 jq -r '.body.response_format.type // "none"' "$FAKE_LOG"
+	assert_output $'json_schema\njson_schema'
+}
+
+@test "misconfiguration is fatal at once, with the server's message and what fixes it" {
+	check() { # TAPE WORDS...: one request, exit 3, the message holds every word
+		fake_reset
+		fake_tape "$1"
+		shift
+		probe
+		assert_equal "$status" 3
+		for w in "$@"; do
+			[[ $(field .error) == *"$w"* ]] || fail "no '$w' in: $(field .error)"
+		done
+		assert_equal "$(fake_requests /v1/chat/completions)" 1
+	}
+	check '{"status":400,"error_style":"vllm_new","error_message":"\"auto\" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set"}' \
+		'HTTP 400: "auto" tool choice requires' 'to fix: start vLLM with --enable-auto-tool-choice --tool-call-parser'
+	# old llama.cpp builds say it with a 500, which is otherwise retried
+	check '{"status":500,"error_style":"llamacpp","error_message":"tools param requires --jinja flag","repeat":-1}' \
+		'tools param requires --jinja flag' 'to fix: start llama-server with --jinja'
+	check '{"status":400,"error_style":"openai","error_message":"Unsupported value: '"'"'temperature'"'"' does not support 0.7 with this model. Only the default (1) value is supported.","error_param":"temperature","error_code":"unsupported_value"}' \
+		"Unsupported value: 'temperature'" 'to fix: give --temperature none'
+	check '{"status":400,"error_style":"openai","error_message":"Unsupported parameter: '"'"'max_tokens'"'"' is not supported with this model. Use '"'"'max_completion_tokens'"'"' instead.","error_code":"unsupported_parameter"}' \
+		'to fix: give --max-tokens-field max_completion_tokens'
+	check '{"status":400,"error_style":"openai","error_message":"registry.ollama.ai/library/gemma:2b does not support tools","error_type":"api_error"}' \
+		'does not support tools' 'to fix: choose a model that supports tool calls'
+	# a model the server does not serve: say which it does
+	check '{"status":404,"error_style":"vllm_new","error_message":"The model `qwen3` does not exist.","error_type":"NotFoundError"}' \
+		'The model `qwen3` does not exist' 'to fix: give --model one of the models the server serves (it serves: fake-model)'
+	check '{"status":404,"error_style":"ollama_native","error_message":"model \"qwen3\" not found, try pulling it first"}' \
+		'not found, try pulling it first' 'it serves: fake-model'
+	# --max-tokens alone over the window is a setting, not a long prompt
+	check '{"status":400,"error_style":"vllm_new","error_message":"'"'"'max_tokens'"'"' or '"'"'max_completion_tokens'"'"' is too large: 2048. This model'"'"'s maximum context length is 1024 tokens and your request has 30 input tokens (2048 > 1024 - 30)."}' \
+		'to fix: lower --max-tokens'
+}
+
+@test "--temperature none and --top-p none leave them out; --extra-body adds fields and replaces ise's" {
+	fake_tape '{"reply":{"content":"ok"},"repeat":2}'
+	PROBE_TEMPERATURE_NONE=1 probe
+	assert_equal "$status" 0
+	run -0 jq -c '.body | [has("temperature"), has("top_p"), .max_tokens]' "$FAKE_LOG"
+	assert_output '[false,false,2048]'
+	fake_reset
+	fake_tape '{"reply":{"content":"ok"}}'
+	PROBE_EXTRA_BODY='{"chat_template_kwargs":{"enable_thinking":false},"top_k":20,"temperature":0.6}' probe
+	assert_equal "$status" 0
+	run -0 jq -c '.body | [.chat_template_kwargs, .top_k, .temperature, .top_p]' "$FAKE_LOG"
+	assert_output '[{"enable_thinking":false},20,0.6,0.95]'
+}
+
+@test "a loading llama-server is waited for (GET /health), with a progress line, up to the wait" {
+	fake_tape '{"reply":{"content":"loaded"}}'
+	fake_shape '{"loading_s":1.5}'
+	PROBE_WAIT=20 probe
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" loaded
+	[[ $stderr == *"$FAKE_URL: waiting for the server: HTTP 503: Loading model (unavailable_error)"*"(0 s of --wait 20)"* ]] || fail "$stderr"
+	[[ $stderr == *"$FAKE_URL: ready after "[12]" s"* ]] || fail "$stderr"
+	# it looked at /health (llama-server's /v1/models answers while it loads) and posted again
+	[ "$(fake_requests /health)" -ge 1 ]
+	assert_equal "$(fake_requests /v1/models)" 0
+	assert_equal "$(jq -s '[.[] | select(.path == "/v1/chat/completions")] | map(.status)' "$FAKE_LOG" | jq -c .)" '[503,200]'
+	# past the wait: fatal, saying so
+	fake_reset
+	fake_shape '{"loading_s":30}'
+	PROBE_WAIT=1 PROBE_RETRIES=0 probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"HTTP 503: Loading model"*"(not ready after --wait 1 s)"* ]] || fail "$(field .error)"
+}
+
+@test "503 from a busy server is retried with backoff up to the wait, whatever --retries says" {
+	fake_tape '{"status":503,"error_style":"ollama_native","repeat":2}
+{"reply":{"content":"served"}}'
+	PROBE_WAIT=30 PROBE_RETRIES=0 probe
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" served
+	assert_equal "$(fake_requests /v1/chat/completions)" 3
+	# without a wait, --retries alone counts, as for any 5xx
+	fake_reset
+	fake_tape '{"status":503,"error_style":"ollama_native","repeat":-1}'
+	PROBE_RETRIES=1 probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"server busy, please try again"*"(after 2 tries)"* ]] || fail "$(field .error)"
+}
+
+@test "501 (llama-server without --embeddings) is not retried, and names the flag" {
+	fake_shape '{"no_embeddings":true}'
+	PROBE_WAIT=30 run --separate-stderr "$ISE_TESTPROGS/llm_probe" --embed <<<'["alpha"]'
+	assert_equal "$status" 1
+	[[ $output == *"HTTP 501: This server does not support embeddings"*"to fix: start llama-server with --embeddings"* ]] || fail "$output"
+	assert_equal "$(fake_requests /v1/embeddings)" 1
+}
+
+@test "embeddings without index fields keep the input order; base64 replies decode" {
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+	run -0 "$ISE_TESTPROGS/llm_probe" --embed <<<'["alpha", "beta", "gamma"]'
+	want=$output
+	fake_shape '{"embed_no_index":true}'
+	run -0 "$ISE_TESTPROGS/llm_probe" --embed <<<'["alpha", "beta", "gamma"]'
+	assert_equal "$output" "$want"
+	jq -e -s '.[-1].status == 200' "$FAKE_LOG"
+	fake_shape '{"embed_base64":true}'
+	run -0 "$ISE_TESTPROGS/llm_probe" --embed <<<'["alpha", "beta", "gamma"]'
+	assert_equal "$output" "$want"
+}
+
+@test "a 200 that carries an error object keeps the server's message, and counts as its status" {
+	fake_tape '{"status":200,"json":{"error":{"message":"upstream provider timed out","code":504}}}
+{"reply":{"content":"second try"}}'
+	probe
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" "second try"
+	fake_reset
+	fake_tape '{"status":200,"json":{"error":{"message":"Provider returned error","code":502}},"repeat":-1}'
+	PROBE_RETRIES=1 probe
+	assert_equal "$status" 3
+	[[ $(field .error) == *"HTTP 200 carrying an error: Provider returned error"*"(after 2 tries)"* ]] || fail "$(field .error)"
+	fake_reset
+	fake_tape '{"status":200,"json":{"error":{"message":"Invalid request: bad role","code":400}}}'
+	probe
+	assert_equal "$status" 1
+	[[ $(field .error) == *"Invalid request: bad role"* ]] || fail "$(field .error)"
+}
+
+@test "the reply's model is kept: the name the server says answered" {
+	fake_tape '{"reply":{"content":"hi","model":"Qwen/Qwen3-8B"}}'
+	probe
+	assert_equal "$(field .model)" Qwen/Qwen3-8B
+}
+
+@test "a server not listening yet (vLLM while it loads) is waited for, up to the wait" {
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	echo '{"reply":{"content":"up now"}}' >tape.jsonl
+	(sleep 1.5 && exec python3 "$FAKE_PY" --port "$port" --tape tape.jsonl) </dev/null >/dev/null 2>&1 3>&- &
+	late=$!
+	OPENAI_BASE_URL=http://127.0.0.1:$port/v1 PROBE_WAIT=20 PROBE_RETRIES=0 probe
+	kill "$late" 2>/dev/null || true
+	wait "$late" 2>/dev/null || true
+	assert_equal "$status" 0
+	assert_equal "$(field .content)" "up now"
+	[[ $stderr == *"http://127.0.0.1:$port: waiting for the server: "*"onnect"* ]] || fail "$stderr"
+	[[ $stderr == *"ready after"* ]] || fail "$stderr"
+}
+
+@test "a prompt over the context window is its record's failure, with the sizes each server gives" {
+	check() { # TAPE WINDOW PROMPT
+		fake_reset
+		fake_tape "$1"
+		probe
+		assert_equal "$status" 1
+		assert_equal "$(field '[.context_exceeded, .context_window, .context_prompt] | tostring')" "[true,$2,$3]"
+	}
+	check '{"status":400,"error_style":"vllm_new","error_message":"This model'"'"'s maximum context length is 16384 tokens. However, you requested 1024 output tokens and your prompt contains at least 15361 input tokens, for a total of at least 16385 tokens."}' 16384 15361
+	check '{"status":400,"error_style":"vllm_old","error_message":"This model'"'"'s maximum context length is 4096 tokens. However, you requested 5000 tokens (3000 in the messages, 2000 in the completion). Please reduce the length of the messages or completion."}' 4096 3000
+	check '{"status":400,"error_style":"vllm_new","error_message":"The decoder prompt (length 40000) is longer than the maximum model length of 32768. Make sure that `max_model_len` is no smaller than the number of text tokens."}' 32768 40000
+	check '{"status":400,"error_style":"llamacpp","error_type":"exceed_context_size_error","error_message":"request (5000 tokens) exceeds the available context size (4096 tokens), try increasing it","n_prompt_tokens":5000,"n_ctx":4096}' 4096 5000
+	check '{"status":400,"error_style":"openai","error_message":"The input (9000 tokens) is longer than the model'"'"'s context length (8192 tokens)."}' 8192 9000
+	check '{"status":422,"raw":"{\"error\":\"Input validation error: `inputs` tokens + `max_new_tokens` must be <= 4096. Given: 4000 `inputs` tokens and 200 `max_new_tokens`\",\"error_type\":\"validation\"}"}' 4096 4000
+	check '{"status":400,"error_style":"openai","error_message":"This model'"'"'s maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens. Please reduce the length of the messages.","error_code":"context_length_exceeded"}' 128000 130000
+	# a wrong base URL is no bad record either
+	fake_reset
+	REQ='{"messages":[{"role":"user","content":"x"}]}'
+	run --separate-stderr env OPENAI_BASE_URL="$FAKE_URL/v2" "$ISE_TESTPROGS/llm_probe" <<<"$REQ"
+	assert_equal "$status" 3
+	[[ $(field .error) == *"fake: no route POST /v2/chat/completions"*"to fix: check the base URL"* ]] || fail "$(field .error)"
+}

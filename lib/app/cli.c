@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,8 @@ enum {
 	OPT_CACHE,
 	OPT_CACHE_MODE,
 	OPT_OFFLINE,
+	OPT_WAIT,
+	OPT_EXTRA_BODY,
 };
 
 struct common_option {
@@ -79,10 +82,10 @@ static const struct common_option common[] = {
      "      --model=NAME    model (env ISE_MODEL); the key comes from OPENAI_API_KEY only"},
     {ISE_OPT_LLM,
      {"temperature", required_argument, NULL, OPT_TEMPERATURE},
-     "      --temperature=T sampling temperature, always sent (default 0.7)"},
+     "      --temperature=T sampling temperature (default 0.7); none: not sent"},
     {ISE_OPT_LLM,
      {"top-p", required_argument, NULL, OPT_TOP_P},
-     "      --top-p=P       nucleus sampling, always sent (default 0.95)"},
+     "      --top-p=P       nucleus sampling (default 0.95); none: not sent"},
     {ISE_OPT_LLM,
      {"max-tokens", required_argument, NULL, OPT_MAX_TOKENS},
      "      --max-tokens=N  longest reply (default 2048)"},
@@ -98,6 +101,13 @@ static const struct common_option common[] = {
     {ISE_OPT_LLM,
      {"retry-after-cap", required_argument, NULL, OPT_RETRY_AFTER_CAP},
      "      --retry-after-cap=S  longest Retry-After honoured (default 120)"},
+    {ISE_OPT_LLM,
+     {"wait", required_argument, NULL, OPT_WAIT},
+     "      --wait=SECS     wait for a server that is starting or busy (default 600)"},
+    {ISE_OPT_LLM,
+     {"extra-body", required_argument, NULL, OPT_EXTRA_BODY},
+     "      --extra-body=JSON  fields added to every chat request, e.g.\n"
+     "                      '{\"chat_template_kwargs\":{\"enable_thinking\":false}}'"},
     {ISE_OPT_LLM,
      {"rpm", required_argument, NULL, OPT_RPM},
      "      --rpm=N         requests per minute, shared by all jobs"},
@@ -146,7 +156,7 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 	ise_llm_config_from_env(&o->llm, NULL);
 	while (cli->options && cli->options[nown].name)
 		nown++;
-	struct option all[64] = {{0}}; /* not on the heap: help and errors exit from the loop */
+	struct option all[128] = {{0}}; /* not on the heap: help and errors exit from the loop */
 	if (nown + NCOMMON >= sizeof all / sizeof *all)
 		ise_fatal("too many options");
 	memcpy(all, cli->options, nown * sizeof *all);
@@ -213,10 +223,20 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 			o->llm.model = optarg;
 			break;
 		case OPT_TEMPERATURE:
-			o->llm.temperature = ise_parse_double("--temperature", optarg, 0, 2);
+			o->llm.temperature = strcmp(optarg, "none")
+						 ? ise_parse_double("--temperature", optarg, 0, 2)
+						 : NAN;
 			break;
 		case OPT_TOP_P:
-			o->llm.top_p = ise_parse_double("--top-p", optarg, 0, 1);
+			o->llm.top_p = strcmp(optarg, "none")
+					   ? ise_parse_double("--top-p", optarg, 0, 1)
+					   : NAN;
+			break;
+		case OPT_WAIT:
+			o->llm.wait = ise_parse_double("--wait", optarg, 0, 7 * 86400);
+			break;
+		case OPT_EXTRA_BODY:
+			o->llm.extra_body = ise_parse_extra_body("--extra-body", optarg);
 			break;
 		case OPT_MAX_TOKENS:
 			o->llm.max_tokens =
@@ -391,6 +411,19 @@ size_t ise_parse_size(const char *opt, const char *arg)
 		ise_usage_error("invalid value for %s: '%s' (a size such as 65536, 64K or 64M)",
 				opt, arg);
 	return (size_t)(v << shift);
+}
+
+const cJSON *ise_parse_extra_body(const char *opt, const char *arg)
+{
+	static const char *const reserved[] = {"messages", "stream", "n"};
+	cJSON *j = cJSON_Parse(arg);
+
+	if (!cJSON_IsObject(j))
+		ise_usage_error("invalid value for %s: '%s' (a JSON object)", opt, arg);
+	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
+		if (cJSON_GetObjectItemCaseSensitive(j, reserved[i]))
+			ise_usage_error("%s: '%s' is ise's to set", opt, reserved[i]);
+	return j; /* lives as long as the process */
 }
 
 const char *ise_parse_field(const char *opt, const char *arg)

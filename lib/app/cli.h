@@ -10,6 +10,7 @@
 #ifndef ISE_CLI_H
 #define ISE_CLI_H
 
+#include <cJSON.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +81,9 @@ uint64_t ise_parse_uint(const char *opt, const char *arg, uint64_t min, uint64_t
 void ise_parse_range(const char *opt, const char *arg, unsigned min, unsigned max, unsigned *lo,
 		     unsigned *hi);
 double ise_parse_double(const char *opt, const char *arg, double min, double max);
+/* A JSON object of request fields (--extra-body); messages, stream and n
+ * are refused.  It lives until the process ends. */
+const cJSON *ise_parse_extra_body(const char *opt, const char *arg);
 /* The name of a record field (--field and the like): not empty. */
 const char *ise_parse_field(const char *opt, const char *arg);
 /* A byte count with an optional K, M or G suffix. */

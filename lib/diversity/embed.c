@@ -10,6 +10,7 @@
 
 #include "core/diag.h"
 #include "core/hash.h"
+#include "llm/embeddings.h"
 #include "llm/llm.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
@@ -404,13 +405,79 @@ static int field_vector(struct ise_embedder *e, const cJSON *rec, size_t i, doub
 	return 0;
 }
 
+/* Embed texts[first, first + m) into rows of *out (n rows in all).  A
+ * request the server refuses (a text too long: TEI answers 413 or 422,
+ * vLLM 400; a batch too large) is split in halves until the one text it
+ * refuses is found.  0; -1 with e->bad that record; -2 fatal. */
+static int embed_range(struct ise_embedder *e, const char *const *texts, size_t n, size_t first,
+		       size_t m, double **out, char *err, size_t errlen)
+{
+	float *vectors;
+	size_t d;
+	char why[512];
+	enum ise_llm_status st =
+	    ise_llm_embed(e->llm, texts + first, m, &vectors, &d, why, sizeof why);
+
+	if (st == ISE_LLM_FATAL) {
+		ise_errf(err, errlen, "records %zu-%zu: %s", first, first + m - 1, why);
+		return -2;
+	}
+	if (st == ISE_LLM_REJECTED && m == 1) {
+		e->bad = (long)first;
+		ise_errf(err, errlen, "record %zu: %s", first, why);
+		return -1;
+	}
+	if (st == ISE_LLM_REJECTED) {
+		int rc = embed_range(e, texts, n, first, m / 2, out, err, errlen);
+		return rc ? rc
+			  : embed_range(e, texts, n, first + m / 2, m - m / 2, out, err, errlen);
+	}
+	if (d > 1000000 || (e->dim && d != e->dim)) {
+		free(vectors);
+		ise_errf(err, errlen,
+			 "records %zu-%zu: the endpoint returned %zu dimensions, earlier %u", first,
+			 first + m - 1, d, e->dim);
+		return -1;
+	}
+	e->dim = (unsigned)d;
+	if (!*out)
+		*out = ise_xmalloc(n * d * sizeof **out);
+	for (size_t i = 0; i < m; i++) {
+		double *row = *out + (first + i) * d;
+		for (size_t k = 0; k < d; k++)
+			row[k] = vectors[i * d + k];
+		if (!normalise(row, d)) {
+			free(vectors);
+			e->bad = (long)(first + i);
+			ise_errf(err, errlen, "record %zu: the endpoint returned the zero vector",
+				 first + i);
+			return -1;
+		}
+	}
+	free(vectors);
+	return 0;
+}
+
+/* The name says the model the server says it ran, once it has said. */
+static void name_served(struct ise_embedder *e)
+{
+	char served[256], buf[1024];
+
+	ise_llm_served_model(e->llm, served, sizeof served);
+	if (!*served)
+		return;
+	snprintf(buf, sizeof buf, "openai:%s@%s", served, e->llm_cfg.base_url);
+	if (strcmp(buf, e->name)) {
+		free(e->name);
+		e->name = ise_xstrdup(buf);
+	}
+}
+
 static int endpoint_vectors(struct ise_embedder *e, const char *const *texts, size_t n,
 			    double **out, char *err, size_t errlen)
 {
 	for (size_t first = 0; first < n; first += ENDPOINT_BATCH) {
-		size_t m = n - first < ENDPOINT_BATCH ? n - first : ENDPOINT_BATCH, d;
-		float *vectors;
-		char why[512];
+		size_t m = n - first < ENDPOINT_BATCH ? n - first : ENDPOINT_BATCH;
 
 		for (size_t i = first; i < first + m; i++)
 			if (!texts[i] || !*texts[i]) {
@@ -418,37 +485,10 @@ static int endpoint_vectors(struct ise_embedder *e, const char *const *texts, si
 				ise_errf(err, errlen, "record %zu: no text to embed", i);
 				return -1;
 			}
-		enum ise_llm_status st =
-		    ise_llm_embed(e->llm, texts + first, m, &vectors, &d, why, sizeof why);
-		if (st != ISE_LLM_OK) {
-			ise_errf(err, errlen, "records %zu-%zu: %s", first, first + m - 1, why);
-			return st == ISE_LLM_FATAL ? -2 : -1;
-		}
-		if (d > 1000000 || (e->dim && d != e->dim)) {
-			free(vectors);
-			ise_errf(err, errlen,
-				 "records %zu-%zu: the endpoint returned %zu dimensions, "
-				 "earlier %u",
-				 first, first + m - 1, d, e->dim);
-			return -1;
-		}
-		e->dim = (unsigned)d;
-		if (!*out)
-			*out = ise_xmalloc(n * d * sizeof **out);
-		for (size_t i = 0; i < m; i++) {
-			double *row = *out + (first + i) * d;
-			for (size_t k = 0; k < d; k++)
-				row[k] = vectors[i * d + k];
-			if (!normalise(row, d)) {
-				free(vectors);
-				e->bad = (long)(first + i);
-				ise_errf(err, errlen,
-					 "record %zu: the endpoint returned the zero vector",
-					 first + i);
-				return -1;
-			}
-		}
-		free(vectors);
+		int rc = embed_range(e, texts, n, first, m, out, err, errlen);
+		if (rc)
+			return rc;
+		name_served(e);
 	}
 	return 0;
 }

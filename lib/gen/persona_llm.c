@@ -103,8 +103,9 @@ struct shared {
 	cJSON *schema;
 };
 
-/* Keep the good, new personas of one reply; under the lock. */
-static void accept(struct shared *sh, const cJSON *reply)
+/* Keep the good, new personas of one reply (model: the model the server
+ * says answered, or NULL); under the lock. */
+static void accept(struct shared *sh, const cJSON *reply, const char *model)
 {
 	struct ise_persona_llm_run *run = sh->run;
 	const cJSON *p;
@@ -132,6 +133,8 @@ static void accept(struct shared *sh, const cJSON *reply)
 			if (strcmp(f->string, "id"))
 				cJSON_AddItemToObject(o, f->string, cJSON_Duplicate(f, 1));
 		cJSON_AddStringToObject(o, "engine", "llm");
+		if (model || run->model)
+			cJSON_AddStringToObject(o, "model", model ? model : run->model);
 		ise_writer_put(run->out, o);
 		cJSON_Delete(o);
 		sh->accepted++;
@@ -161,7 +164,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&sh->lock);
 		run->requests++;
 		if (st == ISE_LLM_OK)
-			accept(sh, json);
+			accept(sh, json, reply.model);
 		else if (st == ISE_LLM_FATAL && !run->fatal)
 			run->fatal = 1, ise_warn("%s", err);
 		else if (st == ISE_LLM_REJECTED)

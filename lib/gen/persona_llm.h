@@ -27,6 +27,8 @@ struct ise_persona_llm_run {
 	unsigned jobs;
 	struct ise_writer *out;
 	struct ise_idset *seen; /* identities already written */
+	const char *model;      /* as asked (may be NULL); a record names the model the
+				   server says answered, else this one */
 	/* results */
 	unsigned long long requests, rejected_records, duplicates;
 	int fatal;

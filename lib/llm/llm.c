@@ -18,29 +18,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/diag.h"
 #include "core/sha256.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
-
-struct ise_llm {
-	struct ise_llm_config cfg;
-	CURLSH *share;
-	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-	pthread_mutex_t lock;     /* everything below */
-	double next_start;        /* --rpm: earliest start of the next request */
-	double tokens, tokens_at; /* --tpm bucket */
-	double paused_until;      /* after a 429, everyone waits */
-	int json_level;           /* 0 json_schema, 1 json_object, 2 plain text */
-	unsigned long long requests, cached, retried, prompt_tokens, completion_tokens;
-};
+#include "llm/errclass_int.h"
+#include "llm/llm_int.h"
+#include "llm/ready.h"
 
 static _Thread_local CURL *thread_handle;
 /* Ends a thread's handle when the thread ends, whoever made the thread. */
 static pthread_key_t handle_key;
 static pthread_once_t handle_key_once = PTHREAD_ONCE_INIT;
 
-static double now(void)
+double ise_llm_now(void)
 {
 	struct timespec ts;
 
@@ -48,9 +40,9 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_until(double t)
+void ise_llm_sleep_until(double t)
 {
-	double d = t - now();
+	double d = t - ise_llm_now();
 
 	if (d > 0) {
 		struct timespec ts = {(time_t)d, (long)((d - floor(d)) * 1e9)};
@@ -90,6 +82,7 @@ void ise_llm_config_from_env(struct ise_llm_config *cfg, const char *role)
 	cfg->connect_timeout = 10;
 	cfg->retries = 4;
 	cfg->retry_after_cap = 120;
+	cfg->wait = 600;
 }
 
 /* ---- the shared handle ---- */
@@ -129,7 +122,7 @@ struct ise_llm *ise_llm_new(const struct ise_llm_config *cfg)
 	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	llm->tokens = cfg->tpm;
-	llm->tokens_at = now();
+	llm->tokens_at = ise_llm_now();
 	return llm;
 }
 
@@ -217,9 +210,7 @@ static char *scrub_body(const struct ise_llm *llm, char *body)
 	return ise_sb_take(&out);
 }
 
-static void fail(const struct ise_llm *llm, char *err, size_t errlen, const char *fmt, ...)
-    ISE_PRINTF(4, 5);
-static void fail(const struct ise_llm *llm, char *err, size_t errlen, const char *fmt, ...)
+void ise_llm_fail(const struct ise_llm *llm, char *err, size_t errlen, const char *fmt, ...)
 {
 	char raw[2048];
 	va_list ap;
@@ -228,42 +219,6 @@ static void fail(const struct ise_llm *llm, char *err, size_t errlen, const char
 	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
 	scrub(llm, err, errlen, raw);
-}
-
-/* One message from any error body shape. */
-static void error_message(const char *body, char *out, size_t size)
-{
-	cJSON *j = cJSON_Parse(body);
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-	const cJSON *msg = NULL, *type = NULL, *code = NULL;
-
-	if (cJSON_IsObject(e)) {
-		msg = cJSON_GetObjectItemCaseSensitive(e, "message");
-		type = cJSON_GetObjectItemCaseSensitive(e, "type");
-		code = cJSON_GetObjectItemCaseSensitive(e, "code");
-	} else if (cJSON_IsString(e)) {
-		msg = e;
-	} else if (j && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(j, "message"))) {
-		msg = cJSON_GetObjectItemCaseSensitive(j, "message");
-		type = cJSON_GetObjectItemCaseSensitive(j, "type");
-	}
-	if (cJSON_IsString(msg)) {
-		char detail[256] = "";
-		if (cJSON_IsString(type) || cJSON_IsString(code))
-			snprintf(detail, sizeof detail, " (%s%s%s)",
-				 cJSON_IsString(type) ? type->valuestring : "",
-				 cJSON_IsString(type) && cJSON_IsString(code) ? ", " : "",
-				 cJSON_IsString(code) ? code->valuestring : "");
-		snprintf(out, size, "%s%s", msg->valuestring, detail);
-	} else { /* HTML or text from a proxy: its title, or its start */
-		const char *t = strstr(body, "<title>");
-		const char *end = t ? strstr(t, "</title>") : NULL;
-		if (t && end)
-			snprintf(out, size, "%.*s", (int)(end - t - 7), t + 7);
-		else
-			snprintf(out, size, "%.200s", *body ? body : "(empty body)");
-	}
-	cJSON_Delete(j);
 }
 
 /* ---- retries ---- */
@@ -284,7 +239,7 @@ double ise_llm_retry_delay(const char *retry_after_ms, const char *retry_after, 
 		if (end == retry_after || *end) {
 			struct tm tm = {0};
 			const char *p = strptime(retry_after, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-			v = p ? (double)timegm(&tm) - now() : NAN;
+			v = p ? (double)timegm(&tm) - ise_llm_now() : NAN;
 		}
 	}
 	if (isfinite(v) && v > cap)
@@ -343,7 +298,7 @@ static void wait_for_turn(struct ise_llm *llm, double tokens)
 {
 	for (;;) {
 		pthread_mutex_lock(&llm->lock);
-		double t = now(), ready = llm->paused_until;
+		double t = ise_llm_now(), ready = llm->paused_until;
 		if (llm->cfg.rpm > 0 && llm->next_start > ready)
 			ready = llm->next_start;
 		if (llm->cfg.tpm > 0) {
@@ -364,7 +319,7 @@ static void wait_for_turn(struct ise_llm *llm, double tokens)
 			return;
 		}
 		pthread_mutex_unlock(&llm->lock);
-		sleep_until(ready);
+		ise_llm_sleep_until(ready);
 	}
 }
 
@@ -378,8 +333,8 @@ static double reserve_estimate(const struct ise_llm *llm, size_t chars)
 static void pause_everyone(struct ise_llm *llm, double seconds)
 {
 	pthread_mutex_lock(&llm->lock);
-	if (now() + seconds > llm->paused_until)
-		llm->paused_until = now() + seconds;
+	if (ise_llm_now() + seconds > llm->paused_until)
+		llm->paused_until = ise_llm_now() + seconds;
 	pthread_mutex_unlock(&llm->lock);
 }
 
@@ -438,7 +393,19 @@ static void cache_put(const struct ise_llm *llm, const char *hash, const char *b
 
 /* ---- one POST with retries ---- */
 
-static CURL *handle(struct ise_llm *llm)
+void ise_llm_url(const struct ise_llm *llm, const char *path, int root, char *url, size_t size)
+{
+	const char *base = llm->cfg.base_url;
+	size_t blen = strlen(base);
+
+	while (blen && base[blen - 1] == '/')
+		blen--;
+	if (root && blen >= 3 && !strncmp(base + blen - 3, "/v1", 3))
+		blen -= 3;
+	snprintf(url, size, "%.*s%s", (int)blen, base, path);
+}
+
+CURL *ise_llm_handle(struct ise_llm *llm)
 {
 	if (!thread_handle) {
 		pthread_once(&handle_key_once, handle_key_make);
@@ -487,7 +454,8 @@ static double jitter(void)
 	static _Thread_local uint64_t state;
 
 	if (!state)
-		state = (uint64_t)now() * 1000003u ^ (uint64_t)pthread_self() ^ 0x9e3779b97f4a7c15u;
+		state = (uint64_t)ise_llm_now() * 1000003u ^ (uint64_t)pthread_self() ^
+			0x9e3779b97f4a7c15u;
 	state ^= state << 13, state ^= state >> 7, state ^= state << 17;
 	return (double)(state >> 11) / 9007199254740992.0;
 }
@@ -497,16 +465,28 @@ static int retryable_status(long status)
 	return status == 408 || status == 409 || status == 429 || status >= 500;
 }
 
+/* A model the server does not serve: say which it does. */
+static void model_fix(struct ise_llm *llm, char *err, size_t errlen, const char *url,
+		      const char *message, const char *fix)
+{
+	char served[512];
+
+	ise_llm_served_models(llm, served, sizeof served);
+	ise_llm_fail(llm, err, errlen, "%s: %s; to fix: %s%s%s%s", url, message, fix,
+		     *served ? " (it serves: " : "", served, *served ? ")" : "");
+}
+
 /*
  * POST body to base_url + path; *out is the parsed 200 reply.  The request
  * hash covers the path and the canonical body, not the host or the key.
  */
-static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *body, cJSON **out,
-				struct ise_llm_reply *meta, char *err, size_t errlen)
+enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *body, cJSON **out,
+				 struct ise_llm_reply *meta, char *err, size_t errlen)
 {
 	char url[2048], errbuf[CURL_ERROR_SIZE], message[1024];
 	struct curl_slist *headers = NULL;
 	enum ise_llm_status result = ISE_LLM_FATAL;
+	double wait_since = 0; /* when the server was first found starting or busy */
 
 	*out = NULL;
 	canonical(body);
@@ -530,16 +510,13 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 		return ISE_LLM_OK;
 	}
 	if (llm->cfg.cache_mode == ISE_CACHE_RO) {
-		fail(llm, err, errlen, "request %.16s is not in the cache (--cache-mode ro)",
-		     meta->request_hash);
+		ise_llm_fail(llm, err, errlen,
+			     "request %.16s is not in the cache (--cache-mode ro)",
+			     meta->request_hash);
 		cJSON_free(text);
 		return ISE_LLM_REJECTED;
 	}
-	const char *base = llm->cfg.base_url;
-	size_t blen = strlen(base);
-	while (blen && base[blen - 1] == '/')
-		blen--;
-	snprintf(url, sizeof url, "%.*s%s", (int)blen, base, path);
+	ise_llm_url(llm, path, 0, url, sizeof url);
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	if (llm->cfg.api_key && *llm->cfg.api_key) {
 		char auth[1024];
@@ -549,7 +526,7 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 	}
 	for (int retry = 0;; retry++) {
 		struct response resp = {0};
-		CURL *h = handle(llm);
+		CURL *h = ise_llm_handle(llm);
 		wait_for_turn(llm, reserve_estimate(llm, len));
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
@@ -575,12 +552,16 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 		llm->requests++;
 		pthread_mutex_unlock(&llm->lock);
 
-		int transient;
+		int transient, waitable = 0;
+		long in_200 = status == 200 && resp.body ? ise_llm_error_in_200(resp.body) : 0;
+		struct ise_llm_errclass cls = {.kind = ISE_LLM_ERR_RECORD};
 		if (rc != CURLE_OK) {
 			transient = 1;
+			/* nobody listening yet: vLLM before its model is loaded */
+			waitable = rc == CURLE_COULDNT_CONNECT;
 			snprintf(message, sizeof message, "%s",
 				 *errbuf ? errbuf : curl_easy_strerror(rc));
-		} else if (status == 200) {
+		} else if (status == 200 && !in_200) {
 			resp.body = scrub_body(llm, resp.body);
 			*out = resp.body ? cJSON_Parse(resp.body) : NULL;
 			if (*out && cJSON_IsObject(*out)) {
@@ -606,34 +587,83 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 			snprintf(message, sizeof message, "malformed reply body: %.120s",
 				 resp.body ? resp.body : "(empty)");
 		} else {
+			/* a proxy's 200 with an error object stands for the status in it */
+			long as = in_200 ? in_200 : status;
 			char detail[900];
-			error_message(resp.body ? resp.body : "", detail, sizeof detail);
-			snprintf(message, sizeof message, "HTTP %ld: %s", status, detail);
-			transient = retryable_status(status);
+			ise_llm_error_message(resp.body ? resp.body : "", detail, sizeof detail);
+			snprintf(message, sizeof message, "HTTP %ld%s: %s", status,
+				 in_200 ? " carrying an error" : "", detail);
+			ise_llm_classify(as, path, resp.body, &cls);
+			if (cls.kind == ISE_LLM_ERR_CONTEXT && cls.n_ctx > 0 &&
+			    llm->cfg.max_tokens >= cls.n_ctx) {
+				/* no prompt fits: the reply alone may fill the window */
+				cls.kind = ISE_LLM_ERR_CONFIG;
+				cls.fix = "lower --max-tokens below the model's context window";
+			}
+			transient = retryable_status(as);
 			if (!strcasecmp(resp.should_retry, "true"))
 				transient = 1;
 			if (!strcasecmp(resp.should_retry, "false"))
 				transient = 0;
 			if (resp.body && strstr(resp.body, "insufficient_quota"))
 				transient = 0;
-			result = status == 400 || status == 422 ? ISE_LLM_REJECTED : ISE_LLM_FATAL;
+			if (cls.kind == ISE_LLM_ERR_CONFIG || cls.kind == ISE_LLM_ERR_MODEL)
+				transient = 0;
+			waitable = transient && as == 503;
+			result = cls.kind == ISE_LLM_ERR_CONFIG || cls.kind == ISE_LLM_ERR_MODEL
+				     ? ISE_LLM_FATAL
+				 : as == 400 || as == 413 || as == 422 ||
+					 cls.kind == ISE_LLM_ERR_FORMAT ||
+					 cls.kind == ISE_LLM_ERR_CONTEXT
+				     ? ISE_LLM_REJECTED
+				     : ISE_LLM_FATAL;
+			meta->format_refused = cls.kind == ISE_LLM_ERR_FORMAT;
+			meta->context_exceeded = cls.kind == ISE_LLM_ERR_CONTEXT;
+			meta->context_window = cls.n_ctx;
+			meta->context_prompt = cls.n_prompt;
 		}
-		double delay =
-		    transient && retry < llm->cfg.retries
-			? ise_llm_retry_delay(*resp.retry_after_ms ? resp.retry_after_ms : NULL,
-					      *resp.retry_after ? resp.retry_after : NULL, retry,
-					      llm->cfg.retry_after_cap, jitter())
-			: -1;
+		double delay = -1;
+		int waited_out = 0, too_long = 0;
+		if (waitable && llm->cfg.wait > 0) {
+			/* starting or busy: wait for it, retries or not, up to --wait */
+			if (!wait_since)
+				wait_since = ise_now();
+			int w = ise_llm_await(llm, wait_since, message);
+			if (w > 0)
+				delay = 0;
+			else if (w == 0)
+				too_long = (delay = ise_llm_retry_delay(
+						*resp.retry_after_ms ? resp.retry_after_ms : NULL,
+						*resp.retry_after ? resp.retry_after : NULL, retry,
+						llm->cfg.retry_after_cap, jitter())) < 0;
+			else
+				waited_out = 1;
+		} else if (transient && retry < llm->cfg.retries) {
+			too_long = (delay = ise_llm_retry_delay(
+					*resp.retry_after_ms ? resp.retry_after_ms : NULL,
+					*resp.retry_after ? resp.retry_after : NULL, retry,
+					llm->cfg.retry_after_cap, jitter())) < 0;
+		}
 		free(resp.body);
 		if (delay < 0) {
-			if (transient && retry < llm->cfg.retries)
-				fail(llm, err, errlen,
-				     "%s: %s (asks to wait past --retry-after-cap)", url, message);
+			if (waited_out)
+				ise_llm_fail(llm, err, errlen,
+					     "%s: %s (not ready after --wait %g s)", url, message,
+					     llm->cfg.wait);
+			else if (too_long)
+				ise_llm_fail(llm, err, errlen,
+					     "%s: %s (asks to wait past --retry-after-cap)", url,
+					     message);
 			else if (transient)
-				fail(llm, err, errlen, "%s: %s (after %d tries)", url, message,
-				     retry + 1);
+				ise_llm_fail(llm, err, errlen, "%s: %s (after %d tries)", url,
+					     message, retry + 1);
+			else if (cls.kind == ISE_LLM_ERR_MODEL)
+				model_fix(llm, err, errlen, url, message, cls.fix);
+			else if (cls.fix)
+				ise_llm_fail(llm, err, errlen, "%s: %s; to fix: %s", url, message,
+					     cls.fix);
 			else
-				fail(llm, err, errlen, "%s: %s", url, message);
+				ise_llm_fail(llm, err, errlen, "%s: %s", url, message);
 			if (transient)
 				result = ISE_LLM_FATAL;
 			break;
@@ -643,7 +673,7 @@ static enum ise_llm_status post(struct ise_llm *llm, const char *path, cJSON *bo
 		pthread_mutex_lock(&llm->lock);
 		llm->retried++;
 		pthread_mutex_unlock(&llm->lock);
-		sleep_until(now() + delay);
+		ise_llm_sleep_until(ise_llm_now() + delay);
 	}
 	curl_slist_free_all(headers);
 	cJSON_free(text);
@@ -795,8 +825,29 @@ void ise_llm_reply_release(struct ise_llm_reply *r)
 	free(r->content);
 	free(r->reasoning);
 	free(r->finish_reason);
+	free(r->model);
 	cJSON_Delete(r->tool_calls);
 	memset(r, 0, sizeof *r);
+}
+
+/* The model the reply names, for the record and for the client. */
+void ise_llm_note_model(struct ise_llm *llm, const cJSON *resp, struct ise_llm_reply *reply)
+{
+	const char *model = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "model"));
+
+	if (!model || !*model)
+		return;
+	reply->model = ise_xstrdup(model);
+	pthread_mutex_lock(&llm->lock);
+	snprintf(llm->served, sizeof llm->served, "%s", model);
+	pthread_mutex_unlock(&llm->lock);
+}
+
+void ise_llm_served_model(struct ise_llm *llm, char *buf, size_t size)
+{
+	pthread_mutex_lock(&llm->lock);
+	snprintf(buf, size, "%s", llm->served);
+	pthread_mutex_unlock(&llm->lock);
 }
 
 static void add_default(cJSON *body, const char *key, cJSON *value)
@@ -815,22 +866,31 @@ enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
 	memset(reply, 0, sizeof *reply);
 	if (llm->cfg.model)
 		add_default(body, "model", cJSON_CreateString(llm->cfg.model));
-	add_default(body, "temperature", cJSON_CreateNumber(llm->cfg.temperature));
-	add_default(body, "top_p", cJSON_CreateNumber(llm->cfg.top_p));
+	/* NAN: the model takes only its own (OpenAI's reasoning models) */
+	if (!isnan(llm->cfg.temperature))
+		add_default(body, "temperature", cJSON_CreateNumber(llm->cfg.temperature));
+	if (!isnan(llm->cfg.top_p))
+		add_default(body, "top_p", cJSON_CreateNumber(llm->cfg.top_p));
 	if (llm->cfg.max_tokens > 0)
 		add_default(body, llm->cfg.max_tokens_field,
 			    cJSON_CreateNumber((double)llm->cfg.max_tokens));
 	add_default(body, "stream", cJSON_CreateFalse());
+	const cJSON *extra;
+	cJSON_ArrayForEach(extra, llm->cfg.extra_body) {
+		cJSON_DeleteItemFromObjectCaseSensitive(body, extra->string);
+		cJSON_AddItemToObject(body, extra->string, cJSON_Duplicate(extra, 1));
+	}
 	char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(body, "messages"));
 	size_t chars = text ? strlen(text) : 0;
 	cJSON_free(text);
 	enum ise_llm_status status =
-	    post(llm, "/chat/completions", body, &resp, reply, err, errlen);
+	    ise_llm_post(llm, "/chat/completions", body, &resp, reply, err, errlen);
 	cJSON_Delete(body);
 	if (status != ISE_LLM_OK)
 		return status;
+	ise_llm_note_model(llm, resp, reply);
 	if (normalize(resp, reply, chars) < 0) {
-		fail(llm, err, errlen, "reply has no choices[0].message");
+		ise_llm_fail(llm, err, errlen, "reply has no choices[0].message");
 		cJSON_Delete(resp);
 		return ISE_LLM_REJECTED;
 	}
@@ -885,8 +945,10 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 			cJSON_AddItemToObject(req, "response_format", format);
 		status = ise_llm_chat(llm, req, reply, err, errlen);
 		cJSON_Delete(req);
-		if (status == ISE_LLM_REJECTED && level < 2 && reply->http_status >= 400) {
-			/* the server refuses this response_format: step down, for everyone */
+		if (status == ISE_LLM_REJECTED && level < 2 && reply->format_refused) {
+			/* the server refuses this response_format: step down, for every
+			 * later request to this endpoint; any other error (a prompt too
+			 * long, a bad value) is this request's alone */
 			pthread_mutex_lock(&llm->lock);
 			if (llm->json_level == level)
 				llm->json_level = level + 1;
@@ -899,59 +961,11 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 	if (status != ISE_LLM_OK)
 		return status;
 	if (!(*json = ise_llm_extract_json(reply->content))) {
-		fail(llm, err, errlen, "the reply holds no JSON object%s: '%.80s'",
-		     !strcmp(reply->finish_reason, "length") ? " (cut at max_tokens)" : "",
-		     reply->content);
+		ise_llm_fail(llm, err, errlen, "the reply holds no JSON object%s: '%.80s'",
+			     !strcmp(reply->finish_reason, "length") ? " (cut at max_tokens)" : "",
+			     reply->content);
 		return ISE_LLM_REJECTED;
 	}
-	return ISE_LLM_OK;
-}
-
-enum ise_llm_status ise_llm_embed(struct ise_llm *llm, const char *const *texts, size_t n,
-				  float **vectors, size_t *dim, char *err, size_t errlen)
-{
-	cJSON *body = cJSON_CreateObject(), *resp, *item;
-	struct ise_llm_reply meta = {0};
-	const char *model = llm->cfg.embed_model ? llm->cfg.embed_model : llm->cfg.model;
-
-	*vectors = NULL;
-	*dim = 0;
-	if (model)
-		cJSON_AddStringToObject(body, "model", model);
-	cJSON *input = cJSON_AddArrayToObject(body, "input");
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(input, cJSON_CreateString(texts[i]));
-	cJSON_AddStringToObject(body, "encoding_format", "float");
-	enum ise_llm_status status = post(llm, "/embeddings", body, &resp, &meta, err, errlen);
-	cJSON_Delete(body);
-	if (status != ISE_LLM_OK)
-		return status;
-	const cJSON *data = cJSON_GetObjectItemCaseSensitive(resp, "data");
-	if (cJSON_GetArraySize(data) != (int)n) {
-		fail(llm, err, errlen, "embeddings reply has %d vectors for %zu texts",
-		     cJSON_GetArraySize(data), n);
-		cJSON_Delete(resp);
-		return ISE_LLM_REJECTED;
-	}
-	cJSON_ArrayForEach(item, data) {
-		const cJSON *index = cJSON_GetObjectItemCaseSensitive(item, "index");
-		const cJSON *vec = cJSON_GetObjectItemCaseSensitive(item, "embedding"), *x;
-		size_t d = (size_t)cJSON_GetArraySize(vec),
-		       i = cJSON_IsNumber(index) ? (size_t)index->valuedouble : n;
-		if (!*dim && d)
-			*vectors = ise_xcalloc(n * d, sizeof **vectors), *dim = d;
-		if (i >= n || d != *dim || !d) {
-			fail(llm, err, errlen, "embeddings reply: bad index or dimension");
-			free(*vectors);
-			*vectors = NULL;
-			cJSON_Delete(resp);
-			return ISE_LLM_REJECTED;
-		}
-		size_t k = 0;
-		cJSON_ArrayForEach(x, vec)
-			(*vectors)[i * d + k++] = (float)x->valuedouble;
-	}
-	cJSON_Delete(resp);
 	return ISE_LLM_OK;
 }
 

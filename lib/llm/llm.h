@@ -11,10 +11,15 @@
  * Retries follow openai-python: connection errors, timeouts, 408, 409, 429
  * and 5xx are retried with exponential backoff and jitter, honouring
  * retry-after-ms / Retry-After (seconds or HTTP date) up to retry_after_cap;
- * 400, 401, 403, 404, 422 and 429 insufficient_quota are not.  Every error
- * body shape (OpenAI, vLLM old and new, llama.cpp, Ollama, HTML from a proxy)
- * becomes one message.  The API key is sent only in the Authorization header
- * and is masked in every message this module makes.
+ * 400, 401, 403, 404, 413, 422 and 429 insufficient_quota are not.  A server
+ * that refuses connections or answers 503 is waited for (ready.h) up to
+ * the wait, however many retries that takes.  Every error body shape
+ * (OpenAI, vLLM old and new, llama.cpp, Ollama, TEI, TGI, HTML from a proxy,
+ * a 200 carrying an error object) becomes one message, and an error that
+ * every request would repeat (a server flag missing, an option the model
+ * refuses, a model not served) is fatal at once, the message saying what
+ * to change.  The API key is sent only in the Authorization header and is
+ * masked in every message this module makes.
  */
 #ifndef ISE_LLM_H
 #define ISE_LLM_H
@@ -29,7 +34,7 @@ struct ise_llm_config {
 	const char *api_key;  /* may be NULL */
 	const char *model;
 	const char *embed_model;
-	double temperature, top_p;
+	double temperature, top_p; /* NAN: not sent (--temperature none) */
 	long max_tokens;
 	const char *max_tokens_field; /* "max_tokens" (default) or "max_completion_tokens" */
 	double timeout;               /* seconds per request (default 120) */
@@ -39,6 +44,10 @@ struct ise_llm_config {
 	double rpm, tpm;              /* 0: no limit */
 	const char *cache_dir;
 	enum ise_cache_mode cache_mode;
+	double wait; /* seconds to wait for a server that is not ready (default 600) */
+	const cJSON
+	    *extra_body; /* fields sent with every chat request, replacing ise's own of
+			    the same name; NULL: none.  Not copied: it must outlive the client */
 };
 
 /* Fill cfg from OPENAI_BASE_URL, OPENAI_API_KEY, ISE_MODEL; with role "USER"
@@ -62,6 +71,11 @@ struct ise_llm_reply {
 	int usage_estimated, cached;
 	long http_status; /* of the last try; 0 when none was made */
 	char request_hash[65];
+	char *model; /* the model the reply says answered; NULL when it says none */
+	/* why a REJECTED request failed, when the server said: */
+	int format_refused;   /* the server refuses the response_format asked for */
+	int context_exceeded; /* the prompt does not fit the model's context window */
+	long context_window, context_prompt; /* the server's numbers for it; 0 when not given */
 };
 
 struct ise_llm;
@@ -86,9 +100,8 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 				      size_t errlen);
 void ise_llm_reply_release(struct ise_llm_reply *reply);
 
-/* Embeddings of n texts, row-major into a malloc'd *vectors (n x *dim). */
-enum ise_llm_status ise_llm_embed(struct ise_llm *llm, const char *const *texts, size_t n,
-				  float **vectors, size_t *dim, char *err, size_t errlen);
+/* The model name the server reported last ("" before any reply). */
+void ise_llm_served_model(struct ise_llm *llm, char *buf, size_t size);
 
 /* "N requests (C cached, R retried), P prompt + Q completion tokens" */
 void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size);

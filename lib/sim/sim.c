@@ -57,6 +57,7 @@ struct traj {
 	struct ise_turn *turns;
 	size_t nturns, cap;
 	struct ise_role_usage user, agent;
+	struct ise_context context;
 	unsigned long calls, agent_requests;
 	double start, deadline, t_user, t_agent, t_tools;
 	const char *failure;
@@ -205,16 +206,36 @@ static cJSON *agent_request(struct traj *t)
 /* The agent model's next message; 0 with content/reasoning/calls, or -1. */
 static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **calls)
 {
-	for (int attempt = 0;; attempt++) {
+	int refits = 0, empties = 0;
+
+	for (;;) {
 		struct ise_llm_reply reply;
 		char err[600] = "";
 		cJSON *req = agent_request(t);
+		size_t chars;
+		if (ise_context_fit(&t->context, cJSON_GetObjectItemCaseSensitive(req, "messages"),
+				    t->c->tools, t->agent_requests + 1, &chars, err, sizeof err)) {
+			cJSON_Delete(req);
+			fail(t, "context_exceeded", "%s", err);
+			return -1;
+		}
 		double t0 = ise_now();
 		t->agent_requests++;
 		enum ise_llm_status st =
 		    ise_llm_chat(t->c->agent_llm, req, &reply, err, sizeof err);
 		t->t_agent += ise_now() - t0;
 		cJSON_Delete(req);
+		if (st == ISE_LLM_REJECTED && reply.context_exceeded) {
+			/* the estimate was short: learn from what the server said, once */
+			int again =
+			    !refits++ && ise_context_refused(&t->context, reply.context_window,
+							     reply.context_prompt, chars);
+			ise_llm_reply_release(&reply);
+			if (again)
+				continue;
+			fail(t, "context_exceeded", "agent request failed: %s", err);
+			return -1;
+		}
 		if (st != ISE_LLM_OK) {
 			fail(t, "agent_error", "agent request failed: %s", err);
 			t->fatal = st == ISE_LLM_FATAL;
@@ -222,10 +243,12 @@ static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **c
 			return -1;
 		}
 		ise_role_usage_add(&t->agent, &reply);
+		if (!reply.usage_estimated)
+			ise_context_learn(&t->context, reply.prompt_tokens, chars);
 		if (!*reply.content && !reply.tool_calls) {
 			/* an empty generation: once more, with another seed */
 			ise_llm_reply_release(&reply);
-			if (attempt) {
+			if (empties++) {
 				fail(t, "agent_error", "the agent gave an empty reply twice");
 				return -1;
 			}
@@ -386,6 +409,24 @@ static cJSON *role_usage(const struct ise_role_usage *u)
 	return o;
 }
 
+/* A role's model: the one its server said answered, else the one asked
+ * for, else null. */
+static cJSON *model_of(const struct ise_role_usage *u, const char *asked)
+{
+	const char *name = *u->model ? u->model : asked;
+
+	return name ? cJSON_CreateString(name) : cJSON_CreateNull();
+}
+
+static cJSON *models(const struct traj *t)
+{
+	cJSON *o = ise_json_checked(cJSON_CreateObject());
+
+	ise_json_add(o, "user", model_of(&t->user, t->c->user_model));
+	ise_json_add(o, "agent", model_of(&t->agent, t->c->agent_model));
+	return o;
+}
+
 static double ms(double s)
 {
 	return floor(s * 1e3 + 0.5);
@@ -428,14 +469,8 @@ static cJSON *record_fields(struct traj *t)
 		t->verification = NULL;
 	}
 	if (!t->script) {
-		cJSON *models = ise_json_checked(cJSON_CreateObject());
-		ise_json_add(models, "user",
-			     c->user_model ? cJSON_CreateString(c->user_model)
-					   : cJSON_CreateNull());
-		ise_json_add(models, "agent",
-			     c->agent_model ? cJSON_CreateString(c->agent_model)
-					    : cJSON_CreateNull());
-		ise_json_add(a, "models", models);
+		ise_json_add(a, "models", models(t));
+		ise_json_add(a, "context", ise_context_record(&t->context));
 	}
 	ise_json_add(a, "workspace", cJSON_CreateString(t->id));
 	ise_json_add(a, "isolation",
@@ -492,6 +527,7 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	}
 	t.start = ise_now();
 	t.deadline = t.start + c->budget;
+	ise_context_init(&t.context, c->context_window, c->context_source, c->agent_max_tokens);
 	t.messages = ise_json_checked(cJSON_CreateArray());
 	t.decisions = ise_json_checked(cJSON_CreateArray());
 	char *system = agent_system(&t);
@@ -536,4 +572,5 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 		ise_script_free(t.env);
 	ise_script_free(t.script);
 	cJSON_Delete(t.verification);
+	ise_context_release(&t.context);
 }

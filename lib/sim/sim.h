@@ -24,6 +24,7 @@
 #include "exec/tools.h"
 #include "gen/catalog.h"
 #include "llm/llm.h"
+#include "sim/context.h"
 #include "sim/turn.h"
 
 enum ise_verify {
@@ -42,7 +43,11 @@ struct ise_sim_stats; /* sim/simprogress.h */
 
 struct ise_sim_config {
 	struct ise_llm *user_llm, *agent_llm; /* NULL, NULL: the offline engine */
-	const char *user_model, *agent_model; /* for the record; may be NULL */
+	const char *user_model, *agent_model; /* as asked; may be NULL (the record names the
+						 model each server said answered) */
+	long context_window;        /* the agent model's, in tokens; 0: unknown (sim/context.h) */
+	const char *context_source; /* where it came from, for the record */
+	long agent_max_tokens;      /* kept free in the window for each reply */
 	const char *user_prompt, *agent_prompt;
 	const char *user_prompt_name, *agent_prompt_name; /* file, or "built-in" */
 	const struct ise_catalog *catalog;

@@ -40,7 +40,7 @@ static int same(const char *a, const char *b)
 int ise_sim_same_endpoint(const struct ise_llm_config *a, const struct ise_llm_config *b)
 {
 	return same(a->base_url, b->base_url) && same(a->api_key, b->api_key) &&
-	       same(a->model, b->model);
+	       same(a->model, b->model) && a->extra_body == b->extra_body;
 }
 
 cJSON *ise_sim_tools(const char *path, const struct ise_catalog *catalog)

@@ -16,7 +16,8 @@
  * OPENAI_API_KEY and ISE_MODEL). */
 struct ise_llm_config ise_sim_role(const struct ise_llm_config *common, const char *role,
 				   const char *base_url, const char *model);
-/* 1 when both roles can share one client: same URL, key and model. */
+/* 1 when both roles can share one client: same URL, key, model and extra
+ * body. */
 int ise_sim_same_endpoint(const struct ise_llm_config *a, const struct ise_llm_config *b);
 /* The agent's tool specs: the catalog's, or those of path (a JSON array of
  * OpenAI function specs, or an object with one under "tools"); a bad file

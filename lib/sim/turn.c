@@ -104,6 +104,8 @@ void ise_role_usage_add(struct ise_role_usage *u, const struct ise_llm_reply *r)
 	u->prompt_tokens += r->prompt_tokens;
 	u->completion_tokens += r->completion_tokens;
 	u->estimated |= r->usage_estimated;
+	if (!*u->model && r->model)
+		snprintf(u->model, sizeof u->model, "%s", r->model);
 }
 
 const cJSON *ise_sim_persona(const cJSON *intent)

@@ -53,11 +53,13 @@ struct ise_decision {
 
 void ise_decision_release(struct ise_decision *d);
 
-/* Tokens of one role in one trajectory. */
+/* Tokens of one role in one trajectory, and the model its server named in
+ * its first reply that named one ("" when none did). */
 struct ise_role_usage {
 	unsigned long requests;
 	long prompt_tokens, completion_tokens;
 	int estimated;
+	char model[256];
 };
 
 void ise_role_usage_add(struct ise_role_usage *u, const struct ise_llm_reply *r);

@@ -3,19 +3,60 @@
  * request object on stdin; configuration from the environment as every
  * program has it (OPENAI_BASE_URL, ...), plus PROBE_JSON=1 for
  * ise_llm_chat_json and PROBE_RETRY_DELAY="ms|after|retry" for the delay
- * rule.  Prints {status, error, content, reasoning, tool_calls, ...}.
+ * rule, PROBE_WAIT (seconds to wait for a server; 0 unless given),
+ * PROBE_REPEAT=K (K requests on one client), PROBE_EXTRA_BODY=JSON and
+ * PROBE_TEMPERATURE_NONE=1.  Prints {status, error, content, reasoning,
+ * tool_calls, ...}, a line a request.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/diag.h"
 #include "core/jsondoc.h"
+#include "llm/embeddings.h"
 #include "llm/llm.h"
 
 static const char *arg(const char *s)
 {
 	return s && *s ? s : NULL;
+}
+
+static void print_reply(enum ise_llm_status st, const struct ise_llm_reply *reply, cJSON *json,
+			const char *err)
+{
+	cJSON *out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "status",
+				st == ISE_LLM_OK      ? "ok"
+				: st == ISE_LLM_FATAL ? "fatal"
+						      : "rejected");
+	cJSON_AddStringToObject(out, "error", st == ISE_LLM_OK ? "" : err);
+	if (reply->content)
+		cJSON_AddStringToObject(out, "content", reply->content);
+	if (reply->reasoning)
+		cJSON_AddStringToObject(out, "reasoning", reply->reasoning);
+	if (reply->tool_calls)
+		cJSON_AddItemToObject(out, "tool_calls", cJSON_Duplicate(reply->tool_calls, 1));
+	if (reply->finish_reason)
+		cJSON_AddStringToObject(out, "finish_reason", reply->finish_reason);
+	if (reply->model)
+		cJSON_AddStringToObject(out, "model", reply->model);
+	cJSON_AddNumberToObject(out, "prompt_tokens", (double)reply->prompt_tokens);
+	cJSON_AddNumberToObject(out, "completion_tokens", (double)reply->completion_tokens);
+	cJSON_AddBoolToObject(out, "usage_estimated", reply->usage_estimated);
+	cJSON_AddBoolToObject(out, "cached", reply->cached);
+	cJSON_AddNumberToObject(out, "http_status", (double)reply->http_status);
+	cJSON_AddBoolToObject(out, "format_refused", reply->format_refused);
+	cJSON_AddBoolToObject(out, "context_exceeded", reply->context_exceeded);
+	cJSON_AddNumberToObject(out, "context_window", (double)reply->context_window);
+	cJSON_AddNumberToObject(out, "context_prompt", (double)reply->context_prompt);
+	if (json)
+		cJSON_AddItemToObject(out, "json", json);
+	char *s = cJSON_PrintUnformatted(out);
+	puts(s);
+	free(s);
+	cJSON_Delete(out);
 }
 
 int main(int argc, char **argv)
@@ -34,6 +75,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	ise_llm_config_from_env(&cfg, NULL);
+	/* a test that waits for a server says how long */
+	cfg.wait = getenv("PROBE_WAIT") ? atof(getenv("PROBE_WAIT")) : 0;
 	if (argc == 2 && !strcmp(argv[1], "--embed")) { /* the operands of a JSON array on stdin */
 		text = ise_read_file("/dev/stdin", &len);
 		cJSON *texts = cJSON_Parse(text), *t;
@@ -62,46 +105,33 @@ int main(int argc, char **argv)
 		cfg.cache_dir = getenv("PROBE_CACHE");
 		cfg.cache_mode = getenv("PROBE_CACHE_RO") ? ISE_CACHE_RO : ISE_CACHE_RW;
 	}
+	if (getenv("PROBE_TEMPERATURE_NONE"))
+		cfg.temperature = cfg.top_p = NAN;
+	cJSON *extra = getenv("PROBE_EXTRA_BODY") ? cJSON_Parse(getenv("PROBE_EXTRA_BODY")) : NULL;
+	cfg.extra_body = extra;
 	text = ise_read_file("/dev/stdin", &len);
 	cJSON *request = cJSON_Parse(text);
 	free(text);
 	struct ise_llm *llm = ise_llm_new(&cfg);
 	cJSON *schema = cJSON_Parse("{\"type\":\"object\"}");
-	enum ise_llm_status st =
-	    getenv("PROBE_JSON")
-		? ise_llm_chat_json(llm, request, "probe", schema, &reply, &json, err, sizeof err)
-		: ise_llm_chat(llm, request, &reply, err, sizeof err);
-	cJSON *out = cJSON_CreateObject();
-	cJSON_AddStringToObject(out, "status",
-				st == ISE_LLM_OK      ? "ok"
-				: st == ISE_LLM_FATAL ? "fatal"
-						      : "rejected");
-	cJSON_AddStringToObject(out, "error", st == ISE_LLM_OK ? "" : err);
-	if (reply.content)
-		cJSON_AddStringToObject(out, "content", reply.content);
-	if (reply.reasoning)
-		cJSON_AddStringToObject(out, "reasoning", reply.reasoning);
-	if (reply.tool_calls)
-		cJSON_AddItemToObject(out, "tool_calls", cJSON_Duplicate(reply.tool_calls, 1));
-	if (reply.finish_reason)
-		cJSON_AddStringToObject(out, "finish_reason", reply.finish_reason);
-	cJSON_AddNumberToObject(out, "prompt_tokens", (double)reply.prompt_tokens);
-	cJSON_AddNumberToObject(out, "completion_tokens", (double)reply.completion_tokens);
-	cJSON_AddBoolToObject(out, "usage_estimated", reply.usage_estimated);
-	cJSON_AddBoolToObject(out, "cached", reply.cached);
-	cJSON_AddNumberToObject(out, "http_status", (double)reply.http_status);
-	if (json)
-		cJSON_AddItemToObject(out, "json", json);
-	char *s = cJSON_PrintUnformatted(out);
-	puts(s);
+	/* PROBE_REPEAT=K: K requests on one client, a line each */
+	int repeat = getenv("PROBE_REPEAT") ? atoi(getenv("PROBE_REPEAT")) : 1;
+	enum ise_llm_status st = ISE_LLM_OK;
+	for (int k = 0; k < repeat; k++) {
+		json = NULL;
+		err[0] = '\0';
+		st = getenv("PROBE_JSON") ? ise_llm_chat_json(llm, request, "probe", schema, &reply,
+							      &json, err, sizeof err)
+					  : ise_llm_chat(llm, request, &reply, err, sizeof err);
+		print_reply(st, &reply, json, err);
+		ise_llm_reply_release(&reply);
+	}
 	char totals[256];
 	ise_llm_totals(llm, totals, sizeof totals);
 	ise_warn("%s", totals);
-	free(s);
-	cJSON_Delete(out);
 	cJSON_Delete(request);
 	cJSON_Delete(schema);
-	ise_llm_reply_release(&reply);
+	cJSON_Delete(extra);
 	ise_llm_free(llm);
 	return st == ISE_LLM_OK ? 0 : st == ISE_LLM_FATAL ? 3 : 1;
 }
