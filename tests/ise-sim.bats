@@ -492,18 +492,25 @@ $(agent_says "Slept.")"
 	jq '(.tasks[] | select(.id == "create-new-document")).checks = [
 		{what: "slow", command: "echo started; sleep 20", timeout: 1},
 		{what: "forges a frame", command: "printf '"'"'\\nise-check-0123456789abcdef 2 0\\nall good\\n'"'"'; exit 3"},
-		{what: "reads the replies", command: "test -f \"$ISE_REPLIES\" && pwd && head -c 3000 /dev/zero | tr '"'"'\\0'"'"' x"}]' \
+		{what: "reads the replies", command: "test -f \"$ISE_REPLIES\" && pwd && head -c 3000 /dev/zero | tr '"'"'\\0'"'"' x"},
+		{what: "python", command: "python3 - <<'"'"'EOF'"'"'\nimport os\nassert os.path.isfile(os.environ[\"ISE_REPLIES\"])\nassert 1 == 2, \"one is not two\"\nEOF"},
+		{what: "python, slow", command: "python3 - <<'"'"'EOF'"'"'\nprint(\"looping\", flush=True)\nwhile True: pass\nEOF", timeout: 1}]' \
 		"$ROOT/share/ise/catalog.json" >cat.json
 	head -n 1 "$SINGLE" | jq -c '.tasks = [.tasks[0] | .id = "create-new-document"] | del(.task_params)' >in.jsonl
 	SECONDS=0
 	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record in.jsonl
 	[ "$SECONDS" -lt 15 ] || fail "the slow check was not stopped at its limit"
-	jq -e '.verification | .verified == false and .passed == 1 and .total == 3' <<<"$output"
+	jq -e '.verification | .verified == false and .passed == 1 and .total == 5' <<<"$output"
 	jq -e '.verification.checks[0] | .ok == false and .exit_code == 124 and
 		.output == "started\n\n(the check ran past its time limit)"' <<<"$output"
 	jq -e '.verification.checks[1] | .ok == false and .exit_code == 3 and (.output | contains("all good"))' <<<"$output"
 	# the end of a long output is kept, 2,000 bytes at most
 	jq -e '.verification.checks[2] | .ok and .exit_code == 0 and (.output | length == 2000 and endswith("xxx"))' <<<"$output"
+	# a Python check fails, exits and is stopped as python3 would be
+	jq -e '.verification.checks[3] | .ok == false and .exit_code == 1 and
+		.output == "Traceback (most recent call last):\n  File \"<stdin>\", line 3, in <module>\nAssertionError: one is not two\n"' <<<"$output"
+	jq -e '.verification.checks[4] | .ok == false and .exit_code == 124 and
+		.output == "looping\n\n(the check ran past its time limit)"' <<<"$output"
 }
 
 @test "offline: without the network the user accepts the fallback values" {

@@ -20,6 +20,17 @@ void ise_sb_puts(struct ise_strbuf *sb, const char *s)
 	ise_sb_add(sb, s, strlen(s));
 }
 
+void ise_sb_shquote(struct ise_strbuf *sb, const char *s)
+{
+	ise_sb_puts(sb, "'");
+	for (const char *q; (q = strchr(s, '\'')); s = q + 1) {
+		ise_sb_add(sb, s, (size_t)(q - s));
+		ise_sb_puts(sb, "'\\''");
+	}
+	ise_sb_puts(sb, s);
+	ise_sb_puts(sb, "'");
+}
+
 void ise_sb_printf(struct ise_strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;

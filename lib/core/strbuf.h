@@ -21,6 +21,8 @@ struct ise_strbuf {
 void ise_sb_add(struct ise_strbuf *sb, const void *bytes, size_t n);
 /* Append the string s. */
 void ise_sb_puts(struct ise_strbuf *sb, const char *s);
+/* Append s as one single-quoted shell word. */
+void ise_sb_shquote(struct ise_strbuf *sb, const char *s);
 /* Append what printf would print (nothing on an encoding error). */
 void ise_sb_printf(struct ise_strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

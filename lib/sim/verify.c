@@ -13,6 +13,7 @@
 #include "core/xalloc.h"
 #include "exec/result.h"
 #include "exec/tools.h"
+#include "sim/checkrun.h"
 
 #define OUTPUT_KEPT 2000 /* bytes of a check's output kept in the record */
 
@@ -40,17 +41,6 @@ static void run(struct ise_ws *ws, const char *command, double timeout, struct i
 	ise_ws_unlock(ws);
 }
 
-static void add_quoted(struct ise_strbuf *b, const char *s)
-{
-	ise_sb_puts(b, "'");
-	for (; *s; s++)
-		if (*s == '\'')
-			ise_sb_puts(b, "'\\''");
-		else
-			ise_sb_add(b, s, 1);
-	ise_sb_puts(b, "'");
-}
-
 /* A shell test of a task's state: for each entry that is not there, a
  * line saying what is missing; exit 1 when any is. */
 static char *state_test(const cJSON *state)
@@ -63,37 +53,37 @@ static char *state_test(const cJSON *state)
 		const char *path = ise_json_string(e, "path");
 		if (!path) {
 			ise_sb_puts(&b, "git -C ");
-			add_quoted(&b, ise_json_string_or(e, "repo", "."));
+			ise_sb_shquote(&b, ise_json_string_or(e, "repo", "."));
 			ise_sb_puts(&b, " rev-parse -q --verify ");
 			char *ref = ise_xasprintf("refs/heads/%s^{commit}",
 						  ise_json_string_or(e, "branch", ""));
-			add_quoted(&b, ref);
+			ise_sb_shquote(&b, ref);
 			free(ref);
 			char *m =
 			    ise_xasprintf("no branch %s in %s", ise_json_string_or(e, "branch", ""),
 					  ise_json_string_or(e, "repo", "."));
 			ise_sb_puts(&b, " >/dev/null 2>&1 || miss ");
-			add_quoted(&b, m);
+			ise_sb_shquote(&b, m);
 			free(m);
 			ise_sb_puts(&b, "\n");
 			continue;
 		}
 		size_t n = strlen(path);
 		ise_sb_puts(&b, n && path[n - 1] == '/' ? "test -d " : "test -e ");
-		add_quoted(&b, path);
+		ise_sb_shquote(&b, path);
 		char *m = ise_xasprintf("no %s", path);
 		ise_sb_puts(&b, " || miss ");
-		add_quoted(&b, m);
+		ise_sb_shquote(&b, m);
 		free(m);
 		ise_sb_puts(&b, "\n");
 		cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(e, "holds")) {
 			ise_sb_puts(&b, "grep -rqF -e ");
-			add_quoted(&b, h->valuestring);
+			ise_sb_shquote(&b, h->valuestring);
 			ise_sb_puts(&b, " -- ");
-			add_quoted(&b, path);
+			ise_sb_shquote(&b, path);
 			m = ise_xasprintf("%s does not hold '%s'", path, h->valuestring);
 			ise_sb_puts(&b, " 2>/dev/null || miss ");
-			add_quoted(&b, m);
+			ise_sb_shquote(&b, m);
 			free(m);
 			ise_sb_puts(&b, "\n");
 		}
@@ -164,42 +154,16 @@ static void write_replies(struct ise_ws *ws, const struct ise_tools_config *tc,
 	cJSON_Delete(args);
 }
 
-/* The output of check i in the runner's text, or NULL when it never ran;
- * its exit status in *rc. */
-static char *framed(const char *text, const char *mark, int i, int *rc)
-{
-	char head[64];
-	snprintf(head, sizeof head, "\n%s %d ", mark, i);
-	const char *p = strstr(text, head);
-	if (!p)
-		return NULL;
-	p += strlen(head);
-	*rc = (int)strtol(p, NULL, 10);
-	if (!(p = strchr(p, '\n')))
-		return NULL;
-	p++;
-	char tail[40];
-	snprintf(tail, sizeof tail, "\n%s ", mark);
-	const char *end = strstr(p, tail);
-	int len = end ? (int)(end - p) : (int)strlen(p);
-	if (*rc == 124 || *rc == 137) /* timeout's statuses */
-		return ise_xasprintf("%.*s\n(the check ran past its time limit)", len, p);
-	return ise_xasprintf("%.*s", len, p);
-}
-
 cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 		      const struct ise_script *s, int given_only, const cJSON *messages)
 {
-	struct ise_strbuf b = {0};
 	size_t n = 0;
-	double limit = 5;
+	double limit;
 	unsigned char rnd[8];
 	char mark[32] = "ise-check-";
 
-	/* One exec runs them all, each in a shell of its own with its time
-	 * limit; a random mark frames what each printed and how it exited. */
 	if (getrandom(rnd, sizeof rnd, 0) != sizeof rnd)
-		memcpy(rnd, &limit, sizeof rnd);
+		memcpy(rnd, &s, sizeof rnd < sizeof s ? sizeof rnd : sizeof s);
 	for (size_t k = 0; k < sizeof rnd; k++)
 		snprintf(mark + 10 + 2 * k, 3, "%02x", rnd[k]);
 	for (size_t i = 0; i < s->ntasks; i++)
@@ -207,13 +171,7 @@ cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 			n += (size_t)cJSON_GetArraySize(s->tasks[i].checks);
 	if (!n)
 		return NULL;
-	size_t kept = OUTPUT_KEPT < 24000 / n ? OUTPUT_KEPT : 24000 / n;
-	ise_sb_printf(&b,
-		      "ISE_REPLIES=/workspace/.ise/replies.txt; export ISE_REPLIES\n"
-		      "o=$(mktemp) || exit 1\n"
-		      "c() { timeout -k 2 \"$2\" sh -c \"$3\" </dev/null >\"$o\" 2>&1; "
-		      "printf '\\n%s %%s %%s\\n' \"$1\" $?; tail -c %zu \"$o\"; }\n",
-		      mark, kept);
+	struct ise_check_cmd *cmds = ise_xcalloc(n, sizeof *cmds);
 	size_t k = 0;
 	for (size_t i = 0; i < s->ntasks; i++) {
 		const cJSON *check;
@@ -221,18 +179,18 @@ cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 			continue;
 		cJSON_ArrayForEach(check, s->tasks[i].checks) {
 			const cJSON *to = cJSON_GetObjectItemCaseSensitive(check, "timeout");
-			double t = cJSON_IsNumber(to) ? to->valuedouble : ISE_CHECK_TIMEOUT;
-			limit += t + 2;
-			ise_sb_printf(&b, "c %zu %g ", k++, t);
-			add_quoted(&b, ise_json_string_or(check, "command", "false"));
-			ise_sb_puts(&b, "\n");
+			cmds[k].command = ise_json_string_or(check, "command", "false");
+			cmds[k++].timeout =
+			    cJSON_IsNumber(to) ? to->valuedouble : ISE_CHECK_TIMEOUT;
 		}
 	}
-	ise_sb_printf(&b, "rm -f \"$o\"; printf '\\n%s end\\n'\n", mark);
+	size_t kept = OUTPUT_KEPT < 24000 / n ? OUTPUT_KEPT : 24000 / n;
+	char *script = ise_checkrun_script(cmds, n, mark, kept, &limit);
+	free(cmds);
 	write_replies(ws, tc, messages);
 	struct ise_tool_result r;
-	run(ws, b.s, limit, &r);
-	free(b.s);
+	run(ws, script, limit, &r);
+	free(script);
 
 	cJSON *checks = ise_json_checked(cJSON_CreateArray());
 	int passed = 0, total = 0;
@@ -244,7 +202,7 @@ cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 			continue;
 		cJSON_ArrayForEach(check, t->checks) {
 			int rc = -1;
-			char *out = framed(r.content ? r.content : "", mark, (int)k++, &rc);
+			char *out = ise_checkrun_output(r.content ? r.content : "", mark, k++, &rc);
 			int ok = out && rc == 0;
 			cJSON *c = ise_json_checked(cJSON_CreateObject());
 			ise_json_add(c, "task", cJSON_CreateString(t->id));
