@@ -545,6 +545,12 @@ void ise_writer_put(struct ise_writer *w, const cJSON *record)
 	end_record(w);
 }
 
+void ise_writer_put_text(struct ise_writer *w, const char *text, size_t len)
+{
+	append(w, text, len);
+	end_record(w);
+}
+
 static int shares_a_key(const cJSON *record, const cJSON *added)
 {
 	const cJSON *item;

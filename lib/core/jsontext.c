@@ -155,14 +155,14 @@ int ise_json_has_nul(const cJSON *item)
 
 /* ---- printing ---- */
 
-static void put_string(struct ise_strbuf *b, const char *s)
+void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	const unsigned char *p = (const unsigned char *)(s ? s : ""), *end = p + (s ? n : 0);
 	const unsigned char *run = p;
 
 	ise_sb_add(b, "\"", 1);
-	for (; *p; p++) {
+	for (; p < end; p++) {
 		if (*p > 31 && *p != '"' && *p != '\\')
 			continue;
 		ise_sb_add(b, (const char *)run, (size_t)(p - run));
@@ -212,7 +212,18 @@ static const char *kept_text(const cJSON *item)
 		   : NULL;
 }
 
-static void put_item(struct ise_strbuf *b, const cJSON *item)
+static void put_string(struct ise_strbuf *b, const char *s)
+{
+	ise_json_put_string(b, s, s ? strlen(s) : 0);
+}
+
+const char *ise_json_number_text(const cJSON *item, char *buf, size_t size)
+{
+	const char *s = kept_text(item);
+	return s ? s : format_number(item->valuedouble, buf, size);
+}
+
+void ise_json_put(struct ise_strbuf *b, const cJSON *item)
 {
 	char buf[64];
 	const cJSON *c;
@@ -227,11 +238,9 @@ static void put_item(struct ise_strbuf *b, const cJSON *item)
 	case cJSON_True:
 		ise_sb_puts(b, "true");
 		break;
-	case cJSON_Number: {
-		const char *s = kept_text(item);
-		ise_sb_puts(b, s ? s : format_number(item->valuedouble, buf, sizeof buf));
+	case cJSON_Number:
+		ise_sb_puts(b, ise_json_number_text(item, buf, sizeof buf));
 		break;
-	}
 	case cJSON_String:
 		put_string(b, item->valuestring);
 		break;
@@ -241,7 +250,7 @@ static void put_item(struct ise_strbuf *b, const cJSON *item)
 	case cJSON_Array:
 		ise_sb_add(b, "[", 1);
 		for (c = item->child; c; c = c->next) {
-			put_item(b, c);
+			ise_json_put(b, c);
 			if (c->next)
 				ise_sb_add(b, ",", 1);
 		}
@@ -252,7 +261,7 @@ static void put_item(struct ise_strbuf *b, const cJSON *item)
 		for (c = item->child; c; c = c->next) {
 			put_string(b, c->string);
 			ise_sb_add(b, ":", 1);
-			put_item(b, c);
+			ise_json_put(b, c);
 			if (c->next)
 				ise_sb_add(b, ",", 1);
 		}
@@ -268,6 +277,6 @@ char *ise_json_print(const cJSON *item)
 	struct ise_strbuf b = {0};
 
 	ise_sb_add(&b, "", 0);
-	put_item(&b, item);
+	ise_json_put(&b, item);
 	return ise_sb_take(&b);
 }

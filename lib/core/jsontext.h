@@ -24,6 +24,8 @@
 #include <cJSON.h>
 #include <stddef.h>
 
+#include "core/strbuf.h"
+
 #define ISE_JSON_NUL (1 << 12)
 
 /* Note the source text of root's numbers and the strings that held a NUL;
@@ -38,5 +40,14 @@ int ise_json_has_nul(const cJSON *item);
 /* item as compact JSON text (exit 3 when out of memory); the caller frees
  * it with free(). */
 char *ise_json_print(const cJSON *item);
+/* The same text appended to b. */
+void ise_json_put(struct ise_strbuf *b, const cJSON *item);
+/* s[0..n) as a JSON string, quotes included, appended to b: only '"', '\\'
+ * and control characters escaped, everything else (UTF-8) as it is. */
+void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n);
+/* The text the printer writes for the number item: its source text while
+ * that still reads as its value, else the computed form (in buf, which
+ * holds at least 32 bytes). */
+const char *ise_json_number_text(const cJSON *item, char *buf, size_t size);
 
 #endif
