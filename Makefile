@@ -41,7 +41,7 @@ Q = @
 endif
 
 PROGS   = $(patsubst src/%.c,%,$(wildcard src/ise-*.c))
-LIBDIRS = lib/core lib/llm lib/exec lib/gen lib/diversity lib/audit lib/sim lib/app
+LIBDIRS = lib/core lib/llm lib/exec lib/gen lib/diversity lib/audit lib/export lib/sim lib/app
 LIBSRC  = $(wildcard $(LIBDIRS:%=%/*.c))
 LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
 EMBED   = share/ise/catalog.json share/ise/personas.json share/ise/role-drift.txt \
