@@ -46,11 +46,22 @@ static int next_token(struct walk *w, const char **start, size_t *n)
 	while (w->p < w->end) {
 		char c = *w->p;
 		if (c == '"') {
-			*start = w->p;
-			for (w->p++; w->p < w->end && *w->p != '"'; w->p++)
-				if (*w->p == '\\')
-					w->p++;
-			w->p++;
+			*start = w->p++;
+			/* the closing quote: the first one after an even number of
+			 * backslashes (the text is valid JSON) */
+			for (;;) {
+				const char *q = memchr(w->p, '"', (size_t)(w->end - w->p));
+				if (!q) {
+					w->p = w->end;
+					break;
+				}
+				const char *b = q;
+				while (b > *start + 1 && b[-1] == '\\')
+					b--;
+				w->p = q + 1;
+				if ((q - b) % 2 == 0)
+					break;
+			}
 			*n = (size_t)(w->p - *start);
 			return 's';
 		}
@@ -82,12 +93,13 @@ static int needs_text(double d, const char *s, size_t n)
 /* Whether the string token s[0..n) holds the escape \u0000. */
 static int holds_nul(const char *s, size_t n)
 {
-	for (size_t i = 0; i + 1 < n; i++)
-		if (s[i] == '\\') {
-			if (s[i + 1] == 'u' && i + 5 < n && !memcmp(s + i + 2, "0000", 4))
-				return 1;
-			i++;
-		}
+	const char *p = s, *end = s + n;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) && p + 1 < end) {
+		if (p[1] == 'u' && end - p > 5 && !memcmp(p + 2, "0000", 4))
+			return 1;
+		p += 2;
+	}
 	return 0;
 }
 
@@ -159,44 +171,54 @@ void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : ""), *end = p + (s ? n : 0);
-	const unsigned char *run = p;
 
-	ise_sb_add(b, "\"", 1);
-	for (; p < end; p++) {
-		if (*p > 31 && *p != '"' && *p != '\\')
-			continue;
-		ise_sb_add(b, (const char *)run, (size_t)(p - run));
-		run = p + 1;
-		char esc[7] = {'\\', 0};
+	/* room for the worst case (every byte as \u00XX) up front: the text
+	 * goes in without a check a byte */
+	ise_xgrow((void **)&b->s, &b->cap, b->len + 6 * (size_t)(end - p) + 3, 1);
+	char *out = b->s + b->len;
+	*out++ = '"';
+	while (p < end) {
+		const unsigned char *run = p;
+		while (end - p >= 8 && ise_json_plain8(p))
+			p += 8;
+		while (p<end && * p> 31 && *p != '"' && *p != '\\')
+			p++;
+		memcpy(out, run, (size_t)(p - run));
+		out += p - run;
+		if (p == end)
+			break;
+		*out++ = '\\';
 		switch (*p) {
 		case '"':
 		case '\\':
-			esc[1] = (char)*p;
+			*out++ = (char)*p;
 			break;
 		case '\b':
-			esc[1] = 'b';
+			*out++ = 'b';
 			break;
 		case '\f':
-			esc[1] = 'f';
+			*out++ = 'f';
 			break;
 		case '\n':
-			esc[1] = 'n';
+			*out++ = 'n';
 			break;
 		case '\r':
-			esc[1] = 'r';
+			*out++ = 'r';
 			break;
 		case '\t':
-			esc[1] = 't';
+			*out++ = 't';
 			break;
 		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
+			memcpy(out, "u00", 3);
+			out[3] = hex[*p >> 4];
+			out[4] = hex[*p & 15];
+			out += 5;
 		}
-		ise_sb_puts(b, esc);
+		p++;
 	}
-	ise_sb_add(b, (const char *)run, (size_t)(p - run));
-	ise_sb_add(b, "\"", 1);
+	*out++ = '"';
+	b->len = (size_t)(out - b->s);
+	b->s[b->len] = '\0';
 }
 
 /* The noted text, while it still reads as the item's value. */

@@ -23,10 +23,27 @@
 
 #include <cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "core/strbuf.h"
 
 #define ISE_JSON_NUL (1 << 12)
+
+/* Whether the 8 bytes at p are ASCII that a JSON string holds as they are
+ * (no control character, '"' or '\\'): the scanners and the escaper skip
+ * such runs a word at a time. */
+static inline int ise_json_plain8(const void *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	return !((x & high) | ((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
+		 ((b - ones) & ~b & high));
+}
 
 /* Note the source text of root's numbers and the strings that held a NUL;
  * text[0..len) is what root was parsed from.  Nothing is noted past a
