@@ -36,7 +36,7 @@ static void put_repr(struct ise_strbuf *b, double d)
 	while (nd > 1 && digits[nd - 1] == '0')
 		nd--;
 	digits[nd] = '\0';
-	exp10 = atoi(strchr(buf, 'e') + 1);
+	exp10 = (int)strtol(strchr(buf, 'e') + 1, NULL, 10);
 	int point = exp10 + 1; /* digits before the decimal point */
 	if (point > -4 && point <= 16) {
 		if (point <= 0) {
