@@ -140,6 +140,7 @@ bench: all
 	@sh bench/vendi.sh
 	@sh bench/dedup.sh
 	@sh bench/sim.sh
+	@sh bench/export.sh
 
 # The shape of lib/ (lib/README): includes run downward, no cycles, a
 # header for every file, no file over 1,200 lines.

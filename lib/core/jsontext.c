@@ -167,21 +167,26 @@ int ise_json_has_nul(const cJSON *item)
 
 /* ---- printing ---- */
 
-void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n)
+/* A byte a JSON string holds as it is. */
+static int plain_byte(unsigned char c)
+{
+	return c > 31 && c != '"' && c != '\\';
+}
+
+void ise_json_put_chars(struct ise_strbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *p = (const unsigned char *)(s ? s : ""), *end = p + (s ? n : 0);
 
 	/* room for the worst case (every byte as \u00XX) up front: the text
 	 * goes in without a check a byte */
-	ise_xgrow((void **)&b->s, &b->cap, b->len + 6 * (size_t)(end - p) + 3, 1);
+	ise_xgrow((void **)&b->s, &b->cap, b->len + 6 * (size_t)(end - p) + 1, 1);
 	char *out = b->s + b->len;
-	*out++ = '"';
 	while (p < end) {
 		const unsigned char *run = p;
 		while (end - p >= 8 && ise_json_plain8(p))
 			p += 8;
-		while (p<end && * p> 31 && *p != '"' && *p != '\\')
+		while (p < end && plain_byte(*p))
 			p++;
 		memcpy(out, run, (size_t)(p - run));
 		out += p - run;
@@ -216,9 +221,15 @@ void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n)
 		}
 		p++;
 	}
-	*out++ = '"';
 	b->len = (size_t)(out - b->s);
 	b->s[b->len] = '\0';
+}
+
+void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n)
+{
+	ise_sb_add(b, "\"", 1);
+	ise_json_put_chars(b, s, n);
+	ise_sb_add(b, "\"", 1);
 }
 
 /* The noted text, while it still reads as the item's value. */

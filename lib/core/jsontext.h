@@ -62,6 +62,8 @@ void ise_json_put(struct ise_strbuf *b, const cJSON *item);
 /* s[0..n) as a JSON string, quotes included, appended to b: only '"', '\\'
  * and control characters escaped, everything else (UTF-8) as it is. */
 void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n);
+/* The same without the quotes: a piece of a string written in parts. */
+void ise_json_put_chars(struct ise_strbuf *b, const char *s, size_t n);
 /* The text the printer writes for the number item: its source text while
  * that still reads as its value, else the computed form (in buf, which
  * holds at least 32 bytes). */

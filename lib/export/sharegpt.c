@@ -21,12 +21,12 @@ void ise_export_sharegpt_tools(const struct ise_conv *c, struct ise_strbuf *b)
 
 static void add_text(struct ise_strbuf *b, struct ise_text t)
 {
-	ise_sb_add(b, t.s, t.n);
+	ise_json_put_chars(b, t.s, t.n);
 }
 
 /* The reasoning block and the text of assistant message i, as the value
- * starts. */
-static void put_reply(struct ise_strbuf *value, const struct ise_view *v, size_t i)
+ * starts, escaped into b. */
+static void put_reply(struct ise_strbuf *b, const struct ise_view *v, size_t i)
 {
 	const struct ise_message *m = &v->c->msgs[i];
 	struct ise_text r = m->reasoning, content = m->content;
@@ -36,30 +36,34 @@ static void put_reply(struct ise_strbuf *value, const struct ise_view *v, size_t
 	while (r.n && r.s[0] == '\n')
 		r.s++, r.n--;
 	if (ise_view_keeps_reasoning(v, i) && r.n) {
-		ise_sb_add(value, "<think>\n", 8);
-		add_text(value, r);
-		ise_sb_add(value, "\n</think>\n\n", 11);
+		ise_sb_puts(b, "<think>\\n");
+		add_text(b, r);
+		ise_sb_puts(b, "\\n</think>\\n\\n");
 		while (content.n && content.s[0] == '\n')
 			content.s++, content.n--;
 	}
-	add_text(value, content);
+	add_text(b, content);
 }
 
-static void put_calls(struct ise_strbuf *value, const struct ise_conv *c,
-		      const struct ise_message *m)
+/* The calls of m as JSON, escaped into b (scratch holds the JSON). */
+static void put_calls(struct ise_strbuf *b, const struct ise_conv *c, const struct ise_message *m,
+		      struct ise_strbuf *scratch)
 {
+	scratch->len = 0;
+	ise_sb_add(scratch, "", 0);
 	if (m->ncalls > 1)
-		ise_sb_add(value, "[", 1);
+		ise_sb_add(scratch, "[", 1);
 	for (size_t k = 0; k < m->ncalls; k++) {
 		const struct ise_export_call *call = &c->calls[m->first_call + k];
-		ise_sb_puts(value, k ? ",{\"name\":" : "{\"name\":");
-		ise_json_put_string(value, call->name, strlen(call->name));
-		ise_sb_puts(value, ",\"arguments\":");
-		ise_json_put(value, call->object);
-		ise_sb_add(value, "}", 1);
+		ise_sb_puts(scratch, k ? ",{\"name\":" : "{\"name\":");
+		ise_json_put_string(scratch, call->name, strlen(call->name));
+		ise_sb_puts(scratch, ",\"arguments\":");
+		ise_json_put(scratch, call->object);
+		ise_sb_add(scratch, "}", 1);
 	}
 	if (m->ncalls > 1)
-		ise_sb_add(value, "]", 1);
+		ise_sb_add(scratch, "]", 1);
+	ise_json_put_chars(b, scratch->s, scratch->len);
 }
 
 static const char *const role_names[] = {"system", "user", "assistant", "tool"};
@@ -79,16 +83,6 @@ static int place(const struct ise_message *m, const char *from, size_t pos, char
 		 m->index, role_names[m->role], from, pos,
 		 pos % 2 ? "human or observation" : "gpt or function_call");
 	return -1;
-}
-
-static void put_turn(struct ise_strbuf *b, size_t pos, const char *from,
-		     const struct ise_strbuf *value)
-{
-	ise_sb_puts(b, pos > 1 ? ",{\"from\":\"" : "{\"from\":\"");
-	ise_sb_puts(b, from);
-	ise_sb_puts(b, "\",\"value\":");
-	ise_json_put_string(b, value->s, value->len);
-	ise_sb_add(b, "}", 1);
 }
 
 int ise_export_sharegpt(const struct ise_view *v, const char *id, struct ise_strbuf *b,
@@ -111,36 +105,36 @@ int ise_export_sharegpt(const struct ise_view *v, const char *id, struct ise_str
 		i = 1;
 	while (i <= last) {
 		const struct ise_message *m = &c->msgs[i];
-		const char *from;
-		scratch->len = 0;
-		if (m->role == ISE_MSG_USER) {
-			from = "human";
-			add_text(scratch, m->content);
-			i++;
-		} else if (m->role == ISE_MSG_ASSISTANT) {
-			from = m->ncalls ? "function_call" : "gpt";
-			put_reply(scratch, v, i);
-			if (m->ncalls && m->content.n)
-				ise_sb_puts(scratch, "\n<tool_call>");
-			put_calls(scratch, c, m);
-			if (m->ncalls && m->content.n)
-				ise_sb_puts(scratch, "</tool_call>");
-			i++;
-		} else {
-			from = "observation";
-			for (size_t k = i; i <= last && c->msgs[i].role == ISE_MSG_TOOL; i++) {
-				if (i > k)
-					ise_sb_puts(scratch,
-						    "\n</tool_response>\n<tool_response>\n");
-				add_text(scratch, c->msgs[i].content);
-			}
-		}
+		const char *from = m->role == ISE_MSG_USER   ? "human"
+				   : m->role == ISE_MSG_TOOL ? "observation"
+				   : m->ncalls               ? "function_call"
+							     : "gpt";
 		if (place(m, from, ++pos, err, errlen)) {
 			b->len = start;
 			b->s[start] = '\0';
 			return -1;
 		}
-		put_turn(b, pos, from, scratch);
+		ise_sb_printf(b, "%s{\"from\":\"%s\",\"value\":\"", pos > 1 ? "," : "", from);
+		if (m->role == ISE_MSG_USER) {
+			add_text(b, m->content);
+			i++;
+		} else if (m->role == ISE_MSG_ASSISTANT) {
+			put_reply(b, v, i);
+			if (m->ncalls && m->content.n)
+				ise_sb_puts(b, "\\n<tool_call>");
+			if (m->ncalls)
+				put_calls(b, c, m, scratch);
+			if (m->ncalls && m->content.n)
+				ise_sb_puts(b, "</tool_call>");
+			i++;
+		} else {
+			for (size_t k = i; i <= last && c->msgs[i].role == ISE_MSG_TOOL; i++) {
+				if (i > k)
+					ise_sb_puts(b, "\\n</tool_response>\\n<tool_response>\\n");
+				add_text(b, c->msgs[i].content);
+			}
+		}
+		ise_sb_puts(b, "\"}");
 	}
 	ise_sb_puts(b, "],\"system\":");
 	if (c->msgs[0].role == ISE_MSG_SYSTEM)

@@ -27,7 +27,7 @@
 /* The "tools" value (a JSON string holding the tools, or ""), into b. */
 void ise_export_sharegpt_tools(const struct ise_conv *c, struct ise_strbuf *b);
 /* The sample of v appended to b (no newline); id as in openai.h; scratch
- * is the caller's buffer for the values.  -1 with err (b unchanged) when
+ * is the caller's buffer for the calls' JSON.  -1 with err (b unchanged) when
  * the messages cannot stand in the loader's order. */
 int ise_export_sharegpt(const struct ise_view *v, const char *id, struct ise_strbuf *b,
 			struct ise_strbuf *scratch, char *err, size_t errlen);
