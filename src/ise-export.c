@@ -377,7 +377,7 @@ static void write_card(const struct run *r, int argc, char **argv)
 	struct ise_strbuf command = {0};
 	char *langs = ise_xstrdup(r->cf.language ? r->cf.language : "en"), err[1024];
 	cJSON *summary = r->cf.summary ? ise_jsondoc_load(r->cf.summary, NULL, 0, NULL) : NULL;
-	char *title = data_name(r->o.output);
+	char *title = r->cf.dataset_info ? ise_xstrdup(r->cf.dataset_info) : data_name(r->o.output);
 	struct ise_card card = {
 	    .title = title,
 	    .cf = &r->x.cf,
