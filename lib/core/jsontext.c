@@ -80,10 +80,11 @@ static int next_token(struct walk *w, const char **start, size_t *n)
 /* Whether the number token s[0..n) of value d would print otherwise. */
 static int needs_text(double d, const char *s, size_t n)
 {
-	size_t i = s[0] == '-';
+	size_t i = s[0] == '-', plain = i;
 	size_t digits = n - i;
-	if (digits && digits <= 15 && strspn(s + i, "0123456789") >= digits &&
-	    !(s[i] == '0' && (i || digits > 1)))
+	while (plain < n && s[plain] >= '0' && s[plain] <= '9')
+		plain++; /* within the token: the text may end right after it */
+	if (digits && digits <= 15 && plain == n && !(s[i] == '0' && (i || digits > 1)))
 		return 0; /* a plain integer prints as it came */
 	char buf[64];
 	const char *printed = format_number(d, buf, sizeof buf);
