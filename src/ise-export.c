@@ -189,8 +189,6 @@ static void check_options(struct config *cf, const struct ise_options *o)
 		ise_usage_error("--summary and --language go with --card");
 	if (o->resume && cf->x.no_id)
 		ise_usage_error("--resume finds what was written by its ids: not with --no-id");
-	if (cf->card && !strcmp(cf->card, o->output))
-		ise_usage_error("--card and --output name the same file");
 	if (cf->card && cf->summary && !strcmp(cf->card, cf->summary))
 		ise_usage_error("--card and --summary name the same file");
 }
@@ -212,6 +210,25 @@ static void flush_all(void)
 		ise_writer_flush(&outs.w[k]);
 }
 
+/* Whether the paths name one file (or one that would be made). */
+static int same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	if (!stat(a, &sa) && !stat(b, &sb))
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	return !strcmp(a, b);
+}
+
+/* The card and the summary are not one of the data files. */
+static void check_files(const struct config *cf, const char *path)
+{
+	if (cf->card && same_file(cf->card, path))
+		ise_usage_error("--card: %s is also a data file", cf->card);
+	if (cf->summary && same_file(cf->summary, path))
+		ise_usage_error("--summary: %s is also a data file: it would be lost", cf->summary);
+}
+
 static void open_outputs(const struct config *cf, const struct ise_options *o)
 {
 	char err[512];
@@ -220,6 +237,8 @@ static void open_outputs(const struct config *cf, const struct ise_options *o)
 	if (!cf->split) {
 		outs.n = 1;
 		outs.paths[0] = o->output && strcmp(o->output, "-") ? ise_xstrdup(o->output) : NULL;
+		if (outs.paths[0])
+			check_files(cf, outs.paths[0]);
 		ise_output_open(o, &outs.w[0], 0, &outs.done[0]);
 		return;
 	}
@@ -231,6 +250,7 @@ static void open_outputs(const struct config *cf, const struct ise_options *o)
 		struct ise_strbuf path = {0};
 		ise_sb_printf(&path, "%s/%s.jsonl", o->output, outs.split.names[k]);
 		ise_output_check(o, "-o", path.s);
+		check_files(cf, path.s);
 		outs.paths[k] = path.s;
 	}
 	for (size_t k = 0; k < outs.split.n; k++) {
@@ -328,19 +348,14 @@ static void measure(const char *path, struct ise_card_split *s)
 /* The name of the data: the output's, without its folder and extension. */
 static char *data_name(const char *output)
 {
-	const char *base = strrchr(output, '/');
-	char *name;
+	char *name = ise_xstrdup(output);
+	size_t n = strlen(name);
 
-	while (base && !base[1] && base > output) { /* "dir/" */
-		const char *p = base - 1;
-		while (p > output && *p != '/')
-			p--;
-		base = *p == '/' ? p : NULL;
-		if (!base)
-			break;
-	}
-	name = ise_xstrdup(base ? base + 1 : output);
-	name[strcspn(name, "/")] = '\0';
+	while (n > 1 && name[n - 1] == '/') /* "dir/" */
+		name[--n] = '\0';
+	char *base = strrchr(name, '/');
+	if (base && base[1])
+		memmove(name, base + 1, strlen(base + 1) + 1);
 	char *dot = strrchr(name, '.');
 	if (dot && dot != name)
 		*dot = '\0';

@@ -59,6 +59,12 @@ three_turns() {
 	cp "$DEMO" in.jsonl
 	run -2 --separate-stderr ise-export -f openai --card in.jsonl -o o.jsonl in.jsonl
 	[[ $stderr == *"--card: in.jsonl is also the input 'in.jsonl'"* ]]
+	run -2 --separate-stderr ise-export -f openai --card o.jsonl -o o.jsonl in.jsonl
+	[[ $stderr == *"--card: o.jsonl is also a data file"* ]] || fail "$stderr"
+	mkdir d && echo '{}' >d/train.jsonl
+	run -2 --separate-stderr ise-export -f openai --split train=1 --card d/README.md --summary d/train.jsonl -o d/ in.jsonl
+	[[ $stderr == *"--summary: d/train.jsonl is also a data file: it would be lost"* ]] || fail "$stderr"
+	assert_equal "$(cat d/train.jsonl)" "{}"
 	cp "$DEMO" train.jsonl
 	run -2 --separate-stderr ise-export -f openai --split train=1 -o . train.jsonl
 	[[ $stderr == *"-o: ./train.jsonl is also the input 'train.jsonl'"* ]]
