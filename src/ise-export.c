@@ -261,36 +261,14 @@ static void open_outputs(const struct config *cf, const struct ise_options *o)
 	ise_on_fatal(flush_all);
 }
 
-/* The records' "engine" values, for the card. */
-struct engines {
-	struct ise_card_count c[16];
-	size_t n;
-};
-
-static void count_engine(struct engines *e, const cJSON *record)
-{
-	const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(record, "engine"));
-	size_t k = 0;
-
-	if (!name)
-		return;
-	for (; k < e->n && strcmp(e->c[k].name, name); k++)
-		;
-	if (k == e->n && e->n == 16)
-		name = "other", k = 15;
-	if (k == e->n) {
-		e->c[e->n++].name = ise_xstrdup(name);
-	}
-	e->c[k].n++;
-}
-
 struct run {
 	struct config cf;
 	struct ise_options o;
 	struct ise_exporter x;
-	struct engines engines;
+	struct ise_card_counts engines;
 	unsigned long long read, bad, unselected;
-	unsigned has; /* enum ise_select: the fields some record had */
+	unsigned has;   /* enum ise_select: the fields some record had */
+	cJSON *summary; /* --summary */
 };
 
 /* Export one record; 0 when it is a bad record. */
@@ -313,7 +291,8 @@ static int export_record(struct run *r, struct ise_reader *in, const cJSON *rec)
 		ise_reader_error(in, "%s", err);
 		return 0;
 	}
-	count_engine(&r->engines, rec);
+	ise_card_counts_add(&r->engines,
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(rec, "engine")));
 	if (r->cf.split) {
 		const char *key = r->x.conv.id;
 		key = key ? key : ise_reader_text(in, &len);
@@ -325,24 +304,6 @@ static int export_record(struct run *r, struct ise_reader *in, const cJSON *rec)
 			ise_writer_put_text(&outs.w[k], line, len);
 	}
 	return 1;
-}
-
-/* Samples (lines) and bytes of a file written. */
-static void measure(const char *path, struct ise_card_split *s)
-{
-	FILE *f = fopen(path, "r");
-	char buf[65536];
-	size_t n;
-
-	s->samples = s->bytes = 0;
-	if (!f)
-		ise_fatal("cannot open '%s': %s", path, strerror(errno));
-	while ((n = fread(buf, 1, sizeof buf, f))) {
-		s->bytes += n;
-		for (size_t k = 0; k < n; k++)
-			s->samples += buf[k] == '\n';
-	}
-	fclose(f);
 }
 
 /* The name of the data: the output's, without its folder and extension. */
@@ -364,25 +325,12 @@ static char *data_name(const char *output)
 
 static void write_dataset_info(const struct run *r)
 {
-	const char *names[ISE_SPLIT_MAX], *files[ISE_SPLIT_MAX];
-	struct ise_strbuf path = {0}, keys[ISE_SPLIT_MAX] = {{0}};
 	char err[1024];
 
-	for (size_t k = 0; k < outs.n; k++) {
-		const char *slash = strrchr(outs.paths[k], '/');
-		files[k] = slash ? slash + 1 : outs.paths[k];
-		ise_sb_printf(&keys[k], r->cf.split ? "%s_%s" : "%s", r->cf.dataset_info,
-			      r->cf.split ? outs.split.names[k] : "");
-		names[k] = keys[k].s;
-	}
-	const char *slash = strrchr(outs.paths[0], '/');
-	ise_sb_printf(&path, "%.*sdataset_info.json", slash ? (int)(slash - outs.paths[0] + 1) : 0,
-		      outs.paths[0]);
-	if (ise_dataset_info_update(path.s, names, files, outs.n, err, sizeof err))
+	if (ise_dataset_info_write(r->cf.dataset_info,
+				   r->cf.split ? (const char *const *)outs.split.names : NULL,
+				   (const char *const *)outs.paths, outs.n, err, sizeof err))
 		ise_fatal("%s", err);
-	for (size_t k = 0; k < outs.n; k++)
-		free(keys[k].s);
-	free(path.s);
 }
 
 static void write_card(const struct run *r, int argc, char **argv)
@@ -391,7 +339,6 @@ static void write_card(const struct run *r, int argc, char **argv)
 	const char *languages[64];
 	struct ise_strbuf command = {0};
 	char *langs = ise_xstrdup(r->cf.language ? r->cf.language : "en"), err[1024];
-	cJSON *summary = r->cf.summary ? ise_jsondoc_load(r->cf.summary, NULL, 0, NULL) : NULL;
 	char *title = r->cf.dataset_info ? ise_xstrdup(r->cf.dataset_info) : data_name(r->o.output);
 	struct ise_card card = {
 	    .title = title,
@@ -399,13 +346,12 @@ static void write_card(const struct run *r, int argc, char **argv)
 	    .languages = languages,
 	    .splits = splits,
 	    .nsplits = outs.n,
-	    .summary = summary,
+	    .summary = r->summary,
 	    .stats = r->x.stats,
 	    .read = r->read,
 	    .bad = r->bad,
 	    .unselected = r->unselected,
-	    .engines = r->engines.c,
-	    .nengines = r->engines.n,
+	    .engines = &r->engines,
 	};
 
 	for (char *l = langs; *l && card.nlanguages < 64;) {
@@ -419,14 +365,14 @@ static void write_card(const struct run *r, int argc, char **argv)
 	for (size_t k = 0; k < outs.n; k++) {
 		splits[k].name = r->cf.split ? outs.split.names[k] : "train";
 		splits[k].path = outs.paths[k];
-		measure(outs.paths[k], &splits[k]);
+		if (ise_card_measure(outs.paths[k], &splits[k], err, sizeof err))
+			ise_fatal("%s", err);
 	}
 	for (int k = 0; k < argc; k++)
 		ise_sb_printf(&command, "%s%s", k ? " " : "", argv[k]);
 	card.command = command.s;
 	if (ise_card_write(r->cf.card, &card, err, sizeof err))
 		ise_fatal("%s", err);
-	cJSON_Delete(summary);
 	free(command.s);
 	free(langs);
 	free(title);
@@ -457,6 +403,13 @@ int main(int argc, char **argv)
 	ise_cli_parse(&cli, argc, argv, &r.o, handle, &r.cf);
 	check_options(&r.cf, &r.o);
 	ise_output_check(&r.o, "--card", r.cf.card);
+	if (r.cf.summary) { /* read first: a file that will not do stops the run before it begins */
+		r.summary = ise_jsondoc_load(r.cf.summary, NULL, 0, NULL);
+		if (!cJSON_IsObject(r.summary))
+			ise_usage_error(
+			    "--summary: %s is not the object ise-audit --summary writes",
+			    r.cf.summary);
+	}
 
 	ise_exporter_init(&r.x, &r.cf.x);
 	open_outputs(&r.cf, &r.o);
@@ -486,9 +439,9 @@ int main(int argc, char **argv)
 		write_card(&r, argc, argv);
 	for (size_t k = 0; k < outs.n; k++)
 		free(outs.paths[k]);
-	for (size_t k = 0; k < r.engines.n; k++)
-		free((char *)r.engines.c[k].name);
+	ise_card_counts_release(&r.engines);
 	ise_split_release(&outs.split);
 	ise_exporter_release(&r.x);
+	cJSON_Delete(r.summary);
 	return ise_status();
 }

@@ -48,6 +48,10 @@ three_turns() {
 	[[ $stderr == *"--split needs -o"* ]]
 	run -2 --separate-stderr ise-export -f openai --card README.md "$DEMO"
 	[[ $stderr == *"--card needs -o"* ]]
+	echo '[1]' >s.json
+	run -2 --separate-stderr ise-export -f openai --card c.md --summary s.json -o o.jsonl "$DEMO"
+	[[ $stderr == *"s.json: expected a JSON object"* ]] || fail "$stderr"
+	[ ! -e o.jsonl ] && [ ! -e c.md ]
 	run -2 --separate-stderr ise-export -f openai --summary s.json -o o.jsonl "$DEMO"
 	[[ $stderr == *"--summary and --language go with --card"* ]]
 	run -2 --separate-stderr ise-export -f openai --no-id -o o.jsonl --resume "$DEMO"

@@ -11,6 +11,7 @@
 #include "core/diag.h"
 #include "core/jsontext.h"
 #include "core/strbuf.h"
+#include "core/xalloc.h"
 
 const char *ise_card_size_category(unsigned long long n)
 {
@@ -23,6 +24,53 @@ const char *ise_card_size_category(unsigned long long n)
 		if (n < bound)
 			return names[k];
 	return "n>1T";
+}
+
+void ise_card_counts_add(struct ise_card_counts *c, const char *name)
+{
+	size_t k = 0;
+
+	if (!name)
+		return;
+	while (k < c->n && strcmp(c->c[k].name, name))
+		k++;
+	if (k == c->n && c->n == 16)
+		k = 15; /* "other" */
+	if (k == c->n) {
+		c->c[k].name = ise_xstrdup(k == 15 ? "other" : name);
+		c->n++;
+	}
+	c->c[k].n++;
+}
+
+void ise_card_counts_release(struct ise_card_counts *c)
+{
+	for (size_t k = 0; k < c->n; k++)
+		free(c->c[k].name);
+	c->n = 0;
+}
+
+int ise_card_measure(const char *path, struct ise_card_split *s, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char buf[65536];
+	size_t n;
+
+	s->samples = s->bytes = 0;
+	if (!f) {
+		ise_errf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(buf, 1, sizeof buf, f))) {
+		s->bytes += n;
+		for (size_t k = 0; k < n; k++)
+			s->samples += buf[k] == '\n';
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad)
+		ise_errf(err, errlen, "cannot read '%s'", path);
+	return bad ? -1 : 0;
 }
 
 /* A YAML double-quoted scalar. */
@@ -232,11 +280,11 @@ static void recipe(struct ise_strbuf *b, const struct ise_card *card)
 		      "not be exported (reported by ise-export), %llu left out by the selection.",
 		      card->read, card->stats.records, card->stats.samples, card->bad,
 		      card->unselected);
-	if (card->nengines) {
+	if (card->engines->n) {
 		ise_sb_puts(b, " Engines of the exported records:");
-		for (size_t k = 0; k < card->nengines; k++)
-			ise_sb_printf(b, "%s `%s` (%llu)", k ? "," : "", card->engines[k].name,
-				      card->engines[k].n);
+		for (size_t k = 0; k < card->engines->n; k++)
+			ise_sb_printf(b, "%s `%s` (%llu)", k ? "," : "", card->engines->c[k].name,
+				      card->engines->c[k].n);
 		ise_sb_add(b, ".", 1);
 	}
 	ise_sb_puts(b, "\n\n");
@@ -251,14 +299,14 @@ static void limits(struct ise_strbuf *b, const struct ise_card *card)
 		       "persona), not a person.\n"
 		       "- Tool results come from sandboxed workspaces made for each task, not from "
 		       "users' own machines.\n");
-	for (size_t k = 0; k < card->nengines; k++)
-		if (!strcmp(card->engines[k].name, "offline"))
+	for (size_t k = 0; k < card->engines->n; k++)
+		if (!strcmp(card->engines->c[k].name, "offline"))
 			ise_sb_printf(
 			    b,
 			    "- %llu trajectories come from the offline engine: a scripted "
 			    "user and a scripted agent, not a model. They test a pipeline; "
 			    "they do not teach a model.\n",
-			    card->engines[k].n);
+			    card->engines->c[k].n);
 	if (!card->stats.reasoning)
 		ise_sb_puts(b, "- No assistant message has reasoning.\n");
 	else if (cf->think == ISE_EXPORT_THINK_DROP)

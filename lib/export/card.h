@@ -21,9 +21,14 @@ struct ise_card_split {
 	unsigned long long samples, bytes;
 };
 
-struct ise_card_count {
-	const char *name;
-	unsigned long long n;
+/* How many records had each value of a field (the first 15 values, then
+ * "other"); names owned. */
+struct ise_card_counts {
+	struct {
+		char *name;
+		unsigned long long n;
+	} c[16];
+	size_t n;
 };
 
 struct ise_card {
@@ -37,9 +42,15 @@ struct ise_card {
 	const char *command;  /* this export's command line */
 	struct ise_export_stats stats;
 	unsigned long long read, bad, unselected; /* records */
-	const struct ise_card_count *engines;     /* the records' "engine" values */
-	size_t nengines;
+	const struct ise_card_counts *engines;    /* the records' "engine" values */
 };
+
+/* Count one record's value name (NULL: none, not counted). */
+void ise_card_counts_add(struct ise_card_counts *c, const char *name);
+void ise_card_counts_release(struct ise_card_counts *c);
+/* The samples (lines) and bytes of the data file path; -1 with err when it
+ * cannot be read. */
+int ise_card_measure(const char *path, struct ise_card_split *s, char *err, size_t errlen);
 
 /* "n<1K", "1K<n<10K", ... for n samples. */
 const char *ise_card_size_category(unsigned long long n);

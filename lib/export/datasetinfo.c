@@ -58,17 +58,9 @@ static cJSON *entry(const char *file_name)
 	return e;
 }
 
-int ise_dataset_info_update(const char *path, const char *const *names,
-			    const char *const *file_names, size_t n, char *err, size_t errlen)
+/* Write info to path through a new file renamed over it. */
+static int replace(const char *path, const cJSON *info, char *err, size_t errlen)
 {
-	cJSON *info = load(path, err, errlen);
-
-	if (!info)
-		return -1;
-	for (size_t k = 0; k < n; k++) {
-		cJSON_DeleteItemFromObjectCaseSensitive(info, names[k]);
-		ise_json_add(info, names[k], entry(file_names[k]));
-	}
 	char *text = cJSON_Print(info);
 	struct ise_strbuf tmp = {0};
 	ise_sb_printf(&tmp, "%s.tmp%ld", path, (long)getpid());
@@ -84,7 +76,31 @@ int ise_dataset_info_update(const char *path, const char *const *names,
 		unlink(tmp.s);
 	}
 	cJSON_free(text);
-	cJSON_Delete(info);
 	free(tmp.s);
+	return rc;
+}
+
+int ise_dataset_info_write(const char *name, const char *const *splits, const char *const *paths,
+			   size_t n, char *err, size_t errlen)
+{
+	const char *slash = strrchr(paths[0], '/');
+	struct ise_strbuf path = {0}, key = {0};
+
+	ise_sb_printf(&path, "%.*sdataset_info.json", slash ? (int)(slash - paths[0] + 1) : 0,
+		      paths[0]);
+	cJSON *info = load(path.s, err, errlen);
+	int rc = info ? 0 : -1;
+	for (size_t k = 0; info && k < n; k++) {
+		const char *file = strrchr(paths[k], '/') ? strrchr(paths[k], '/') + 1 : paths[k];
+		key.len = 0;
+		ise_sb_printf(&key, splits ? "%s_%s" : "%s", name, splits ? splits[k] : "");
+		cJSON_DeleteItemFromObjectCaseSensitive(info, key.s);
+		ise_json_add(info, key.s, entry(file));
+	}
+	if (info)
+		rc = replace(path.s, info, err, errlen);
+	cJSON_Delete(info);
+	free(path.s);
+	free(key.s);
 	return rc;
 }

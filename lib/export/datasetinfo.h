@@ -10,9 +10,11 @@
 
 #include <stddef.h>
 
-/* Add or replace the entries names[k] -> file_names[k] (paths from the
- * folder of path) in the dataset_info.json at path.  0, or -1 with err. */
-int ise_dataset_info_update(const char *path, const char *const *names,
-			    const char *const *file_names, size_t n, char *err, size_t errlen);
+/* Add or replace the entries of the data files paths[0..n) in the
+ * dataset_info.json of their folder (they share one): NAME for one file, or
+ * NAME_SPLIT for each of splits[k] (splits NULL: one file).  0, or -1 with
+ * err. */
+int ise_dataset_info_write(const char *name, const char *const *splits, const char *const *paths,
+			   size_t n, char *err, size_t errlen);
 
 #endif
