@@ -41,7 +41,7 @@ Q = @
 endif
 
 PROGS   = $(patsubst src/%.c,%,$(wildcard src/ise-*.c))
-LIBDIRS = lib/core lib/llm lib/exec lib/gen lib/diversity lib/audit lib/sim lib/app
+LIBDIRS = lib/core lib/llm lib/exec lib/gen lib/diversity lib/audit lib/export lib/sim lib/app
 LIBSRC  = $(wildcard $(LIBDIRS:%=%/*.c))
 LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
 EMBED   = share/ise/catalog.json share/ise/personas.json share/ise/role-drift.txt \
@@ -140,6 +140,7 @@ bench: all
 	@sh bench/vendi.sh
 	@sh bench/dedup.sh
 	@sh bench/sim.sh
+	@sh bench/export.sh
 
 # The shape of lib/ (lib/README): includes run downward, no cycles, a
 # header for every file, no file over 1,200 lines.

@@ -7,6 +7,7 @@
 #        core                      nothing else
 #        llm, exec                 core
 #        gen, diversity, audit     core, llm, exec
+#        export                    all of the above
 #        sim                       all of the above
 #        app                       everything
 #    (src/, tests/unit/, fuzz/ and examples/ may include any public header);
@@ -35,12 +36,14 @@ function may(from, to) {
 	if (from == "" || from == to) return 1
 	if (to == "core") return 1
 	if (to == "llm" || to == "exec") return from != "core" && from != "llm" && from != "exec"
-	if (to == "gen" || to == "diversity" || to == "audit") return from == "sim" || from == "app"
+	if (to == "gen" || to == "diversity" || to == "audit")
+		return from == "export" || from == "sim" || from == "app"
+	if (to == "export") return from == "sim" || from == "app"
 	if (to == "sim") return from == "app"
 	return 0
 }
 BEGIN { known["core"]; known["llm"]; known["exec"]; known["gen"]; known["diversity"]
-	known["audit"]; known["sim"]; known["app"] }
+	known["audit"]; known["export"]; known["sim"]; known["app"] }
 {
 	file = $1; line = $2; target = $3
 	from = layer_of(file)

@@ -27,6 +27,7 @@ if command -v jq >/dev/null 2>&1; then
 	echo "diversity: $(jq -r '"Vendi Score \(.vendi["1"] * 100 | round / 100) of \(.n) intents (\(.embedder)), distinct-2 \(.lexical.distinct["2"] * 1000 | round / 1000)"' "$out/diversity.json")"
 	echo "role drift flags: $(jq -r '.flags.role_drift.trajectories' "$out/summary.json")"
 	echo "verified by their tasks' checks: $(jq -r 'if .verification then "\(.verification.verified) of \(.verification.trajectories) trajectories with checks (rate \(.verification.verified_rate))" else "no trajectory has checks" end' "$out/summary.json")"
+	echo "training files: $(wc -l <"$out/export/train.jsonl" | tr -d ' ') train and $(wc -l <"$out/export/validation.jsonl" | tr -d ' ') validation samples in $out/export/ (LLaMA-Factory's sharegpt, its dataset_info.json, a dataset card)"
 	echo "sampling space: $(bin/ise-sample -p "$out/personas.jsonl" --space | jq -r '"\(.total) (10^\(.log10_total)) = \(.personas) personas x \(.task_sets) task sets x \(.complexities) complexities"')"
 fi
 echo

@@ -207,6 +207,7 @@ pieces() {
 	run -0 recipe N=8 OUT="$out"
 	assert_output --partial "$out/trajectories.jsonl ("
 	assert_output --partial "report: $out/report.md"
+	assert_output --partial "export     $out/export/ ("
 	for f in personas tuples intents unique trajectories audited; do
 		[ -s "$out/$f.jsonl" ] || fail "no $f.jsonl"
 	done
@@ -226,6 +227,13 @@ pieces() {
 	assert_output --partial "| distinct-1 |"
 	assert_output --partial "| stagnation |"
 	refute_output --partial "null"
+	# the training files: every clean trajectory in one split, the
+	# loader's entries, a card that names both files
+	[ "$(cat "$out/export/train.jsonl" "$out/export/validation.jsonl" | wc -l)" -eq \
+		"$(jq -s 'map(select(.audit.flags == [])) | length' "$out/audited.jsonl")" ]
+	jq -e '.ise_train.file_name == "train.jsonl" and .ise_validation.formatting == "sharegpt"' \
+		"$out/export/dataset_info.json"
+	grep -qx '    path: "validation.jsonl"' "$out/export/README.md"
 	# the PCA helper: a line a record, two finite numbers and a domain
 	[ "$(grep -vc '^#' "$out/plots/pca.tsv")" -eq "$(wc -l <"$out/unique.jsonl")" ]
 	awk -F '\t' '!/^#/ && !($1 + 0 == $1 && $2 + 0 == $2 && $3 != "") { exit 1 }' "$out/plots/pca.tsv"

@@ -42,3 +42,7 @@ replay() {
 	replay fuzz_simuser
 }
 
+
+@test "fuzz_export: ise-export's exporter on the corpus and past crashes" {
+	replay fuzz_export
+}

@@ -36,6 +36,7 @@ filter_args() {
 	ise-dedup) echo "-q -" ;;
 	ise-vendi) echo "-" ;;
 	ise-sim) echo "--offline --no-timings -" ;;
+	ise-export) echo "--format messages -" ;;
 	*) return 1 ;;
 	esac
 }
@@ -66,7 +67,7 @@ filter_input() {
 			srand(7); for (i = 0; i < n; i++) { s = ""; for (k = 0; k < 12; k++)
 			s = s w[int(rand() * nw) + 1] " "; printf "{\"id\":\"intent_%d\",\"natural_language_intent\":" \
 			"\"%stask %d\"}\n", i, s, i } }' ;;
-	ise-audit) # small trajectories: a request, a tool call, its result, an answer
+	ise-audit | ise-export) # small trajectories: a request, a tool call, its result, an answer
 		awk -v n="${2:-20}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"traj_%d\",\"messages\":[" \
 			"{\"role\":\"user\",\"content\":\"list dir%d\"},{\"role\":\"assistant\",\"content\":\"\"," \
 			"\"tool_calls\":[{\"id\":\"call_%d\",\"type\":\"function\",\"function\":{\"name\":\"exec\"," \
@@ -82,6 +83,16 @@ filter_input() {
 summary_program() {
 	case $1 in
 	ise-vendi) return 0 ;;
+	*) return 1 ;;
+	esac
+}
+
+# Programs that write another layout than their records' (a trainer's): a
+# record's other fields are not in their output, so conventions.bats does
+# not look for them there.
+layout_program() {
+	case $1 in
+	ise-export) return 0 ;;
 	*) return 1 ;;
 	esac
 }

@@ -245,6 +245,14 @@ static int string(struct scan *s)
 {
 	s->p++; /* the opening quote */
 	while (s->p < s->end) {
+		/* printable ASCII but '"' and '\\' stands for itself */
+		while (s->end - s->p >= 8 && ise_json_plain8(s->p))
+			s->p += 8;
+		while (s->p < s->end && (unsigned char)*s->p >= 0x20 &&
+		       (unsigned char)*s->p < 0x80 && *s->p != '"' && *s->p != '\\')
+			s->p++;
+		if (s->p == s->end)
+			break;
 		unsigned char c = (unsigned char)*s->p++;
 		if (c == '"')
 			return 1;
@@ -263,17 +271,26 @@ static int string(struct scan *s)
 			s->p += n - 1;
 			continue;
 		}
-		if (c == '\\') {
-			if (s->p == s->end)
+		/* a backslash */
+		if (s->p == s->end)
+			return 0;
+		switch (*s->p++) {
+		case 'u':
+			if (s->end - s->p < 4 || !hex4(s->p))
 				return 0;
-			c = (unsigned char)*s->p++;
-			if (c == 'u') {
-				if (s->end - s->p < 4 || !hex4(s->p))
-					return 0;
-				s->p += 4;
-			} else if (!strchr("\"\\/bfnrt", c) || !c) {
-				return 0;
-			}
+			s->p += 4;
+			break;
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
+			break;
+		default:
+			return 0;
 		}
 	}
 	return 0;
@@ -542,6 +559,12 @@ void ise_writer_put(struct ise_writer *w, const cJSON *record)
 
 	append(w, text, strlen(text));
 	free(text);
+	end_record(w);
+}
+
+void ise_writer_put_text(struct ise_writer *w, const char *text, size_t len)
+{
+	append(w, text, len);
 	end_record(w);
 }
 

@@ -87,6 +87,9 @@ void ise_writer_put(struct ise_writer *w, const cJSON *record);
  * falls back to re-serialising when added repeats one of its keys. */
 void ise_writer_put_extended(struct ise_writer *w, const char *text, size_t len,
 			     const cJSON *record, const cJSON *added);
+/* Write a record the caller made as JSON text, text[0..len) without its
+ * newline. */
+void ise_writer_put_text(struct ise_writer *w, const char *text, size_t len);
 void ise_writer_flush(struct ise_writer *w);
 /* Flush and close; checks the final status of stdout as coreutils does. */
 void ise_writer_close(struct ise_writer *w);

@@ -46,11 +46,22 @@ static int next_token(struct walk *w, const char **start, size_t *n)
 	while (w->p < w->end) {
 		char c = *w->p;
 		if (c == '"') {
-			*start = w->p;
-			for (w->p++; w->p < w->end && *w->p != '"'; w->p++)
-				if (*w->p == '\\')
-					w->p++;
-			w->p++;
+			*start = w->p++;
+			/* the closing quote: the first one after an even number of
+			 * backslashes (the text is valid JSON) */
+			for (;;) {
+				const char *q = memchr(w->p, '"', (size_t)(w->end - w->p));
+				if (!q) {
+					w->p = w->end;
+					break;
+				}
+				const char *b = q;
+				while (b > *start + 1 && b[-1] == '\\')
+					b--;
+				w->p = q + 1;
+				if ((q - b) % 2 == 0)
+					break;
+			}
 			*n = (size_t)(w->p - *start);
 			return 's';
 		}
@@ -69,10 +80,11 @@ static int next_token(struct walk *w, const char **start, size_t *n)
 /* Whether the number token s[0..n) of value d would print otherwise. */
 static int needs_text(double d, const char *s, size_t n)
 {
-	size_t i = s[0] == '-';
+	size_t i = s[0] == '-', plain = i;
 	size_t digits = n - i;
-	if (digits && digits <= 15 && strspn(s + i, "0123456789") >= digits &&
-	    !(s[i] == '0' && (i || digits > 1)))
+	while (plain < n && s[plain] >= '0' && s[plain] <= '9')
+		plain++; /* within the token: the text may end right after it */
+	if (digits && digits <= 15 && plain == n && !(s[i] == '0' && (i || digits > 1)))
 		return 0; /* a plain integer prints as it came */
 	char buf[64];
 	const char *printed = format_number(d, buf, sizeof buf);
@@ -82,12 +94,13 @@ static int needs_text(double d, const char *s, size_t n)
 /* Whether the string token s[0..n) holds the escape \u0000. */
 static int holds_nul(const char *s, size_t n)
 {
-	for (size_t i = 0; i + 1 < n; i++)
-		if (s[i] == '\\') {
-			if (s[i + 1] == 'u' && i + 5 < n && !memcmp(s + i + 2, "0000", 4))
-				return 1;
-			i++;
-		}
+	const char *p = s, *end = s + n;
+
+	while ((p = memchr(p, '\\', (size_t)(end - p))) && p + 1 < end) {
+		if (p[1] == 'u' && end - p > 5 && !memcmp(p + 2, "0000", 4))
+			return 1;
+		p += 2;
+	}
 	return 0;
 }
 
@@ -155,47 +168,68 @@ int ise_json_has_nul(const cJSON *item)
 
 /* ---- printing ---- */
 
-static void put_string(struct ise_strbuf *b, const char *s)
+/* A byte a JSON string holds as it is. */
+static int plain_byte(unsigned char c)
+{
+	return c > 31 && c != '"' && c != '\\';
+}
+
+void ise_json_put_chars(struct ise_strbuf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	const unsigned char *run = p;
+	const unsigned char *p = (const unsigned char *)(s ? s : ""), *end = p + (s ? n : 0);
 
-	ise_sb_add(b, "\"", 1);
-	for (; *p; p++) {
-		if (*p > 31 && *p != '"' && *p != '\\')
-			continue;
-		ise_sb_add(b, (const char *)run, (size_t)(p - run));
-		run = p + 1;
-		char esc[7] = {'\\', 0};
+	/* room for the worst case (every byte as \u00XX) up front: the text
+	 * goes in without a check a byte */
+	ise_xgrow((void **)&b->s, &b->cap, b->len + 6 * (size_t)(end - p) + 1, 1);
+	char *out = b->s + b->len;
+	while (p < end) {
+		const unsigned char *run = p;
+		while (end - p >= 8 && ise_json_plain8(p))
+			p += 8;
+		while (p < end && plain_byte(*p))
+			p++;
+		memcpy(out, run, (size_t)(p - run));
+		out += p - run;
+		if (p == end)
+			break;
+		*out++ = '\\';
 		switch (*p) {
 		case '"':
 		case '\\':
-			esc[1] = (char)*p;
+			*out++ = (char)*p;
 			break;
 		case '\b':
-			esc[1] = 'b';
+			*out++ = 'b';
 			break;
 		case '\f':
-			esc[1] = 'f';
+			*out++ = 'f';
 			break;
 		case '\n':
-			esc[1] = 'n';
+			*out++ = 'n';
 			break;
 		case '\r':
-			esc[1] = 'r';
+			*out++ = 'r';
 			break;
 		case '\t':
-			esc[1] = 't';
+			*out++ = 't';
 			break;
 		default:
-			memcpy(esc + 1, "u00", 3);
-			esc[4] = hex[*p >> 4];
-			esc[5] = hex[*p & 15];
+			memcpy(out, "u00", 3);
+			out[3] = hex[*p >> 4];
+			out[4] = hex[*p & 15];
+			out += 5;
 		}
-		ise_sb_puts(b, esc);
+		p++;
 	}
-	ise_sb_add(b, (const char *)run, (size_t)(p - run));
+	b->len = (size_t)(out - b->s);
+	b->s[b->len] = '\0';
+}
+
+void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n)
+{
+	ise_sb_add(b, "\"", 1);
+	ise_json_put_chars(b, s, n);
 	ise_sb_add(b, "\"", 1);
 }
 
@@ -212,7 +246,18 @@ static const char *kept_text(const cJSON *item)
 		   : NULL;
 }
 
-static void put_item(struct ise_strbuf *b, const cJSON *item)
+static void put_string(struct ise_strbuf *b, const char *s)
+{
+	ise_json_put_string(b, s, s ? strlen(s) : 0);
+}
+
+const char *ise_json_number_text(const cJSON *item, char *buf, size_t size)
+{
+	const char *s = kept_text(item);
+	return s ? s : format_number(item->valuedouble, buf, size);
+}
+
+void ise_json_put(struct ise_strbuf *b, const cJSON *item)
 {
 	char buf[64];
 	const cJSON *c;
@@ -227,11 +272,9 @@ static void put_item(struct ise_strbuf *b, const cJSON *item)
 	case cJSON_True:
 		ise_sb_puts(b, "true");
 		break;
-	case cJSON_Number: {
-		const char *s = kept_text(item);
-		ise_sb_puts(b, s ? s : format_number(item->valuedouble, buf, sizeof buf));
+	case cJSON_Number:
+		ise_sb_puts(b, ise_json_number_text(item, buf, sizeof buf));
 		break;
-	}
 	case cJSON_String:
 		put_string(b, item->valuestring);
 		break;
@@ -241,7 +284,7 @@ static void put_item(struct ise_strbuf *b, const cJSON *item)
 	case cJSON_Array:
 		ise_sb_add(b, "[", 1);
 		for (c = item->child; c; c = c->next) {
-			put_item(b, c);
+			ise_json_put(b, c);
 			if (c->next)
 				ise_sb_add(b, ",", 1);
 		}
@@ -252,7 +295,7 @@ static void put_item(struct ise_strbuf *b, const cJSON *item)
 		for (c = item->child; c; c = c->next) {
 			put_string(b, c->string);
 			ise_sb_add(b, ":", 1);
-			put_item(b, c);
+			ise_json_put(b, c);
 			if (c->next)
 				ise_sb_add(b, ",", 1);
 		}
@@ -268,6 +311,6 @@ char *ise_json_print(const cJSON *item)
 	struct ise_strbuf b = {0};
 
 	ise_sb_add(&b, "", 0);
-	put_item(&b, item);
+	ise_json_put(&b, item);
 	return ise_sb_take(&b);
 }

@@ -23,8 +23,27 @@
 
 #include <cJSON.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "core/strbuf.h"
 
 #define ISE_JSON_NUL (1 << 12)
+
+/* Whether the 8 bytes at p are ASCII that a JSON string holds as they are
+ * (no control character, '"' or '\\'): the scanners and the escaper skip
+ * such runs a word at a time. */
+static inline int ise_json_plain8(const void *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	uint64_t x, q, b;
+
+	memcpy(&x, p, 8);
+	q = x ^ (ones * '"');
+	b = x ^ (ones * '\\');
+	return !((x & high) | ((x - ones * 0x20) & ~x & high) | ((q - ones) & ~q & high) |
+		 ((b - ones) & ~b & high));
+}
 
 /* Note the source text of root's numbers and the strings that held a NUL;
  * text[0..len) is what root was parsed from.  Nothing is noted past a
@@ -38,5 +57,16 @@ int ise_json_has_nul(const cJSON *item);
 /* item as compact JSON text (exit 3 when out of memory); the caller frees
  * it with free(). */
 char *ise_json_print(const cJSON *item);
+/* The same text appended to b. */
+void ise_json_put(struct ise_strbuf *b, const cJSON *item);
+/* s[0..n) as a JSON string, quotes included, appended to b: only '"', '\\'
+ * and control characters escaped, everything else (UTF-8) as it is. */
+void ise_json_put_string(struct ise_strbuf *b, const char *s, size_t n);
+/* The same without the quotes: a piece of a string written in parts. */
+void ise_json_put_chars(struct ise_strbuf *b, const char *s, size_t n);
+/* The text the printer writes for the number item: its source text while
+ * that still reads as its value, else the computed form (in buf, which
+ * holds at least 32 bytes). */
+const char *ise_json_number_text(const cJSON *item, char *buf, size_t size);
 
 #endif
