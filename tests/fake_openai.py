@@ -57,7 +57,9 @@ use only entries whose match.path names them.
 SHAPES: POST /__fake/shape with a JSON object makes the server behave as
 a real one does beyond single replies (the tape still answers what gets
 through); {} undoes it.  Keys:
-  "loading_s": S      for S seconds from now, a loading llama-server: GET
+  "loading_s": S      for S seconds from the first request after this (so
+                      that a slow start of the client does not miss it),
+                      a loading llama-server: GET
                       /health and every POST answer 503 {"error": {"code":
                       503, "message": "Loading model", "type":
                       "unavailable_error"}}; GET /v1/models already answers
@@ -753,7 +755,8 @@ class Shape:
         if not isinstance(conf, dict):
             raise TypeError("the shape is not an object")
         self.conf = conf
-        self.loading_until = time.monotonic() + float(conf.get("loading_s", 0))
+        self.loading_s = float(conf.get("loading_s", 0))
+        self.loading_until = None  # set by the first request
 
     def window(self):
         """(window, style) of the context check, or (None, None)."""
@@ -773,6 +776,8 @@ class Shape:
         c = self.conf
         if not c:
             return None
+        if self.loading_until is None:
+            self.loading_until = time.monotonic() + self.loading_s
         if time.monotonic() < self.loading_until and (path == HEALTH or command == "POST"):
             return llama_error(503, "Loading model", "unavailable_error")
         if path == MODELS and command == "GET" and ("max_model_len" in c or "served_model" in c):
