@@ -100,12 +100,7 @@ void ise_export_openai(const struct ise_view *v, const char *id, struct ise_strb
 {
 	int parallel = 0;
 
-	ise_sb_add(b, "{", 1);
-	if (id) {
-		ise_sb_puts(b, "\"id\":");
-		put_cstring(b, id);
-		ise_sb_add(b, ",", 1);
-	}
+	ise_view_open_sample(b, id);
 	ise_sb_puts(b, "\"messages\":[");
 	for (size_t i = 0; i < v->end; i++) {
 		if (i)

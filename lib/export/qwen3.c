@@ -151,12 +151,7 @@ void ise_export_qwen3(const struct ise_view *v, const char *id, struct ise_strbu
 		}
 	}
 	to_characters(t->s, spans, nspans);
-	ise_sb_add(b, "{", 1);
-	if (id) {
-		ise_sb_puts(b, "\"id\":");
-		ise_json_put_string(b, id, strlen(id));
-		ise_sb_add(b, ",", 1);
-	}
+	ise_view_open_sample(b, id);
 	ise_sb_puts(b, "\"text\":");
 	ise_json_put_string(b, t->s, t->len);
 	ise_sb_puts(b, ",\"spans\":[");

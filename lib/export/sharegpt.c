@@ -94,12 +94,7 @@ int ise_export_sharegpt(const struct ise_view *v, const char *id, struct ise_str
 	for (size_t k = 0; k < v->end; k++)
 		if (c->msgs[k].role == ISE_MSG_ASSISTANT)
 			last = k;
-	ise_sb_add(b, "{", 1);
-	if (id) {
-		ise_sb_puts(b, "\"id\":");
-		ise_json_put_string(b, id, strlen(id));
-		ise_sb_add(b, ",", 1);
-	}
+	ise_view_open_sample(b, id);
 	ise_sb_puts(b, "\"conversations\":[");
 	if (c->msgs[0].role == ISE_MSG_SYSTEM)
 		i = 1;

@@ -1,4 +1,11 @@
+/*
+ * view: which messages of a conversation a sample holds (see view.h).
+ */
 #include "export/view.h"
+
+#include <string.h>
+
+#include "core/jsontext.h"
 
 void ise_view_settle(struct ise_view *v)
 {
@@ -51,4 +58,14 @@ const char *ise_view_id(const struct ise_view *v, struct ise_strbuf *buf)
 	buf->len = 0;
 	ise_sb_printf(buf, "%s#%u", v->c->id, v->turn);
 	return buf->s;
+}
+
+void ise_view_open_sample(struct ise_strbuf *b, const char *id)
+{
+	ise_sb_add(b, "{", 1);
+	if (id) {
+		ise_sb_puts(b, "\"id\":");
+		ise_json_put_string(b, id, strlen(id));
+		ise_sb_add(b, ",", 1);
+	}
 }

@@ -61,5 +61,7 @@ int ise_view_writes_weight(const struct ise_view *v, size_t i);
 /* The sample's id: the record's, or with --per-turn "ID#TURN" (made in
  * buf); NULL when the record has none. */
 const char *ise_view_id(const struct ise_view *v, struct ise_strbuf *buf);
+/* Open a sample's object in b: '{', and its "id" first when id is not NULL. */
+void ise_view_open_sample(struct ise_strbuf *b, const char *id);
 
 #endif
