@@ -1,5 +1,5 @@
 /*
- * view: which messages of a conversation a sample holds (see view.h).
+ * view: what one sample of a trajectory holds (see view.h).
  */
 #include "export/view.h"
 
