@@ -183,7 +183,7 @@ field() {
 	fake_tape '{"reply":{"content":"{\"completed\": tr","finish_reason":"length"}}'
 	PROBE_JSON=1 probe
 	assert_equal "$status" 1
-	[[ $(field .error) == *"holds no JSON object (cut at max_tokens)"* ]]
+	[[ $(field .error) == *"cut at the token limit (--max-tokens 2048), so its text is incomplete: raise --max-tokens"* ]]
 }
 
 @test "Retry-After rules: seconds, milliseconds, an HTTP date, junk, past the cap" {

@@ -6,7 +6,7 @@
  * rule, PROBE_WAIT (seconds to wait for a server; 0 unless given),
  * PROBE_REPEAT=K (K requests on one client), PROBE_EXTRA_BODY=JSON and
  * PROBE_TEMPERATURE_NONE=1.  Prints {status, error, content, reasoning,
- * tool_calls, ...}, a line a request.
+ * tool_calls, problem, ...}, a line a request.
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,10 +23,11 @@ static const char *arg(const char *s)
 	return s && *s ? s : NULL;
 }
 
-static void print_reply(enum ise_llm_status st, const struct ise_llm_reply *reply, cJSON *json,
-			const char *err)
+static void print_reply(const struct ise_llm *llm, enum ise_llm_status st,
+			const struct ise_llm_reply *reply, cJSON *json, const char *err)
 {
 	cJSON *out = cJSON_CreateObject();
+	char problem[600];
 	cJSON_AddStringToObject(out, "status",
 				st == ISE_LLM_OK      ? "ok"
 				: st == ISE_LLM_FATAL ? "fatal"
@@ -51,6 +52,8 @@ static void print_reply(enum ise_llm_status st, const struct ise_llm_reply *repl
 	cJSON_AddBoolToObject(out, "context_exceeded", reply->context_exceeded);
 	cJSON_AddNumberToObject(out, "context_window", (double)reply->context_window);
 	cJSON_AddNumberToObject(out, "context_prompt", (double)reply->context_prompt);
+	if (st == ISE_LLM_OK && ise_llm_reply_problem(llm, reply, problem, sizeof problem))
+		cJSON_AddStringToObject(out, "problem", problem);
 	if (json)
 		cJSON_AddItemToObject(out, "json", json);
 	char *s = cJSON_PrintUnformatted(out);
@@ -123,7 +126,7 @@ int main(int argc, char **argv)
 		st = getenv("PROBE_JSON") ? ise_llm_chat_json(llm, request, "probe", schema, &reply,
 							      &json, err, sizeof err)
 					  : ise_llm_chat(llm, request, &reply, err, sizeof err);
-		print_reply(st, &reply, json, err);
+		print_reply(llm, st, &reply, json, err);
 		ise_llm_reply_release(&reply);
 	}
 	char totals[256];
