@@ -105,6 +105,33 @@ $(shape vllm-both-reasoning '{reasoning: "Let me think about it.", text: "The an
 	done
 }
 
+@test "3: tool-call markup in text: Hermes/Qwen, Qwen3-Coder XML typed by the schema, Mistral both ways, Llama JSON" {
+	export PROBE_TOOLS='[{"type":"function","function":{"name":"exec","parameters":{"type":"object","properties":{"command":{"type":"string"},"timeout":{"type":"integer"},"background":{"type":"boolean"}}}}},{"type":"function","function":{"name":"read","parameters":{"type":"object","properties":{"path":{"type":"string"}}}}}]'
+	tc() { run -0 "$ISE_TESTPROGS/llm_probe" --text-calls; }
+	calls='[.calls[].function | [.name, (.arguments | fromjson)]]'
+	tc <<<$'I will look.\n\n<tool_call>\n{"name": "exec", "arguments": {"command": "ls -la"}}\n</tool_call>\n<tool_call>\n{"name": "read", "arguments": {"path": "a b"}}\n</tool_call>'
+	assert_equal "$(field '[.format, .rest] | @tsv')" $'hermes\tI will look.'
+	assert_equal "$(field "$calls | tojson")" '[["exec",{"command":"ls -la"}],["read",{"path":"a b"}]]'
+	tc <<<$'<tool_call>\n<function=exec>\n<parameter=command>\nfor f in *; do\n  echo "$f"\ndone\n</parameter>\n<parameter=timeout>\n30\n</parameter>\n<parameter=background>\nfalse\n</parameter>\n</function>\n</tool_call>'
+	assert_equal "$(field '[.format, .rest] | @tsv')" "qwen3_coder	"
+	assert_equal "$(field "$calls | tojson")" '[["exec",{"command":"for f in *; do\n  echo \"$f\"\ndone","timeout":30,"background":false}]]'
+	tc <<<'Sure. [TOOL_CALLS][{"name": "exec", "arguments": {"command": "ls"}}, {"name": "read", "arguments": {"path": "x"}}]'
+	assert_equal "$(field '[.format, .rest] | @tsv')" $'mistral\tSure.'
+	assert_equal "$(field "$calls | tojson")" '[["exec",{"command":"ls"}],["read",{"path":"x"}]]'
+	tc <<<'[TOOL_CALLS]exec[ARGS]{"command": "ls"}[TOOL_CALLS]read[ARGS]{"path": "x"}'
+	assert_equal "$(field "[.format, ($calls)] | tojson")" '["mistral",[["exec",{"command":"ls"}],["read",{"path":"x"}]]]'
+	tc <<<'<|python_tag|>{"name": "exec", "parameters": {"command": "ls"}}; {"name": "read", "parameters": {"path": "x"}}'
+	assert_equal "$(field "[.format, ($calls)] | tojson")" '["llama_json",[["exec",{"command":"ls"}],["read",{"path":"x"}]]]'
+	# JSON that is an answer, not a call: no tool by that name, or no arguments
+	for text in '{"name": "Ada", "parameters": {"age": 3}}' '{"name": "exec"}' 'Done: the <b>files</b> are listed.'; do
+		tc <<<"$text"
+		assert_equal "$output" '{"format":""}'
+	done
+	# markup a server's parser gave up on
+	tc <<<$'<tool_call>\n{"name": "exec", "arguments": {"command": "ls"\n</tool_call>'
+	assert_equal "$(field '[.format, .calls, .error] | tojson')" '["hermes",null,"a <tool_call> block is not a JSON object with a \"name\" and its \"arguments\""]'
+}
+
 @test "1: ise-sim: a simulator cut inside <think> never ends a trajectory with the draft it was thinking about" {
 	fake_tape "$(shape vllm-think-unclosed '{match: {model: "sim"}, reasoning: $draft, repeat: -1}')"
 	run -1 --separate-stderr sim --rejects rej.jsonl "$ONE"
