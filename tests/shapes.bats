@@ -142,6 +142,165 @@ $(shape vllm-both-reasoning '{reasoning: "Let me think about it.", text: "The an
 	jq -e -s '.[1].body.messages[-1].content | contains("it was cut off before it was complete")' "$FAKE_LOG"
 }
 
+@test "1: ise-sim: an agent reply cut at --max-tokens, inside <think> or in its text, is never the final answer" {
+	fake_tape "$(user_turn 1 "List the files.")
+$(user_done)
+$(shape llamacpp-none '{match: {model: "agent"}, reasoning: $draft, cut: true, repeat: -1}')"
+	run -1 --separate-stderr sim --rejects rej.jsonl "$ONE"
+	assert_output ""
+	[[ $stderr == *"(agent_error): the agent's reply was unusable twice: the reply was cut at the token limit (--max-tokens 2048) while the model was still reasoning"* ]] || fail "$stderr"
+	assert_equal "$(jq -s 'map(select(.body.model == "agent")) | length' "$FAKE_LOG")" 2
+	fake_reset
+	fake_tape "$(user_turn 1 "List the files.")
+$(user_done)
+$(jq -cn '{match: {model: "agent"}, reply: {content: "The files are a.txt, b.t", finish_reason: "length"}, repeat: -1}')"
+	run -1 --separate-stderr sim --max-tokens 64 --rejects rej.jsonl "$ONE"
+	[[ $stderr == *"(agent_error): the agent's reply was unusable twice: the reply was cut at the token limit (--max-tokens 64), so its text is incomplete: raise --max-tokens"* ]] || fail "$stderr"
+}
+
+@test "2: ise-sim: reasoning without an answer, from the agent or the simulator, says what happened and what to change" {
+	fake_tape "$(user_turn 1 "List the files.")
+$(user_done)
+$(shape vllm-answer-in-reasoning '{match: {model: "agent"}, text: "INVENTED answer", repeat: -1}')"
+	run -1 --separate-stderr sim --rejects rej.jsonl "$ONE"
+	[[ $stderr == *"(agent_error): the agent's reply was unusable twice: the reply holds reasoning only (15 characters) and no answer"*"--reasoning-parser qwen3"* ]] || fail "$stderr"
+	fake_reset
+	fake_tape "$(shape vllm-answer-in-reasoning '{match: {model: "sim"}, text: "{\"completed\": true, \"query\": \"\", \"reason\": \"INVENTED\", \"is_success\": true}", repeat: -1}')"
+	run -1 --separate-stderr sim --sim-attempts 2 --rejects rej.jsonl "$ONE"
+	[[ $stderr == *"(simulator_error): no usable simulator reply after 2 tries: the reply holds reasoning only"* ]] || fail "$stderr"
+	jq -e -s '.[1].body.messages[-1].content | contains("it held only your reasoning and no answer")' "$FAKE_LOG"
+}
+
+@test "3: ise-sim: tool calls a server left as text run as real calls (every format), or fail with --text-tool-calls fail" {
+	for f in hermes:sglang qwen3_coder:vllm mistral:llamacpp mistral_v11:sglang llama_json:vllm; do
+		fake_reset
+		fake_tape "$(user_turn 1 "Print a greeting.")
+$(user_done)
+$(jq -cn --arg f "${f%:*}" --arg s "${f#*:}" '{match: {model: "agent", last_role: "user"}, shape: "text-tool-calls",
+	format: $f, server: $s, text: "I will print it.", calls: [{name: "exec", arguments: {command: "echo from-\($f)"}}], repeat: -1}')
+$(agent_says "It printed the greeting.")"
+		run -0 --separate-stderr sim "$ONE"
+		r=$output
+		jq -e --arg f "${f%:*}" '.total_steps == 1 and .status == "completed" and
+			.messages[2].tool_calls[0].function == {name: "exec", arguments: "{\"command\":\"echo from-\($f)\"}"} and
+			.messages[3].content == "from-\($f)\n" and .messages[3].tool_call_id == .messages[2].tool_calls[0].id and
+			.messages[2].text_tool_calls == ($f | sub("_v11"; ""))' <<<"$r" || fail "$f: $r"
+		# the text left is what was said around the calls
+		case ${f%:*} in llama_json) want="" ;; *) want="I will print it." ;; esac
+		assert_equal "$(jq -r '.messages[2].content' <<<"$r")" "$want"
+		# the agent is then sent real calls, and no side field
+		jq -e -s 'map(select(.body.model == "agent"))[1].body.messages[2] | has("tool_calls") and (has("text_tool_calls") | not)' "$FAKE_LOG"
+		# ise-audit finds no markup left
+		ise-audit <<<"$r" | jq -e '.audit.flags == [] and .audit.text_tool_calls == []'
+	done
+	run -1 --separate-stderr sim --text-tool-calls fail --rejects rej.jsonl "$ONE"
+	[[ $stderr == *"(agent_error): the agent's tool calls came back as text (llama_json markup): the server parsed none; start it with a tool parser (vLLM --enable-auto-tool-choice --tool-call-parser llama3_json"*"or run with --text-tool-calls parse"* ]] || fail "$stderr"
+	jq -e '.total_steps == 0' rej.jsonl
+	# such a reply kept as a final answer (as ise-sim once did) is flagged by ise-audit
+	jq -c '.status = "completed" | .failure = null | .messages += [{role: "assistant",
+		content: "{\"name\": \"exec\", \"parameters\": {\"command\": \"ls\"}}"}]' rej.jsonl >old.jsonl
+	run -0 ise-audit old.jsonl
+	jq -e '.audit.flags == ["text_tool_calls"] and .audit.text_tool_calls == [{message: 2, format: "llama_json"}]' <<<"$output"
+	run -0 ise-audit --summary old.jsonl
+	jq -e '.flags.text_tool_calls.trajectories == 1' <<<"$output"
+	# markup whose JSON does not parse is asked for once more, then fails the trajectory
+	fake_reset
+	fake_tape "$(user_turn 1 "Print a greeting.")
+$(user_done)
+$(shape text-tool-calls '{match: {model: "agent"}, format: "hermes_broken", calls: [{name: "exec"}], repeat: -1}')"
+	run -1 --separate-stderr sim --rejects rej.jsonl "$ONE"
+	[[ $stderr == *"(agent_error): the agent's reply was unusable twice: its tool calls came back as text (hermes markup) that does not parse"*"--tool-call-parser hermes"* ]] || fail "$stderr"
+	run -2 sim --text-tool-calls maybe "$ONE"
+}
+
+@test "6: ids are unique in a trajectory: TGI's \"0\" for every call is kept once, then call_TURN_N with server_id" {
+	fake_tape "$(user_turn 1 "Print a and b.")
+$(user_turn 2 "Now c and d.")
+$(user_done)
+$(jq -cn '{match: {model: "agent", last_role: "user", last_user_re: "a and b"}, shape: "tgi-tool-calls",
+	calls: [{name: "exec", arguments: {command: "echo a"}}, {name: "exec", arguments: {command: "echo b"}}]}')
+$(jq -cn '{match: {model: "agent", last_role: "user", last_user_re: "c and d"}, shape: "tgi-tool-calls",
+	calls: [{name: "exec", arguments: {command: "echo c"}}, {name: "exec", arguments: {command: "echo d"}}]}')
+$(agent_says "Printed.")"
+	run -0 --separate-stderr sim "$ONE"
+	r=$output
+	assert_equal "$(jq -c '[.messages[] | .tool_calls[]? | [.id, .server_id]]' <<<"$r")" \
+		'[["0",null],["call_1_2","0"],["call_2_1","0"],["call_2_2","0"]]'
+	assert_equal "$(jq -c '[.messages[] | select(.role == "tool") | [.tool_call_id, .content]]' <<<"$r")" \
+		'[["0","a\n"],["call_1_2","b\n"],["call_2_1","c\n"],["call_2_2","d\n"]]'
+	# the arguments TGI gave as an object are kept as their JSON text
+	jq -e '.messages[2].tool_calls[0].function.arguments == "{\"command\":\"echo a\"}"' <<<"$r"
+	# ise-audit's integrity check accepts it, and still catches a real duplicate
+	ise-audit <<<"$r" | jq -e '.audit.flags == [] and .audit.integrity.duplicate_ids == []'
+	jq -c '(.messages[] | .tool_calls[]?.id) = "0" | (.messages[] | select(.role == "tool") | .tool_call_id) = "0"' <<<"$r" |
+		ise-audit | jq -e '.audit.flags == ["integrity"] and .audit.integrity.duplicate_ids == ["0"]'
+	# servers are never sent the side field
+	! jq -e -s 'map(select(.body.model == "agent") | .body | tostring | contains("server_id")) | any' "$FAKE_LOG"
+}
+
+@test "7: ise-sim stores llama-server deepseek-legacy reasoning once" {
+	fake_tape "$(user_turn 1 "Say hi.")
+$(user_done)
+$(shape llamacpp-deepseek-legacy '{match: {model: "agent"}, reasoning: "The user wants hi.", text: "Hi."}')"
+	run -0 --separate-stderr sim "$ONE"
+	jq -e '.messages[2] == {role: "assistant", content: "Hi.", reasoning_content: "The user wants hi."}' <<<"$output"
+}
+
+@test "9: --think keep, inline, drop: the agent is sent its reasoning as the record stores it, every request" {
+	for think in keep inline drop; do
+		fake_reset
+		fake_tape "$(user_turn 1 "Say hi.")
+$(user_turn 2 "Again.")
+$(user_done)
+$(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {reasoning_content: "plan: echo", tool_calls: [{name: "exec", arguments: {command: "echo hi"}}]}, repeat: -1}')
+$(jq -cn '{match: {model: "agent", last_role: "tool"}, reply: {content: "<think>it worked</think>It printed hi."}, repeat: -1}')"
+		run -0 --separate-stderr sim --think $think "$ONE"
+		r=$output
+		# every agent request holds the stored conversation up to it, as stored
+		jq -s -c 'map(select(.body.model == "agent") | .body.messages)' "$FAKE_LOG" >sent.json
+		jq -e --slurpfile sent sent.json '.messages as $m | $sent[0] | length == 4 and
+			all(.[]; . == $m[0:length])' <<<"$r" || fail "$think: stored and sent differ"
+		case $think in
+		keep) jq -e '.messages[2].reasoning_content == "plan: echo" and .messages[4] ==
+			{role: "assistant", content: "It printed hi.", reasoning_content: "it worked"}' <<<"$r" ;;
+		inline) jq -e '.messages[2].content == "<think>\nplan: echo\n</think>\n\n" and
+			.messages[4].content == "<think>\nit worked\n</think>\n\nIt printed hi." and
+			([.messages[] | has("reasoning_content")] | any | not)' <<<"$r" ;;
+		drop) jq -e '.messages[4].content == "It printed hi." and
+			(tostring | contains("plan: echo") or contains("it worked") | not)' <<<"$r"
+			! grep -q 'plan: echo' "$FAKE_LOG" ;;
+		esac
+		# the simulated user sees the agent's answer, never its reasoning
+		jq -e -s 'map(select(.body.model == "sim"))[1].body.messages[-1].content |
+			contains("It printed hi.") and (contains("it worked") | not)' "$FAKE_LOG"
+	done
+}
+
+@test "9: with --think inline the tasks' checks read what the agent said, never what it thought" {
+	jq '.tasks += [{id: "name-the-colour", domain: .domains[0].id, name: "Name the colour",
+		description: "Say which colour the sky is.", tools: ["exec"], slots: {},
+		request: "tell me the colour of the sky", verify: "say it",
+		plan: [{tool: "exec", args: {command: "true"}}],
+		checks: [{what: "the answer says blue", command: "grep -q blue \"$ISE_REPLIES\""}]}]' \
+		"$ROOT/share/ise/catalog.json" >catalog.json
+	jq -c '{id: "colour", natural_language_intent: "What colour is the sky?", persona,
+		tasks: [{id: "name-the-colour", name: "Name the colour", description: "d", tools: ["exec"]}],
+		task_params: {"name-the-colour": {}}}' "$ONE" >colour.jsonl
+	for said in "It is grey today." "It is blue today."; do
+		fake_reset
+		fake_tape "$(user_turn 1 "What colour is the sky?")
+$(user_done)
+$(jq -cn --arg c "$said" '{match: {model: "agent"}, reply: {reasoning_content: "The sky is blue, I think.", content: $c}}')"
+		run -0 --separate-stderr ise-sim --user-model sim --agent-model agent --catalog catalog.json \
+			--think inline --verify=record colour.jsonl
+		jq -e '.messages[2].content | startswith("<think>\nThe sky is blue")' <<<"$output"
+		case $said in
+		*grey*) jq -e '.verification.passed == 0' <<<"$output" ;;
+		*) jq -e '.verification.passed == 1' <<<"$output" ;;
+		esac
+	done
+}
+
 @test "1: ise-render never keeps a reply cut at --max-tokens, nor an intent from reasoning" {
 	fake_tape "$(shape vllm-think-unclosed '{reasoning: $draft, repeat: 1}')
 $(jq -cn --arg c "$GOOD" '{reply: {content: $c, finish_reason: "length"}, repeat: 1}')

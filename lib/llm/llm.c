@@ -705,19 +705,16 @@ static cJSON *normal_tool_calls(const cJSON *calls)
 {
 	const cJSON *call;
 	cJSON *out = cJSON_CreateArray();
-	int n = 0;
 
 	cJSON_ArrayForEach(call, calls) {
 		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(call, "id");
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
 		const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-		char made[32];
 		cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-		/* a made-up id must not repeat one the server gave another call */
-		snprintf(made, sizeof made, "call_ise_%d", n++);
-		cJSON_AddStringToObject(
-		    c, "id", cJSON_IsString(id) && *id->valuestring ? id->valuestring : made);
+		/* no id is made up here: only the conversation knows which are taken */
+		if (cJSON_IsString(id) && *id->valuestring)
+			cJSON_AddStringToObject(c, "id", id->valuestring);
 		cJSON_AddStringToObject(c, "type", "function");
 		cJSON_AddStringToObject(f, "name", cJSON_IsString(name) ? name->valuestring : "");
 		if (cJSON_IsString(args)) {

@@ -64,8 +64,10 @@ enum ise_llm_status {
 struct ise_llm_reply {
 	char *content;   /* the answer, reasoning removed; "" when none */
 	char *reasoning; /* reasoning_content, reasoning or inline <think>, once; NULL when none */
-	cJSON
-	    *tool_calls; /* [{id, type:"function", function:{name, arguments (string)}}] or NULL */
+	/* [{id, type:"function", function:{name, arguments (string)}}] or NULL; id
+	 * as the server gave it, absent when it gave none (the caller knows which
+	 * ids its conversation has taken) */
+	cJSON *tool_calls;
 	char *finish_reason;
 	long prompt_tokens, completion_tokens;
 	int usage_estimated, cached;
