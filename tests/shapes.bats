@@ -321,3 +321,53 @@ $(shape vllm-answer-in-reasoning '{text: env.GOOD, repeat: 1}')"
 	assert_output ""
 	[[ $stderr == *"batch 1: the reply was cut at the token limit (--max-tokens 2048), so its text is incomplete: raise --max-tokens"* ]] || fail "$stderr"
 }
+
+@test "nothing is invented: every shape through ise-sim, as the agent and as the simulator, and through ise-render" {
+	first='{"completed": false, "query": "Do the task.", "reason": "real decision", "is_success": false}'
+	shapes=(
+		"$(shape vllm-think-unclosed '{reasoning: $draft}')"
+		"$(shape vllm-reasoning-cut '{reasoning: $draft}')"
+		"$(shape vllm-answer-in-reasoning '{text: $draft}')"
+		"$(shape vllm-both-reasoning '{reasoning: $draft, text: "TEXT"}')"
+		"$(shape llamacpp-none '{reasoning: $draft, cut: true}')"
+		"$(shape llamacpp-none '{reasoning: $draft, text: "TEXT"}')"
+		"$(shape llamacpp-deepseek-cut '{reasoning: $draft}')"
+		"$(shape llamacpp-deepseek-legacy '{reasoning: $draft, text: "TEXT"}')"
+		"$(shape text-tool-calls '{format: "hermes", text: "TEXT", calls: [{name: "exec", arguments: {command: "echo ok"}}]}')"
+		"$(shape text-tool-calls '{format: "hermes_broken", calls: [{name: "exec"}]}')"
+		"$(shape tgi-tool-calls '{calls: [{name: "exec", arguments: {command: "echo ok"}}]}')"
+		'{"reply":{"content":"TEXT INVENTED","finish_reason":"length"}}'
+	)
+	: >kept.jsonl
+	for s in "${shapes[@]}"; do
+		# the agent answers in this shape; the simulator is sound
+		fake_reset
+		fake_tape "$(user_turn 1 "Do the task.")
+$(user_done "real decision")
+$(jq -c '.match = {model: "agent", last_role: "user"} | .repeat = -1 | (.text // empty) |= "Real answer."' <<<"$s")
+$(agent_says "Real answer.")"
+		sim --rejects /dev/null "$ONE" >>kept.jsonl 2>/dev/null || true
+		# the simulator answers in this shape; the agent is sound
+		fake_reset
+		fake_tape "$(jq -c --arg d "$first" '.match = {model: "sim", contains: "message number 1 of"} | .repeat = -1 |
+			(.text // empty) |= $d' <<<"$s")
+$(user_done "real decision")
+$(jq -cn '{match: {model: "agent"}, reply: {content: "Real answer."}, repeat: -1}')"
+		sim --rejects /dev/null "$ONE" >>kept.jsonl 2>/dev/null || true
+		# ise-render is asked for an intent in this shape
+		fake_reset
+		fake_tape "$(jq -c '.repeat = -1 | (.text // empty) |= env.GOOD' <<<"$s")"
+		ise-render --model m --attempts 1 "$TUPLE" >>kept.jsonl 2>/dev/null || true
+	done
+	# shapes with a real answer were kept: the test sees both outcomes
+	[ "$(jq -s 'map(select(.messages)) | length' kept.jsonl)" -ge 6 ]
+	[ "$(jq -s 'map(select(.render)) | length' kept.jsonl)" -ge 3 ]
+	# and nothing kept holds what was only reasoning or cut: no decision,
+	# no user or assistant message, no intent
+	run -0 jq -c 'del(.messages[]?.reasoning_content, .render.reasoning) |
+		select(tostring | contains("INVENTED")) | .id' kept.jsonl
+	assert_output ""
+	jq -e -s 'all(.[] | select(.messages); .user_turns == 1 and .simulator[-1].reason == "real decision" and
+		.messages[-1].content == "Real answer.")' kept.jsonl ||
+		fail "$(jq -c 'select(.messages) | [.simulator[-1].reason, .messages[-1]]' kept.jsonl)"
+}
