@@ -86,9 +86,11 @@ gen() {
 		jq -e --arg f "${text##*:}" '.audit.flags == ["text_tool_calls"] and
 			.audit.text_tool_calls == [{message: 1, format: $f}]' <<<"$output" || fail "$text: $output"
 	done
-	# JSON that names no tool, a call with no arguments, markup a user wrote: no flag
+	# JSON that names no tool, a call with no arguments, markup a user wrote
+	# or the assistant only thought about: no flag
 	jq -cn --argjson tools "$tools" '{id: "u", tools: $tools, messages: [
 		{role: "user", content: "What does <tool_call> mean?"},
+		{role: "assistant", content: "<think>\nI could emit <tool_call> here.\n</think>\n\nIt wraps a call."},
 		{role: "assistant", content: "{\"name\": \"Ada\", \"parameters\": {\"age\": 3}}"},
 		{role: "assistant", content: "{\"name\": \"exec\"}"}]}' >u.jsonl
 	run -0 ise-audit u.jsonl

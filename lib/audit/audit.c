@@ -11,6 +11,7 @@
 #include "audit/secrets.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
+#include "llm/reply.h"
 #include "llm/textcalls.h"
 
 const char *const ise_audit_flag_names[ISE_AUDIT_FLAGS] = {
@@ -279,8 +280,16 @@ static void check_assistant_turn(struct ise_auditor *a, struct report *r, const 
 	a->facts.text_bytes += len;
 	if (text)
 		a->facts.reasoning_blocks += count_of(text, len, "<think>");
-	/* tool calls a server left as text: a trainer would learn them as an answer */
-	enum ise_text_calls format = text ? ise_text_calls_find(text, r->tools) : 0;
+	/* tool calls a server left as text: a trainer would learn them as an
+	 * answer (markup inside inline reasoning is only thought about) */
+	enum ise_text_calls format = ISE_TEXT_CALLS_NONE;
+	if (text) {
+		char *answer = ise_xstrdup(text), *thought = NULL;
+		ise_reply_split_think(&answer, &thought);
+		format = ise_text_calls_find(answer, r->tools);
+		free(answer);
+		free(thought);
+	}
 	if (format != ISE_TEXT_CALLS_NONE) {
 		cJSON *o = ise_json_checked(cJSON_CreateObject());
 		ise_json_add(o, "message", cJSON_CreateNumber((double)message));
