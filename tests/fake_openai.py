@@ -51,8 +51,8 @@ use only entries whose match.path names them.
                  "error_code", "error_type" (and "n_prompt_tokens", "n_ctx"
                  for llama.cpp exceed_context_size_error)
   "raw": "text"             (the body, verbatim, as application/json)
-  "shape": NAME             (a chat reply exactly as a real server words it;
-                             see SHAPES below)
+  "reply_shape": NAME       (a chat reply worded exactly as a real server
+                             words it; see REPLY SHAPES below)
   "drop": true              (read the request, close without a response)
   "hang": true              (never answer; ends when the client goes away)
 
@@ -620,8 +620,8 @@ class Handler(BaseHTTPRequestHandler):
             r = json_reply(200 if status is None else status, e["json"])
         elif "raw" in e:
             r = Reply(200 if status is None else status, str(e["raw"]).encode("utf-8"))
-        elif "shape" in e:
-            r = json_reply(200 if status is None else status, shape_body(st, body, e))
+        elif "reply_shape" in e:
+            r = json_reply(200 if status is None else status, reply_shape_body(st, body, e))
         elif "error_style" in e or (status is not None and status >= 400 and "reply" not in e):
             status = default_error_status(e) if status is None else status
             ctype, data = error_body(e, status)
@@ -739,9 +739,9 @@ class Handler(BaseHTTPRequestHandler):
             return json_reply(200, {"ok": True, "entries": len(tape)})
         return json_reply(404, {"error": {"message": "fake: no control route %s %s" % (self.command, path)}})
 
-# --- SHAPES: replies worded as the real servers word them ----------------------
+# --- REPLY SHAPES: replies worded as the real servers word them ----------------
 #
-# A tape entry {"shape": NAME, "text", "reasoning", "calls": [{"name",
+# A tape entry {"reply_shape": NAME, "text", "reasoning", "calls": [{"name",
 # "arguments"}], "format", "server", "model"} says what the model produced
 # (its answer, its thinking, its tool calls); the shape says how a given
 # server, configured a given way, puts that on the wire: which fields, which
@@ -851,9 +851,9 @@ def _envelope(server, st, body, e, msg, finish, chars):
     raise TapeError("unknown server %r" % server)
 
 
-def shape_body(st, body, e):
-    """The reply body of a "shape" tape entry."""
-    name = e["shape"]
+def reply_shape_body(st, body, e):
+    """The reply body of a "reply_shape" tape entry."""
+    name = e["reply_shape"]
     text = e.get("text", "")
     thought = e.get("reasoning", "")
     calls = e.get("calls") or []
@@ -891,7 +891,7 @@ def shape_body(st, body, e):
                for c in calls]
         return _envelope("tgi", st, body, e, {"role": "assistant", "tool_calls": tcs}, "eos_token",
                          sum(len(canonical(c.get("arguments", {}))) for c in calls))
-    raise TapeError("unknown shape %r" % name)
+    raise TapeError("unknown reply_shape %r" % name)
 
 
 # --- server shapes (POST /__fake/shape): what real servers do beyond a reply ---

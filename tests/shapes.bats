@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
 # What a reply means, with the fake server wording its replies as real
-# servers do (the "shape" entries of tests/fake_openai.py: vLLM with and
-# without its parsers, llama-server's reasoning formats, SGLang without a
-# tool parser, TGI): reasoning apart from answers, cut replies, text tool
-# calls, call ids, reasoning sent back.  Through lib/llm (tests/unit/
+# servers do (the "reply_shape" tape entries of tests/fake_openai.py: vLLM
+# with and without its parsers, llama-server's reasoning formats, SGLang
+# without a tool parser, TGI): reasoning apart from answers, cut replies,
+# text tool calls, call ids, reasoning sent back.  Through lib/llm (tests/unit/
 # llm_probe), ise-sim, ise-render, ise-persona and ise-audit.  Whatever a
 # shape, nothing is kept that the model did not really answer.
 load helper
@@ -47,9 +47,9 @@ sim() {
 	ise-sim --user-model sim --agent-model agent --verify=off --no-timings "$@"
 }
 
-# A tape entry: shape NAME, then jq assignments (reasoning, text, ...).
+# A tape entry: reply_shape NAME, then jq assignments (reasoning, text, ...).
 shape() {
-	jq -cn --arg s "$1" --arg draft "$DRAFT" "{shape: \$s} + (${2:-{\}})"
+	jq -cn --arg s "$1" --arg draft "$DRAFT" "{reply_shape: \$s} + (${2:-{\}})"
 }
 
 @test "1: an unclosed <think> is reasoning, cut at --max-tokens; no JSON is taken from it (vLLM, llama-server none)" {
@@ -139,7 +139,7 @@ $(shape vllm-both-reasoning '{reasoning: "Let me think about it.", text: "The an
 	[[ $stderr == *"(simulator_error): no usable simulator reply after 3 tries: the reply was cut at the token limit (--max-tokens 2048) while the model was still reasoning"* ]] || fail "$stderr"
 	jq -e '.failure == "simulator_error" and .user_turns == 0 and .simulator == []' rej.jsonl
 	# the model was told what went wrong, the person what to change
-	jq -e -s '.[1].body.messages[-1].content | contains("it was cut off before it was complete")' "$FAKE_LOG"
+	jq -e -s 'map(select(.body.model == "sim"))[1].body.messages[-1].content | contains("it was cut off before it was complete")' "$FAKE_LOG"
 }
 
 @test "1: ise-sim: an agent reply cut at --max-tokens, inside <think> or in its text, is never the final answer" {
@@ -168,7 +168,7 @@ $(shape vllm-answer-in-reasoning '{match: {model: "agent"}, text: "INVENTED answ
 	fake_tape "$(shape vllm-answer-in-reasoning '{match: {model: "sim"}, text: "{\"completed\": true, \"query\": \"\", \"reason\": \"INVENTED\", \"is_success\": true}", repeat: -1}')"
 	run -1 --separate-stderr sim --sim-attempts 2 --rejects rej.jsonl "$ONE"
 	[[ $stderr == *"(simulator_error): no usable simulator reply after 2 tries: the reply holds reasoning only"* ]] || fail "$stderr"
-	jq -e -s '.[1].body.messages[-1].content | contains("it held only your reasoning and no answer")' "$FAKE_LOG"
+	jq -e -s 'map(select(.body.model == "sim"))[1].body.messages[-1].content | contains("it held only your reasoning and no answer")' "$FAKE_LOG"
 }
 
 @test "3: ise-sim: tool calls a server left as text run as real calls (every format), or fail with --text-tool-calls fail" {
@@ -176,7 +176,7 @@ $(shape vllm-answer-in-reasoning '{match: {model: "agent"}, text: "INVENTED answ
 		fake_reset
 		fake_tape "$(user_turn 1 "Print a greeting.")
 $(user_done)
-$(jq -cn --arg f "${f%:*}" --arg s "${f#*:}" '{match: {model: "agent", last_role: "user"}, shape: "text-tool-calls",
+$(jq -cn --arg f "${f%:*}" --arg s "${f#*:}" '{match: {model: "agent", last_role: "user"}, reply_shape: "text-tool-calls",
 	format: $f, server: $s, text: "I will print it.", calls: [{name: "exec", arguments: {command: "echo from-\($f)"}}], repeat: -1}')
 $(agent_says "It printed the greeting.")"
 		run -0 --separate-stderr sim "$ONE"
@@ -217,9 +217,9 @@ $(shape text-tool-calls '{match: {model: "agent"}, format: "hermes_broken", call
 	fake_tape "$(user_turn 1 "Print a and b.")
 $(user_turn 2 "Now c and d.")
 $(user_done)
-$(jq -cn '{match: {model: "agent", last_role: "user", last_user_re: "a and b"}, shape: "tgi-tool-calls",
+$(jq -cn '{match: {model: "agent", last_role: "user", last_user_re: "a and b"}, reply_shape: "tgi-tool-calls",
 	calls: [{name: "exec", arguments: {command: "echo a"}}, {name: "exec", arguments: {command: "echo b"}}]}')
-$(jq -cn '{match: {model: "agent", last_role: "user", last_user_re: "c and d"}, shape: "tgi-tool-calls",
+$(jq -cn '{match: {model: "agent", last_role: "user", last_user_re: "c and d"}, reply_shape: "tgi-tool-calls",
 	calls: [{name: "exec", arguments: {command: "echo c"}}, {name: "exec", arguments: {command: "echo d"}}]}')
 $(agent_says "Printed.")"
 	run -0 --separate-stderr sim "$ONE"
@@ -308,7 +308,7 @@ $(shape vllm-answer-in-reasoning '{text: env.GOOD, repeat: 1}')"
 	run -1 --separate-stderr ise-render --model m --attempts 3 --rejects rej.jsonl "$TUPLE"
 	assert_output ""
 	[[ $stderr == *"no acceptable intent after 3 attempts: the reply holds reasoning only"* ]] || fail "$stderr"
-	assert_equal "$(fake_requests)" 3
+	assert_equal "$(fake_requests /v1/chat/completions)" 3
 	jq -e '.render_error | startswith("the reply holds reasoning only")' rej.jsonl
 }
 
