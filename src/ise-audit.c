@@ -1,7 +1,7 @@
 /*
- * ise-audit: flag role drift, stagnation, broken tool calls and secrets in
- * trajectories, and sum up a corpus (the paper's Table 3, tool structure,
- * flag rates).
+ * ise-audit: flag role drift, stagnation, broken tool calls, secrets and
+ * tool calls left as text in trajectories, and sum up a corpus (the
+ * paper's Table 3, tool structure, flag rates).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,7 +56,8 @@ static const struct ise_cli cli = {
 		"   or: ise-audit --summary [--rejects FILE] [--matrix FILE] [--stagnation N]\n"
 		"       [--lexicon FILE] [-o FILE] [options] [FILE...]",
     .about = "Add an 'audit' object to each trajectory in FILE... (role drift, stagnation,\n"
-	     "tool-call integrity, secrets), or with --summary write corpus statistics.",
+	     "tool-call integrity, secrets, tool calls left as text), or with --summary\n"
+	     "write corpus statistics.",
     .help = "      --stagnation=N  identical consecutive calls that flag (default 3)\n"
 	    "      --lexicon=FILE  role-drift phrases (default: built in)\n"
 	    "      --redact        replace each secret by [REDACTED:KIND] in the output\n"

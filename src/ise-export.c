@@ -82,7 +82,8 @@ static const struct ise_cli cli = {
 	    "      --arguments=A   messages, qwen3: calls' arguments as JSON text (string)\n"
 	    "                      or objects (object)\n"
 	    "      --weight-zero=CHECKS  openai, qwen3: do not train the turns these audit\n"
-	    "                      checks flagged (role_drift,stagnation,integrity,secrets,all)\n"
+	    "                      checks flagged (role_drift,stagnation,integrity,secrets,\n"
+	    "                      text_tool_calls,all)\n"
 	    "      --no-id         write samples without their id\n"
 	    "      --verified-only only trajectories whose tasks' checks passed\n"
 	    "      --clean-only    only trajectories ise-audit flagged nothing in\n"
@@ -130,7 +131,8 @@ static void handle(int opt, const char *arg, void *ctx)
 	case OPT_WEIGHT_ZERO:
 		if (!(cf->x.weight_zero = ise_weights_parse_checks(arg)))
 			ise_usage_error("invalid value for --weight-zero: '%s' (role_drift, "
-					"stagnation, integrity, secrets or all, with commas)",
+					"stagnation, integrity, secrets, text_tool_calls or all, "
+					"with commas)",
 					arg);
 		break;
 	case OPT_NO_ID:

@@ -128,7 +128,7 @@ static void render_llm(struct config *cf, struct ise_job *job, const cJSON *para
 	const char *why = "no attempt made";
 	long prompt = 0, completion = 0;
 	int estimated = 0;
-	char last[512] = "";
+	char last[512] = "", problem[600];
 
 	for (unsigned attempt = 0; attempt < cf->attempts; attempt++) {
 		struct ise_llm_reply reply;
@@ -148,7 +148,11 @@ static void render_llm(struct config *cf, struct ise_job *job, const cJSON *para
 		}
 		prompt += reply.prompt_tokens, completion += reply.completion_tokens;
 		estimated |= reply.usage_estimated;
-		why = ise_render_check(reply.content, cf->min_words, cf->max_words);
+		/* never an intent from a reply cut at the token limit, nor from
+		 * reasoning when the reply has no text */
+		why = ise_llm_reply_problem(cf->llm, &reply, problem, sizeof problem);
+		if (!why)
+			why = ise_render_check(reply.content, cf->min_words, cf->max_words);
 		if (!why) {
 			cJSON *meta = cJSON_CreateObject();
 			cJSON_AddStringToObject(job->added, "natural_language_intent",

@@ -40,6 +40,7 @@ enum {
 	OPT_DRIFT_RETRIES,
 	OPT_REJECTS,
 	OPT_THINK,
+	OPT_TEXT_TOOL_CALLS,
 	OPT_KEEP,
 	OPT_NO_TIMINGS,
 	OPT_USER_BASE_URL,
@@ -84,6 +85,7 @@ static const struct option options[] = {
     {"drift-retries", required_argument, NULL, OPT_DRIFT_RETRIES},
     {"rejects", required_argument, NULL, OPT_REJECTS},
     {"think", required_argument, NULL, OPT_THINK},
+    {"text-tool-calls", required_argument, NULL, OPT_TEXT_TOOL_CALLS},
     {"keep", required_argument, NULL, OPT_KEEP},
     {"no-timings", no_argument, NULL, OPT_NO_TIMINGS},
     {"user-base-url", required_argument, NULL, OPT_USER_BASE_URL},
@@ -101,7 +103,8 @@ static const struct option options[] = {
 
 static const struct ise_cli cli = {
     .synopsis = "[--max-turns N] [--max-steps N] [--budget SECS] [--rejects FILE]\n"
-		"       [--think inline|keep|drop] [--tools FILE] [--user-prompt FILE]\n"
+		"       [--think inline|keep|drop] [--text-tool-calls parse|fail]\n"
+		"       [--tools FILE] [--user-prompt FILE]\n"
 		"       [--agent-prompt FILE] [--keep DIR] [--verify require|record|off]\n"
 		"       [--trials K] [--context TOKENS] [sandbox options] [-j N]\n"
 		"       [-o FILE [--resume]] [--progress] [LLM options] [FILE...]",
@@ -112,8 +115,11 @@ static const struct ise_cli cli = {
 	    "      --max-steps=N   agent messages per user turn at most (default 30)\n"
 	    "      --budget=SECS   wall time of one trajectory at most (default 1800)\n"
 	    "      --rejects=FILE  write the trajectories that fail here, with why\n"
-	    "      --think=MODE    agent reasoning: keep (reasoning_content, default),\n"
-	    "                      inline (<think> in content) or drop\n"
+	    "      --think=MODE    agent reasoning, sent back and stored: keep\n"
+	    "                      (reasoning_content, default), inline (<think> in\n"
+	    "                      content) or drop\n"
+	    "      --text-tool-calls=MODE  tool calls the server left in the text: parse\n"
+	    "                      them (default) or fail the trajectory\n"
 	    "      --tools=FILE    the agent's tool specs (default: the catalog's 16)\n"
 	    "      --catalog=FILE  task catalog, for the offline engine and the tools\n"
 	    "      --user-prompt=FILE   simulator prompt (default: prompts/user.txt)\n"
@@ -186,6 +192,15 @@ static void handle(int opt, const char *arg, void *ctx)
 			cf->sim.think = ISE_THINK_DROP;
 		else
 			ise_usage_error("invalid value for --think: '%s' (inline, keep or drop)",
+					arg);
+		break;
+	case OPT_TEXT_TOOL_CALLS:
+		if (!strcmp(arg, "parse"))
+			cf->sim.text_calls = ISE_TEXTCALLS_PARSE;
+		else if (!strcmp(arg, "fail"))
+			cf->sim.text_calls = ISE_TEXTCALLS_FAIL;
+		else
+			ise_usage_error("invalid value for --text-tool-calls: '%s' (parse or fail)",
 					arg);
 		break;
 	case OPT_KEEP:

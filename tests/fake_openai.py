@@ -51,6 +51,8 @@ use only entries whose match.path names them.
                  "error_code", "error_type" (and "n_prompt_tokens", "n_ctx"
                  for llama.cpp exceed_context_size_error)
   "raw": "text"             (the body, verbatim, as application/json)
+  "reply_shape": NAME       (a chat reply worded exactly as a real server
+                             words it; see REPLY SHAPES below)
   "drop": true              (read the request, close without a response)
   "hang": true              (never answer; ends when the client goes away)
 
@@ -620,6 +622,8 @@ class Handler(BaseHTTPRequestHandler):
             r = json_reply(200 if status is None else status, e["json"])
         elif "raw" in e:
             r = Reply(200 if status is None else status, str(e["raw"]).encode("utf-8"))
+        elif "reply_shape" in e:
+            r = json_reply(200 if status is None else status, reply_shape_body(st, body, e))
         elif "error_style" in e or (status is not None and status >= 400 and "reply" not in e):
             status = default_error_status(e) if status is None else status
             ctype, data = error_body(e, status)
@@ -736,6 +740,160 @@ class Handler(BaseHTTPRequestHandler):
                 st.tape = tape
             return json_reply(200, {"ok": True, "entries": len(tape)})
         return json_reply(404, {"error": {"message": "fake: no control route %s %s" % (self.command, path)}})
+
+# --- REPLY SHAPES: replies worded as the real servers word them ----------------
+#
+# A tape entry {"reply_shape": NAME, "text", "reasoning", "calls": [{"name",
+# "arguments"}], "format", "server", "model"} says what the model produced
+# (its answer, its thinking, its tool calls); the shape says how a given
+# server, configured a given way, puts that on the wire: which fields, which
+# nulls, where the reasoning goes, whether the calls were parsed.  Facts from
+# each server's own source (vLLM protocol.py and its reasoning and tool
+# parsers, llama.cpp server-common.cpp and chat.cpp, SGLang serving_chat.py,
+# TGI router/src/lib.rs).
+#
+#   vllm-think-unclosed    vLLM cut inside <think> with no reasoning parser, or
+#                          with the Qwen3 parser before its fix: the thinking,
+#                          tag and all, in content; finish_reason length
+#   vllm-reasoning-cut     the same cut after the fix: content null, all of it
+#                          in reasoning; finish_reason length
+#   vllm-answer-in-reasoning  thinking off under the deepseek_r1 parser: the
+#                          answer in reasoning_content, content null
+#   vllm-both-reasoning    reasoning and reasoning_content both filled
+#   llamacpp-none          llama-server --reasoning-format none: <think> left
+#                          in content (with "cut": true, cut inside it)
+#   llamacpp-deepseek-cut  --reasoning-format deepseek cut while thinking:
+#                          reasoning_content only, content ""
+#   llamacpp-deepseek-legacy  reasoning both in reasoning_content and inline
+#   text-tool-calls        no tool parser (or the wrong one, or one that failed):
+#                          the calls stay in content in "format" (hermes,
+#                          qwen3_coder, mistral, mistral_v11, llama_json,
+#                          hermes_broken); "server" picks the envelope (sglang,
+#                          vllm, llamacpp)
+#   tgi-tool-calls         TGI: no content key, every call id "0", arguments
+#                          an object
+
+
+def _markup(calls, fmt):
+    """The calls as the model writes them when no parser takes them out."""
+    out = []
+    if fmt == "hermes":
+        for c in calls:
+            out.append("<tool_call>\n%s\n</tool_call>" % json.dumps(
+                {"name": c["name"], "arguments": c.get("arguments", {})}, ensure_ascii=False))
+        return "\n".join(out)
+    if fmt == "hermes_broken":  # a parser that failed on it leaves it as it was
+        return '<tool_call>\n{"name": "%s", "arguments": {"command": "ls"\n</tool_call>' % calls[0]["name"]
+    if fmt == "qwen3_coder":
+        for c in calls:
+            params = "".join("<parameter=%s>\n%s\n</parameter>\n" % (k, v if isinstance(v, str) else json.dumps(v))
+                             for k, v in c.get("arguments", {}).items())
+            out.append("<tool_call>\n<function=%s>\n%s</function>\n</tool_call>" % (c["name"], params))
+        return "\n".join(out)
+    if fmt == "mistral":
+        return "[TOOL_CALLS]" + json.dumps([{"name": c["name"], "arguments": c.get("arguments", {})} for c in calls],
+                                           ensure_ascii=False)
+    if fmt == "mistral_v11":
+        return "".join("[TOOL_CALLS]%s[ARGS]%s" % (c["name"], json.dumps(c.get("arguments", {}), ensure_ascii=False))
+                       for c in calls)
+    if fmt == "llama_json":
+        return "; ".join(json.dumps({"name": c["name"], "parameters": c.get("arguments", {})}, ensure_ascii=False)
+                         for c in calls)
+    raise TapeError("unknown text tool-call format %r" % fmt)
+
+
+def _usage(body, completion_chars, cut):
+    p = tokens(prompt_chars(body))
+    q = tokens(completion_chars)
+    if cut and isinstance(body.get("max_tokens"), int):
+        q = body["max_tokens"]  # a cut reply used all it was allowed
+    return p, q
+
+
+def _envelope(server, st, body, e, msg, finish, chars):
+    """The whole body around one message, in server's wording."""
+    model = e.get("model", body.get("model"))
+    p, q = _usage(body, chars, finish == "length")
+    now = int(time.time())
+    if server == "vllm":
+        full = {"role": "assistant", "content": None, "refusal": None, "annotations": None, "audio": None,
+                "function_call": None, "tool_calls": [], "reasoning": None, "reasoning_content": None}
+        full.update(msg)
+        return {"id": "chatcmpl-%032x" % st.seq, "object": "chat.completion", "created": now, "model": model,
+                "choices": [{"index": 0, "message": full, "logprobs": None, "finish_reason": finish,
+                             "stop_reason": None}],
+                "service_tier": None, "system_fingerprint": None,
+                "usage": {"prompt_tokens": p, "total_tokens": p + q, "completion_tokens": q,
+                          "prompt_tokens_details": None},
+                "prompt_logprobs": None, "kv_transfer_params": None}
+    if server == "sglang":
+        full = {"role": "assistant", "content": None, "reasoning_content": None, "tool_calls": None}
+        full.update(msg)
+        return {"id": "%032x" % st.seq, "object": "chat.completion", "created": now, "model": model,
+                "choices": [{"index": 0, "message": full, "logprobs": None, "finish_reason": finish,
+                             "matched_stop": 151645 if finish == "stop" else None}],
+                "usage": {"prompt_tokens": p, "total_tokens": p + q, "completion_tokens": q,
+                          "prompt_tokens_details": None},
+                "metadata": {"weight_version": "default"}}
+    if server == "llamacpp":
+        full = {"role": "assistant"}
+        if msg.get("reasoning_content"):
+            full["reasoning_content"] = msg["reasoning_content"]
+        full["content"] = msg.get("content") or ""
+        return {"choices": [{"finish_reason": finish, "index": 0, "message": full}], "created": now,
+                "model": model, "system_fingerprint": "b6400-fake", "object": "chat.completion",
+                "usage": {"completion_tokens": q, "prompt_tokens": p, "total_tokens": p + q},
+                "id": "chatcmpl-fake%d" % st.seq,
+                "timings": {"prompt_n": p, "prompt_ms": 1.0, "predicted_n": q, "predicted_ms": 1.0}}
+    if server == "tgi":
+        return {"object": "chat.completion", "id": "", "created": now, "model": model,
+                "system_fingerprint": "3.1.0-native",
+                "choices": [{"index": 0, "message": msg, "logprobs": None, "finish_reason": finish}],
+                "usage": {"prompt_tokens": p, "completion_tokens": q, "total_tokens": p + q}}
+    raise TapeError("unknown server %r" % server)
+
+
+def reply_shape_body(st, body, e):
+    """The reply body of a "reply_shape" tape entry."""
+    name = e["reply_shape"]
+    text = e.get("text", "")
+    thought = e.get("reasoning", "")
+    calls = e.get("calls") or []
+    if name == "vllm-think-unclosed":
+        c = "<think>\n" + thought
+        return _envelope("vllm", st, body, e, {"content": c}, "length", len(c))
+    if name == "vllm-reasoning-cut":
+        return _envelope("vllm", st, body, e, {"content": None, "reasoning": thought}, "length", len(thought))
+    if name == "vllm-answer-in-reasoning":
+        return _envelope("vllm", st, body, e, {"content": None, "reasoning_content": text}, "stop", len(text))
+    if name == "vllm-both-reasoning":
+        return _envelope("vllm", st, body, e, {"content": text, "reasoning": thought, "reasoning_content": thought},
+                         "stop", len(text) + len(thought))
+    if name == "llamacpp-none":
+        if e.get("cut"):
+            c, finish = "<think>\n" + thought, "length"
+        else:
+            c, finish = "<think>\n%s\n</think>\n\n%s" % (thought, text), "stop"
+        return _envelope("llamacpp", st, body, e, {"content": c}, finish, len(c))
+    if name == "llamacpp-deepseek-cut":
+        return _envelope("llamacpp", st, body, e, {"content": "", "reasoning_content": thought}, "length",
+                         len(thought))
+    if name == "llamacpp-deepseek-legacy":
+        c = "<think>\n%s\n</think>\n\n%s" % (thought, text)
+        return _envelope("llamacpp", st, body, e, {"content": c, "reasoning_content": thought}, "stop",
+                         len(c) + len(thought))
+    if name == "text-tool-calls":
+        fmt = e.get("format", "hermes")
+        mark = _markup(calls, fmt)
+        c = mark if fmt == "llama_json" or not text else text + "\n\n" + mark
+        return _envelope(e.get("server", "sglang"), st, body, e, {"content": c}, "stop", len(c))
+    if name == "tgi-tool-calls":
+        tcs = [{"id": "0", "type": "function",
+                "function": {"description": None, "name": c["name"], "arguments": c.get("arguments", {})}}
+               for c in calls]
+        return _envelope("tgi", st, body, e, {"role": "assistant", "tool_calls": tcs}, "eos_token",
+                         sum(len(canonical(c.get("arguments", {}))) for c in calls))
+    raise TapeError("unknown reply_shape %r" % name)
 
 
 # --- server shapes (POST /__fake/shape): what real servers do beyond a reply ---

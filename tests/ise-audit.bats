@@ -74,6 +74,31 @@ gen() {
 	assert_audit "$FIX/edges.jsonl" "$FIX/edges.audit.jsonl"
 }
 
+@test "text_tool_calls: tool-call markup left in an assistant's text, in each format; JSON answers and user text are not" {
+	tools='[{"type":"function","function":{"name":"exec","parameters":{"type":"object"}}}]'
+	for text in '<tool_call>\n{"name": "exec", "arguments": {"command": "ls"}}\n</tool_call>:hermes' \
+		'<tool_call>\n<function=exec>\n<parameter=command>\nls\n</parameter>\n</function>\n</tool_call>:qwen3_coder' \
+		'Sure. [TOOL_CALLS][{"name": "exec", "arguments": {"command": "ls"}}]:mistral' \
+		'{"name": "exec", "parameters": {"command": "ls"}}:llama_json'; do
+		jq -cn --arg t "${text%:*}" --argjson tools "$tools" '{id: "t", tools: $tools, messages: [
+			{role: "user", content: "List the files."}, {role: "assistant", content: ($t | gsub("\\\\n"; "\n"))}]}' >t.jsonl
+		run -0 ise-audit t.jsonl
+		jq -e --arg f "${text##*:}" '.audit.flags == ["text_tool_calls"] and
+			.audit.text_tool_calls == [{message: 1, format: $f}]' <<<"$output" || fail "$text: $output"
+	done
+	# JSON that names no tool, a call with no arguments, markup a user wrote
+	# or the assistant only thought about: no flag
+	jq -cn --argjson tools "$tools" '{id: "u", tools: $tools, messages: [
+		{role: "user", content: "What does <tool_call> mean?"},
+		{role: "assistant", content: "<think>\nI could emit <tool_call> here.\n</think>\n\nIt wraps a call."},
+		{role: "assistant", content: "{\"name\": \"Ada\", \"parameters\": {\"age\": 3}}"},
+		{role: "assistant", content: "{\"name\": \"exec\"}"}]}' >u.jsonl
+	run -0 ise-audit u.jsonl
+	jq -e '.audit.flags == [] and .audit.text_tool_calls == []' <<<"$output"
+	run -0 ise-audit --summary t.jsonl u.jsonl
+	jq -e '.flags.text_tool_calls == {trajectories: 1, share: 0.5}' <<<"$output"
+}
+
 @test "secrets: every kind, in messages, arguments (string and object) and top-level fields" {
 	assert_audit "$FIX/secrets.jsonl" "$FIX/secrets.audit.json"
 	# the report says where, never what

@@ -367,6 +367,12 @@ t3#3 ["<think>\nr3\n</think>\n\nYou are welcome.<|im_end|>"]'
 	run -0 ise-export -f qwen3 --weight-zero all t.jsonl
 	assert_equal "$(jq -r '.text as $t | [.spans[] | $t[.[0]:.[1]]] | join("|")' <<<"$output")" \
 		"$(printf '<tool_call>\n{"name": "exec", "arguments": {"command": "ls"}}\n</tool_call><|im_end|>|a and b.<|im_end|>|<think>\nr3\n</think>\n\nYou are welcome.<|im_end|>')"
+	# tool calls left as text: the turn of the message that holds them
+	jq -c '.messages[6].content = "<tool_call>\n{\"name\": \"exec\", \"arguments\": {\"command\": \"ls a\"}}\n</tool_call>"' \
+		<(three_turns) | ise-audit >x.jsonl
+	jq -e '.audit.flags == ["role_drift", "text_tool_calls"]' x.jsonl
+	run -0 ise-export -f openai --weight-zero text_tool_calls x.jsonl
+	assert_equal "$(jq -c '[.messages[] | select(.role == "assistant") | .weight]' <<<"$output")" '[1,1,0,1]'
 	# stagnation: the turn of the run of identical calls
 	ise-audit "$ROOT/tests/fixtures/audit/stagnation.jsonl" >s.jsonl
 	run -0 ise-export -f openai --weight-zero stagnation s.jsonl
@@ -480,6 +486,8 @@ configs:
 	assert_output --partial "| trajectories | 6 |"
 	assert_output --partial "| user turns (mean, median, max) | $(jq -r '.user_turns | "\(.mean), \(.median), \(.max)"' summary.json) |"
 	assert_output --partial "| verified by the tasks' checks (of trajectories with checks, rate) | 6 of 6, 1 |"
+	assert_output --partial "| text_tool_calls (trajectories, share) | 0, 0 |"
+	assert_output --partial "| clean of every flag (trajectories, share) | "
 	assert_output --partial "Tools by share of calls: \`exec\` "
 	assert_output --partial "ise-export -f sharegpt --split train=0.5,validation=0.5 --card out/README.md"
 	assert_output --partial "This export read 6 records: 6 exported as 6 samples, 0 could not be exported"

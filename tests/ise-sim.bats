@@ -115,7 +115,7 @@ $(agent_says "One call was broken.")"
 	requests agent | tail -n 1 | jq -e '.messages | map(select(.role == "tool")) | .[0].content | test("not valid JSON")'
 }
 
-@test "--think keep, inline, drop; the agent is never sent reasoning back" {
+@test "--think keep, inline, drop; the agent is sent its reasoning back as the record stores it" {
 	fake_start
 	fake_tape "$(user_turn 1 "Say hi.")
 $(user_done)
@@ -124,13 +124,20 @@ $(jq -cn '{match: {model: "agent", last_role: "tool"}, reply: {content: "<think>
 	run -0 --separate-stderr sim "$ONE"
 	jq -e '.messages[2].reasoning_content == "plan: echo" and .messages[4].reasoning_content == "it worked" and
 		.messages[4].content == "It printed hi."' <<<"$output"
+	requests agent | tail -n 1 | jq -e '.messages[2].reasoning_content == "plan: echo"'
 	run -0 --separate-stderr sim --think inline "$ONE"
 	jq -e '.messages[2].content == "<think>\nplan: echo\n</think>\n\n" and
 		.messages[4].content == "<think>\nit worked\n</think>\n\nIt printed hi." and
 		([.messages[] | has("reasoning_content")] | any | not)' <<<"$output"
+	requests agent | tail -n 1 | jq -e '.messages[2].content == "<think>\nplan: echo\n</think>\n\n"'
+	fake_reset
+	fake_tape "$(user_turn 1 "Say hi.")
+$(user_done)
+$(jq -cn '{match: {model: "agent", last_role: "user"}, reply: {reasoning_content: "plan: echo", tool_calls: [{name: "exec", arguments: {command: "echo hi"}}]}, repeat: -1}')
+$(jq -cn '{match: {model: "agent", last_role: "tool"}, reply: {content: "<think>it worked</think>It printed hi."}, repeat: -1}')"
 	run -0 --separate-stderr sim --think drop "$ONE"
 	jq -e '.messages[4].content == "It printed hi." and ([.messages[] | has("reasoning_content")] | any | not)' <<<"$output"
-	[ "$(requests agent | grep -c reasoning)" -eq 0 ]
+	[ "$(requests agent | grep -c 'plan: echo')" -eq 0 ]
 	run -2 sim --think loud "$ONE"
 }
 

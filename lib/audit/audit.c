@@ -11,12 +11,11 @@
 #include "audit/secrets.h"
 #include "core/strbuf.h"
 #include "core/xalloc.h"
+#include "llm/reply.h"
+#include "llm/textcalls.h"
 
 const char *const ise_audit_flag_names[ISE_AUDIT_FLAGS] = {
-    "role_drift",
-    "stagnation",
-    "integrity",
-    "secrets",
+    "role_drift", "stagnation", "integrity", "secrets", "text_tool_calls",
 };
 
 #define NONE SIZE_MAX
@@ -242,6 +241,8 @@ static size_t count_calls(const cJSON *messages)
 
 struct report {
 	cJSON *drift, *bad_calls, *bad_arguments, *missing, *orphans, *duplicates, *order, *secrets;
+	cJSON *text_calls;
+	const cJSON *tools; /* the record's tool specs, NULL when it has none */
 };
 
 static void check_user_turn(struct ise_auditor *a, struct report *r, const cJSON *msg,
@@ -279,6 +280,22 @@ static void check_assistant_turn(struct ise_auditor *a, struct report *r, const 
 	a->facts.text_bytes += len;
 	if (text)
 		a->facts.reasoning_blocks += count_of(text, len, "<think>");
+	/* tool calls a server left as text: a trainer would learn them as an
+	 * answer (markup inside inline reasoning is only thought about) */
+	enum ise_text_calls format = ISE_TEXT_CALLS_NONE;
+	if (text) {
+		char *answer = ise_xstrdup(text), *thought = NULL;
+		ise_reply_split_think(&answer, &thought);
+		format = ise_text_calls_find(answer, r->tools);
+		free(answer);
+		free(thought);
+	}
+	if (format != ISE_TEXT_CALLS_NONE) {
+		cJSON *o = ise_json_checked(cJSON_CreateObject());
+		ise_json_add(o, "message", cJSON_CreateNumber((double)message));
+		ise_json_add(o, "format", cJSON_CreateString(ise_text_calls_name(format)));
+		ise_json_add(r->text_calls, NULL, o);
+	}
 	if (reasoning && *reasoning) {
 		a->facts.reasoning_blocks++;
 		a->facts.text_bytes += strlen(reasoning);
@@ -637,6 +654,8 @@ static cJSON *flags_of(struct ise_auditor *a, const struct report *r)
 		a->facts.flags |= ISE_AUDIT_INTEGRITY;
 	if (a->facts.secrets)
 		a->facts.flags |= ISE_AUDIT_SECRETS;
+	if (cJSON_GetArraySize(r->text_calls))
+		a->facts.flags |= ISE_AUDIT_TEXT_CALLS;
 	for (int k = 0; k < ISE_AUDIT_FLAGS; k++)
 		if (a->facts.flags & (1u << k))
 			ise_json_add(flags, NULL, cJSON_CreateString(ise_audit_flag_names[k]));
@@ -664,6 +683,10 @@ cJSON *ise_audit(struct ise_auditor *a, const cJSON *record, const char **why)
 	r.duplicates = ise_json_checked(cJSON_CreateArray());
 	r.order = ise_json_checked(cJSON_CreateArray());
 	r.secrets = ise_json_checked(cJSON_CreateArray());
+	r.text_calls = ise_json_checked(cJSON_CreateArray());
+	r.tools = cJSON_GetObjectItemCaseSensitive(record, "tools");
+	if (!cJSON_IsArray(r.tools) || !cJSON_GetArraySize(r.tools))
+		r.tools = NULL;
 
 	check_messages(a, &r, messages);
 	check_results(a, &r, messages);
@@ -678,6 +701,7 @@ cJSON *ise_audit(struct ise_auditor *a, const cJSON *record, const char **why)
 	ise_json_add(audit, "stagnation", stagnation);
 	ise_json_add(audit, "integrity", integrity_object(a, &r));
 	ise_json_add(audit, "secrets", r.secrets);
+	ise_json_add(audit, "text_tool_calls", r.text_calls);
 	return audit;
 }
 

@@ -22,11 +22,13 @@ enum ise_audit_flag {
 	ISE_AUDIT_STAGNATION = 1 << 1,
 	ISE_AUDIT_INTEGRITY = 1 << 2,
 	ISE_AUDIT_SECRETS = 1 << 3,
+	ISE_AUDIT_TEXT_CALLS = 1 << 4, /* tool-call markup left in assistant text */
 };
 
-#define ISE_AUDIT_FLAGS 4
+#define ISE_AUDIT_FLAGS 5
 
-/* "role_drift", "stagnation", "integrity", "secrets" by bit number */
+/* "role_drift", "stagnation", "integrity", "secrets", "text_tool_calls" by
+ * bit number */
 extern const char *const ise_audit_flag_names[ISE_AUDIT_FLAGS];
 
 struct ise_audit_facts {

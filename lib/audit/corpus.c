@@ -352,6 +352,7 @@ static cJSON *flags(const struct ise_corpus *c)
 	ise_json_add(o, "integrity", integrity);
 	ise_json_add(secrets, "found", count(c->secrets));
 	ise_json_add(o, "secrets", secrets);
+	ise_json_add(o, "text_tool_calls", flag(c->flagged[4], n));
 	ise_json_add(o, "clean", flag(c->clean, n));
 	ise_json_add(o, "no_drift_or_stagnation", flag(c->no_drift_or_stagnation, n));
 	return o;

@@ -185,8 +185,8 @@ static void statistics(struct ise_strbuf *b, const cJSON *s)
 	static const char *const total_mean_max[] = {"total", "mean", "max"};
 	static const char *const mean_median_max[] = {"mean", "median", "max"};
 	static const char *const mean_max[] = {"mean", "max"};
-	static const char *const flags[] = {"role_drift", "stagnation", "integrity", "secrets",
-					    "clean"};
+	static const char *const flags[] = {"role_drift", "stagnation",      "integrity",
+					    "secrets",    "text_tool_calls", "clean"};
 	const cJSON *tool;
 
 	ise_sb_puts(b, "## Corpus statistics\n\n");
@@ -226,7 +226,7 @@ static void statistics(struct ise_strbuf *b, const cJSON *s)
 	for (size_t k = 0; k < sizeof flags / sizeof *flags; k++) {
 		const cJSON *f = at(at(s, "flags", NULL), flags[k], NULL);
 		ise_sb_printf(b, "| %s (trajectories, share) | ",
-			      k < 4 ? flags[k] : "clean of every flag");
+			      strcmp(flags[k], "clean") ? flags[k] : "clean of every flag");
 		num(b, at(f, "trajectories", NULL));
 		ise_sb_puts(b, ", ");
 		num(b, at(f, "share", NULL));

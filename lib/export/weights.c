@@ -111,5 +111,7 @@ int ise_weights_zero_turns(const cJSON *record, const struct ise_conv *c, unsign
 		mark_integrity(c, audit, zero);
 	if (checks & ISE_AUDIT_SECRETS)
 		mark_listed(c, audit, "secrets", zero);
+	if (checks & ISE_AUDIT_TEXT_CALLS)
+		mark_listed(c, audit, "text_tool_calls", zero);
 	return 0;
 }

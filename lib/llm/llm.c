@@ -26,6 +26,7 @@
 #include "llm/errclass_int.h"
 #include "llm/llm_int.h"
 #include "llm/ready.h"
+#include "llm/reply.h"
 
 static _Thread_local CURL *thread_handle;
 /* Ends a thread's handle when the thread ends, whoever made the thread. */
@@ -700,56 +701,20 @@ static char *trimmed(const char *s, size_t n)
 	return dup_range(s, n);
 }
 
-/* Move <think>...</think> (or text before a lone </think>) to reasoning. */
-static void split_think(struct ise_llm_reply *r)
-{
-	char *open = strstr(r->content, "<think>"), *close = strstr(r->content, "</think>");
-	char *inner, *rest;
-
-	if (!close)
-		return;
-	if (open && open < close) {
-		inner = trimmed(open + 7, (size_t)(close - open - 7));
-		size_t before = (size_t)(open - r->content);
-		rest = ise_xmalloc(strlen(r->content) + 1);
-		memcpy(rest, r->content, before);
-		memcpy(rest + before, close + 8, strlen(close + 8) + 1);
-	} else {
-		inner = trimmed(r->content, (size_t)(close - r->content));
-		rest = ise_xstrdup(close + 8);
-	}
-	char *content = trimmed(rest, strlen(rest));
-	free(rest);
-	free(r->content);
-	r->content = content;
-	if (r->reasoning) { /* a separate field already: keep both */
-		size_t a = strlen(r->reasoning), b = strlen(inner);
-		r->reasoning = ise_xrealloc(r->reasoning, a + b + 3);
-		memcpy(r->reasoning + a, "\n\n", 2);
-		memcpy(r->reasoning + a + 2, inner, b + 1);
-		free(inner);
-	} else {
-		r->reasoning = inner;
-	}
-}
-
 static cJSON *normal_tool_calls(const cJSON *calls)
 {
 	const cJSON *call;
 	cJSON *out = cJSON_CreateArray();
-	int n = 0;
 
 	cJSON_ArrayForEach(call, calls) {
 		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(call, "function");
 		const cJSON *id = cJSON_GetObjectItemCaseSensitive(call, "id");
 		const cJSON *name = cJSON_GetObjectItemCaseSensitive(fn, "name");
 		const cJSON *args = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
-		char made[32];
 		cJSON *c = cJSON_CreateObject(), *f = cJSON_CreateObject();
-		/* a made-up id must not repeat one the server gave another call */
-		snprintf(made, sizeof made, "call_ise_%d", n++);
-		cJSON_AddStringToObject(
-		    c, "id", cJSON_IsString(id) && *id->valuestring ? id->valuestring : made);
+		/* no id is made up here: only the conversation knows which are taken */
+		if (cJSON_IsString(id) && *id->valuestring)
+			cJSON_AddStringToObject(c, "id", id->valuestring);
 		cJSON_AddStringToObject(c, "type", "function");
 		cJSON_AddStringToObject(f, "name", cJSON_IsString(name) ? name->valuestring : "");
 		if (cJSON_IsString(args)) {
@@ -795,11 +760,12 @@ static int normalize(const cJSON *resp, struct ise_llm_reply *r, size_t request_
 	} else {
 		r->content = ise_xstrdup("");
 	}
-	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(msg, "reasoning_content")) ||
-	    cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(msg, "reasoning")))
-		if (*v->valuestring)
-			r->reasoning = ise_xstrdup(v->valuestring);
-	split_think(r);
+	/* either field, or both (some vLLM versions fill both), kept once */
+	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(msg, "reasoning_content")))
+		ise_reply_add_reasoning(&r->reasoning, v->valuestring);
+	if (cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(msg, "reasoning")))
+		ise_reply_add_reasoning(&r->reasoning, v->valuestring);
+	ise_reply_split_think(&r->content, &r->reasoning);
 	v = cJSON_GetObjectItemCaseSensitive(msg, "tool_calls");
 	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0) /* never trust finish_reason */
 		r->tool_calls = normal_tool_calls(v);
@@ -904,17 +870,35 @@ enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
 
 cJSON *ise_llm_extract_json(const char *text)
 {
-	const char *close = strstr(text, "</think>"), *p = close ? close + 8 : text;
+	/* never from reasoning, closed or not: a draft there is no answer */
+	char *answer = ise_xstrdup(text), *reasoning = NULL;
+	const char *p;
+	cJSON *found = NULL;
 
-	while ((p = strchr(p, '{'))) {
+	ise_reply_split_think(&answer, &reasoning);
+	free(reasoning);
+	for (p = answer; !found && (p = strchr(p, '{')); p++) {
 		const char *end = NULL;
-		cJSON *j = cJSON_ParseWithOpts(p, &end, 0);
-		if (cJSON_IsObject(j))
-			return j;
-		cJSON_Delete(j);
-		p++;
+		found = cJSON_ParseWithOpts(p, &end, 0);
+		if (!cJSON_IsObject(found)) {
+			cJSON_Delete(found);
+			found = NULL;
+		}
 	}
-	return NULL;
+	free(answer);
+	return found;
+}
+
+const char *ise_llm_reply_problem(const struct ise_llm *llm, const struct ise_llm_reply *reply,
+				  char *buf, size_t size)
+{
+	enum ise_reply_kind kind = ise_reply_kind(reply->content, reply->reasoning,
+						  reply->tool_calls != NULL, reply->finish_reason);
+
+	if (kind == ISE_REPLY_USABLE)
+		return NULL;
+	ise_reply_explain(kind, reply->content, reply->reasoning, llm->cfg.max_tokens, buf, size);
+	return buf;
 }
 
 enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
@@ -960,9 +944,15 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 	}
 	if (status != ISE_LLM_OK)
 		return status;
+	char problem[600];
+	/* a reply cut at the token limit is no answer, even where the object
+	 * in it happens to parse; nor is reasoning without one */
+	if (ise_llm_reply_problem(llm, reply, problem, sizeof problem)) {
+		ise_llm_fail(llm, err, errlen, "%s", problem);
+		return ISE_LLM_REJECTED;
+	}
 	if (!(*json = ise_llm_extract_json(reply->content))) {
-		ise_llm_fail(llm, err, errlen, "the reply holds no JSON object%s: '%.80s'",
-			     !strcmp(reply->finish_reason, "length") ? " (cut at max_tokens)" : "",
+		ise_llm_fail(llm, err, errlen, "the reply holds no JSON object: '%.80s'",
 			     reply->content);
 		return ISE_LLM_REJECTED;
 	}

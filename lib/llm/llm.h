@@ -63,9 +63,11 @@ enum ise_llm_status {
 
 struct ise_llm_reply {
 	char *content;   /* the answer, reasoning removed; "" when none */
-	char *reasoning; /* reasoning_content, reasoning or inline <think>; NULL when none */
-	cJSON
-	    *tool_calls; /* [{id, type:"function", function:{name, arguments (string)}}] or NULL */
+	char *reasoning; /* reasoning_content, reasoning or inline <think>, once; NULL when none */
+	/* [{id, type:"function", function:{name, arguments (string)}}] or NULL; id
+	 * as the server gave it, absent when it gave none (the caller knows which
+	 * ids its conversation has taken) */
+	cJSON *tool_calls;
 	char *finish_reason;
 	long prompt_tokens, completion_tokens;
 	int usage_estimated, cached;
@@ -92,8 +94,9 @@ enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
 				 struct ise_llm_reply *reply, char *err, size_t errlen);
 /* The same for a reply that must be a JSON object: tries response_format
  * json_schema, then json_object, then plain text (remembering what the
- * server accepts), and extracts the object from fences or <think> text.
- * *json is the caller's. */
+ * server accepts), and extracts the object from fences or prose, never
+ * from reasoning; a reply cut at the token limit or with reasoning only is
+ * rejected, with what to change in err.  *json is the caller's. */
 enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 				      const char *schema_name, const cJSON *schema,
 				      struct ise_llm_reply *reply, cJSON **json, char *err,
@@ -103,11 +106,19 @@ void ise_llm_reply_release(struct ise_llm_reply *reply);
 /* The model name the server reported last ("" before any reply). */
 void ise_llm_served_model(struct ise_llm *llm, char *buf, size_t size);
 
+/* NULL when reply is an answer a program may keep (text or tool calls, not
+ * cut at the token limit), else one line into buf saying what happened and
+ * what to change: cut at --max-tokens, reasoning and no answer, empty.  The
+ * rules are those of llm/reply.h; ise_llm_chat_json applies them itself. */
+const char *ise_llm_reply_problem(const struct ise_llm *llm, const struct ise_llm_reply *reply,
+				  char *buf, size_t size);
+
 /* "N requests (C cached, R retried), P prompt + Q completion tokens" */
 void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size);
 
 /* The first JSON object in text: after <think>...</think>, inside ``` fences
- * or surrounded by prose.  NULL when there is none. */
+ * or surrounded by prose, never inside reasoning (an unclosed <think> runs
+ * to the end).  NULL when there is none. */
 cJSON *ise_llm_extract_json(const char *text);
 
 /* Seconds to wait before retry number `retry` (0-based) given the reply's

@@ -17,6 +17,7 @@
 #include "core/rng.h"
 #include "core/template.h"
 #include "core/xalloc.h"
+#include "llm/textcalls.h"
 #include "sim/offline_agent.h"
 #include "sim/offline_user.h"
 #include "sim/script.h"
@@ -53,7 +54,8 @@ struct traj {
 	struct ise_script *script;
 	struct ise_script *env; /* the tasks' environments: the script, or one of its own */
 	cJSON *messages, *decisions;
-	cJSON *verification; /* what the checks found; NULL: none ran */
+	cJSON *verification;  /* what the checks found; NULL: none ran */
+	struct ise_idset ids; /* the tool-call ids taken */
 	struct ise_turn *turns;
 	size_t nturns, cap;
 	struct ise_role_usage user, agent;
@@ -187,26 +189,63 @@ static void run_call(struct traj *t, struct ise_turn *turn, const cJSON *tool_ca
 	ise_tool_result_free(&r);
 }
 
-/* The conversation as the agent model is sent it: reasoning is kept in the
- * record only (servers differ on whether they accept it back). */
+/* The conversation as the agent model is sent it: as it is stored, with
+ * the reasoning --think placed (a Qwen3 template renders it for the turns
+ * of the current tool loop); only old tool outputs may be cut from it, to
+ * fit the context window (context.h). */
 static cJSON *agent_request(struct traj *t)
 {
 	cJSON *req = ise_json_checked(cJSON_CreateObject());
-	cJSON *messages = ise_json_checked(cJSON_Duplicate(t->messages, 1)), *m;
 
-	cJSON_ArrayForEach(m, messages)
-		cJSON_DeleteItemFromObjectCaseSensitive(m, "reasoning_content");
-	ise_json_add(req, "messages", messages);
+	ise_json_add(req, "messages", ise_agent_wire(t->messages));
 	ise_json_add(req, "tools", cJSON_Duplicate(t->c->tools, 1));
 	uint64_t seed = ise_mix64(t->seed ^ 0xa9e7) + t->agent_requests;
 	ise_json_add(req, "seed", cJSON_CreateNumber((double)(seed & 0x7fffffff)));
 	return req;
 }
 
-/* The agent model's next message; 0 with content/reasoning/calls, or -1. */
-static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **calls)
+/* Tool calls the agent wrote as text, which the server did not parse:
+ * with --text-tool-calls parse they become the reply's calls (*format says
+ * from what).  0 to go on, 1 when the markup does not parse (why says so),
+ * -1 when the trajectory fails. */
+static int text_calls(struct traj *t, struct ise_llm_reply *r, const char **format, char *why,
+		      size_t size)
 {
-	int refits = 0, empties = 0;
+	enum ise_text_calls f =
+	    r->tool_calls ? ISE_TEXT_CALLS_NONE : ise_text_calls_find(r->content, t->c->tools);
+	const char *name = ise_text_calls_name(f), *bad;
+	cJSON *calls;
+	char *rest;
+
+	if (f == ISE_TEXT_CALLS_NONE)
+		return 0;
+	if (t->c->text_calls == ISE_TEXTCALLS_FAIL) {
+		fail(t, "agent_error",
+		     "the agent's tool calls came back as text (%s markup): the server parsed "
+		     "none; start it with a tool parser (%s), or run with --text-tool-calls parse",
+		     name, ise_text_calls_fix(f));
+		return -1;
+	}
+	if ((bad = ise_text_calls_parse(r->content, f, t->c->tools, &calls, &rest))) {
+		snprintf(why, size,
+			 "its tool calls came back as text (%s markup) that does not parse (%s); "
+			 "the server needs a tool parser (%s)",
+			 name, bad, ise_text_calls_fix(f));
+		return 1;
+	}
+	free(r->content);
+	r->content = rest;
+	r->tool_calls = calls;
+	*format = name;
+	return 0;
+}
+
+/* The agent model's next message; 0 with content/reasoning/calls (and
+ * *format when the calls were parsed from text), or -1. */
+static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **calls,
+		     const char **format)
+{
+	int refits = 0, unusable = 0;
 
 	for (;;) {
 		struct ise_llm_reply reply;
@@ -245,11 +284,21 @@ static int agent_llm(struct traj *t, char **content, char **reasoning, cJSON **c
 		ise_role_usage_add(&t->agent, &reply);
 		if (!reply.usage_estimated)
 			ise_context_learn(&t->context, reply.prompt_tokens, chars);
-		if (!*reply.content && !reply.tool_calls) {
-			/* an empty generation: once more, with another seed */
+		char why[800];
+		int tc = text_calls(t, &reply, format, why, sizeof why);
+		if (tc < 0) {
 			ise_llm_reply_release(&reply);
-			if (empties++) {
-				fail(t, "agent_error", "the agent gave an empty reply twice");
+			return -1;
+		}
+		/* never an answer from reasoning, from a reply cut at the token
+		 * limit or from calls left in the text */
+		if (tc > 0 || ise_llm_reply_problem(t->c->agent_llm, &reply, why, sizeof why)) {
+			/* once more, with another seed */
+			ise_llm_reply_release(&reply);
+			*format = NULL;
+			if (unusable++) {
+				fail(t, "agent_error", "the agent's reply was unusable twice: %s",
+				     why);
 				return -1;
 			}
 			continue;
@@ -268,19 +317,17 @@ static int agent_turn(struct traj *t, struct ise_turn *turn)
 {
 	for (unsigned step = 0; step < t->c->max_steps; step++) {
 		char *content = NULL, *reasoning = NULL;
+		const char *format = NULL;
 		cJSON *calls = NULL, *call;
 		if (out_of_time(t))
 			return -1;
 		if (t->script)
 			ise_offline_agent(t->script, turn, &content, &calls);
-		else if (agent_llm(t, &content, &reasoning, &calls) < 0)
+		else if (agent_llm(t, &content, &reasoning, &calls, &format) < 0)
 			return -1;
-		cJSON *m = message("assistant", content);
-		if (calls)
-			ise_json_add(m, "tool_calls", calls);
-		if (reasoning)
-			ise_json_add(m, "reasoning_content", cJSON_CreateString(reasoning));
-		ise_json_add(t->messages, NULL, m);
+		ise_json_add(t->messages, NULL,
+			     ise_agent_message(content, reasoning, calls, format, t->c->think,
+					       &t->ids, (unsigned)t->nturns, turn->ncalls));
 		free(reasoning);
 		if (!calls) {
 			turn->reply = content;
@@ -376,27 +423,6 @@ static char *agent_system(const struct traj *t)
 	return text;
 }
 
-/* --think: reasoning stays as reasoning_content, moves inline, or goes. */
-static void apply_think(cJSON *messages, enum ise_think think)
-{
-	cJSON *m;
-
-	if (think == ISE_THINK_KEEP)
-		return;
-	cJSON_ArrayForEach(m, messages) {
-		cJSON *r = cJSON_DetachItemFromObjectCaseSensitive(m, "reasoning_content");
-		if (r && think == ISE_THINK_INLINE) {
-			const char *content = ise_json_string_or(m, "content", "");
-			char *text =
-			    ise_xasprintf("<think>\n%s\n</think>\n\n%s", r->valuestring, content);
-			cJSON_ReplaceItemInObjectCaseSensitive(
-			    m, "content", ise_json_checked(cJSON_CreateString(text)));
-			free(text);
-		}
-		cJSON_Delete(r);
-	}
-}
-
 static cJSON *role_usage(const struct ise_role_usage *u)
 {
 	cJSON *o = ise_json_checked(cJSON_CreateObject());
@@ -445,7 +471,6 @@ static cJSON *record_fields(struct traj *t)
 		     t->failure ? cJSON_CreateString(t->failure) : cJSON_CreateNull());
 	if (t->failure)
 		ise_json_add(a, "error", cJSON_CreateString(t->error));
-	apply_think(t->messages, c->think);
 	ise_json_add(a, "messages", t->messages);
 	t->messages = NULL;
 	ise_json_add(a, "tools", cJSON_Duplicate(c->tools, 1));
@@ -529,6 +554,7 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	t.deadline = t.start + c->budget;
 	ise_context_init(&t.context, c->context_window, c->context_source, c->agent_max_tokens);
 	t.messages = ise_json_checked(cJSON_CreateArray());
+	ise_idset_init(&t.ids);
 	t.decisions = ise_json_checked(cJSON_CreateArray());
 	char *system = agent_system(&t);
 	ise_json_add(t.messages, NULL, message("system", system));
@@ -573,4 +599,5 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	ise_script_free(t.script);
 	cJSON_Delete(t.verification);
 	ise_context_release(&t.context);
+	ise_idset_release(&t.ids);
 }

@@ -24,6 +24,7 @@
 #include "exec/tools.h"
 #include "gen/catalog.h"
 #include "llm/llm.h"
+#include "sim/agentmsg.h"
 #include "sim/context.h"
 #include "sim/turn.h"
 
@@ -31,12 +32,6 @@ enum ise_verify {
 	ISE_VERIFY_REQUIRE, /* a trajectory whose checks fail is rejected: unverified */
 	ISE_VERIFY_RECORD,  /* kept, with its verification */
 	ISE_VERIFY_OFF,     /* no checks run */
-};
-
-enum ise_think {
-	ISE_THINK_KEEP,   /* reasoning as reasoning_content */
-	ISE_THINK_INLINE, /* <think>...</think> before the content */
-	ISE_THINK_DROP,
 };
 
 struct ise_sim_stats; /* sim/simprogress.h */
@@ -59,8 +54,9 @@ struct ise_sim_config {
 	double exec_timeout;       /* a command's default wall time */
 	int net;                   /* commands have the network */
 	unsigned max_turns, max_steps, sim_attempts, drift_retries;
-	double budget; /* wall seconds per trajectory */
-	enum ise_think think;
+	double budget;                      /* wall seconds per trajectory */
+	enum ise_think think;               /* sent back and stored alike */
+	enum ise_textcalls_mode text_calls; /* calls the agent wrote as text */
 	enum ise_verify verify;
 	const char *keep_dir; /* NULL, or where to save each workspace */
 	int timings;          /* put timings in the record */

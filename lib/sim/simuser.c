@@ -247,7 +247,10 @@ enum ise_simuser_status ise_simuser_decide(const struct ise_simuser *u, const cJ
 		cJSON_Delete(json);
 		free(bad_reply);
 		bad_reply = ise_xstrdup(reply.content);
+		/* the model is told what to do differently; err tells the person
+		 * running the program what to change (--max-tokens, the server) */
 		int cut = !strcmp(reply.finish_reason, "length");
+		int thought_only = !cut && !*reply.content && reply.reasoning;
 		ise_llm_reply_release(&reply);
 		if (bad) {
 			if (++failures >= u->attempts) {
@@ -256,12 +259,16 @@ enum ise_simuser_status ise_simuser_decide(const struct ise_simuser *u, const cJ
 					 bad);
 				break;
 			}
-			snprintf(
-			    feedback, sizeof feedback,
-			    "That reply cannot be used: %s%s. Answer again with only the JSON "
-			    "object {\"completed\": true or false, \"query\": \"...\", \"reason\": "
-			    "\"...\", \"is_success\": true or false}.",
-			    bad, cut ? " (it was cut off: keep query and reason short)" : "");
+			snprintf(feedback, sizeof feedback,
+				 "That reply cannot be used: %s. Answer again with only the JSON "
+				 "object {\"completed\": true or false, \"query\": \"...\", "
+				 "\"reason\": \"...\", \"is_success\": true or false}.",
+				 cut ? "it was cut off before it was complete: keep your "
+				       "thinking, query and reason short"
+				 : thought_only
+				     ? "it held only your reasoning and no answer: write "
+				       "the JSON object as your answer"
+				     : bad);
 			continue;
 		}
 		struct ise_lexicon_hit hit;

@@ -13,6 +13,7 @@
 #include "core/xalloc.h"
 #include "exec/result.h"
 #include "exec/tools.h"
+#include "llm/reply.h"
 #include "sim/checkrun.h"
 
 #define OUTPUT_KEPT 2000 /* bytes of a check's output kept in the record */
@@ -126,7 +127,8 @@ int ise_env_setup(struct ise_ws *ws, const struct ise_script *s, int given_only,
 }
 
 /* The text of the agent's assistant messages, each followed by a blank line,
- * written where $ISE_REPLIES points. */
+ * written where $ISE_REPLIES points: what the agent said, never what it
+ * thought (ise-sim --think inline keeps reasoning in the content). */
 static void write_replies(struct ise_ws *ws, const struct ise_tools_config *tc,
 			  const cJSON *messages)
 {
@@ -138,8 +140,12 @@ static void write_replies(struct ise_ws *ws, const struct ise_tools_config *tc,
 		const char *content = ise_json_string(m, "content");
 		if (content && *content &&
 		    !strcmp(ise_json_string_or(m, "role", ""), "assistant")) {
-			ise_sb_puts(&replies, content);
+			char *said = ise_xstrdup(content), *thought = NULL;
+			ise_reply_split_think(&said, &thought);
+			ise_sb_puts(&replies, said);
 			ise_sb_puts(&replies, "\n\n");
+			free(said);
+			free(thought);
 		}
 	}
 	cJSON *args = ise_json_checked(cJSON_CreateObject());

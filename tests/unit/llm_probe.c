@@ -6,7 +6,10 @@
  * rule, PROBE_WAIT (seconds to wait for a server; 0 unless given),
  * PROBE_REPEAT=K (K requests on one client), PROBE_EXTRA_BODY=JSON and
  * PROBE_TEMPERATURE_NONE=1.  Prints {status, error, content, reasoning,
- * tool_calls, ...}, a line a request.
+ * tool_calls, problem, ...}, a line a request.  With --text-calls, reads
+ * a reply's text on stdin and prints {format, calls, rest, error} as
+ * llm/textcalls.h finds and parses it (PROBE_TOOLS: the tool specs, a JSON
+ * array).
  */
 #include <math.h>
 #include <stdio.h>
@@ -17,16 +20,18 @@
 #include "core/jsondoc.h"
 #include "llm/embeddings.h"
 #include "llm/llm.h"
+#include "llm/textcalls.h"
 
 static const char *arg(const char *s)
 {
 	return s && *s ? s : NULL;
 }
 
-static void print_reply(enum ise_llm_status st, const struct ise_llm_reply *reply, cJSON *json,
-			const char *err)
+static void print_reply(const struct ise_llm *llm, enum ise_llm_status st,
+			const struct ise_llm_reply *reply, cJSON *json, const char *err)
 {
 	cJSON *out = cJSON_CreateObject();
+	char problem[600];
 	cJSON_AddStringToObject(out, "status",
 				st == ISE_LLM_OK      ? "ok"
 				: st == ISE_LLM_FATAL ? "fatal"
@@ -51,12 +56,39 @@ static void print_reply(enum ise_llm_status st, const struct ise_llm_reply *repl
 	cJSON_AddBoolToObject(out, "context_exceeded", reply->context_exceeded);
 	cJSON_AddNumberToObject(out, "context_window", (double)reply->context_window);
 	cJSON_AddNumberToObject(out, "context_prompt", (double)reply->context_prompt);
+	if (st == ISE_LLM_OK && ise_llm_reply_problem(llm, reply, problem, sizeof problem))
+		cJSON_AddStringToObject(out, "problem", problem);
 	if (json)
 		cJSON_AddItemToObject(out, "json", json);
 	char *s = cJSON_PrintUnformatted(out);
 	puts(s);
 	free(s);
 	cJSON_Delete(out);
+}
+
+static int text_calls(void)
+{
+	size_t len;
+	char *text = ise_read_file("/dev/stdin", &len), *rest = NULL;
+	cJSON *tools = getenv("PROBE_TOOLS") ? cJSON_Parse(getenv("PROBE_TOOLS")) : NULL;
+	cJSON *out = cJSON_CreateObject(), *calls = NULL;
+	enum ise_text_calls f = ise_text_calls_find(text, tools);
+
+	cJSON_AddStringToObject(out, "format", ise_text_calls_name(f));
+	if (f != ISE_TEXT_CALLS_NONE) {
+		const char *why = ise_text_calls_parse(text, f, tools, &calls, &rest);
+		cJSON_AddItemToObject(out, "calls", calls ? calls : cJSON_CreateNull());
+		cJSON_AddItemToObject(out, "rest", rest ? cJSON_CreateString(rest) : cJSON_CreateNull());
+		cJSON_AddItemToObject(out, "error", why ? cJSON_CreateString(why) : cJSON_CreateNull());
+	}
+	char *s = cJSON_PrintUnformatted(out);
+	puts(s);
+	cJSON_free(s);
+	free(rest);
+	free(text);
+	cJSON_Delete(out);
+	cJSON_Delete(tools);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -74,6 +106,8 @@ int main(int argc, char **argv)
 					   arg(strcmp(argv[3], "-") ? argv[3] : ""), 0, 120, 0));
 		return 0;
 	}
+	if (argc == 2 && !strcmp(argv[1], "--text-calls"))
+		return text_calls();
 	ise_llm_config_from_env(&cfg, NULL);
 	/* a test that waits for a server says how long */
 	cfg.wait = getenv("PROBE_WAIT") ? atof(getenv("PROBE_WAIT")) : 0;
@@ -123,7 +157,7 @@ int main(int argc, char **argv)
 		st = getenv("PROBE_JSON") ? ise_llm_chat_json(llm, request, "probe", schema, &reply,
 							      &json, err, sizeof err)
 					  : ise_llm_chat(llm, request, &reply, err, sizeof err);
-		print_reply(st, &reply, json, err);
+		print_reply(llm, st, &reply, json, err);
 		ise_llm_reply_release(&reply);
 	}
 	char totals[256];
