@@ -35,6 +35,19 @@ char *ise_xstrdup(const char *s)
 	return check(strdup(s));
 }
 
+char *ise_xstrtrim(const char *s, size_t n)
+{
+	static const char space[] = " \t\r\n";
+	while (n && strchr(space, *s))
+		s++, n--;
+	while (n && strchr(space, s[n - 1]))
+		n--;
+	char *d = ise_xmalloc(n + 1);
+	memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
 void ise_xgrow(void **p, size_t *cap, size_t need, size_t size)
 {
 	size_t n = *cap ? *cap : 8;

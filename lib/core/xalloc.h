@@ -12,6 +12,8 @@ void *ise_xmalloc(size_t n);
 void *ise_xcalloc(size_t count, size_t size);
 void *ise_xrealloc(void *p, size_t n);
 char *ise_xstrdup(const char *s);
+/* s[0..n), without the spaces, tabs and line ends at either end */
+char *ise_xstrtrim(const char *s, size_t n);
 /* printf into a new string */
 char *ise_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Grow *p (holding *cap elements of size) to hold at least need elements. */

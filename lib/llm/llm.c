@@ -683,24 +683,6 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 
 /* ---- replies ---- */
 
-static char *dup_range(const char *s, size_t n)
-{
-	char *d = ise_xmalloc(n + 1);
-
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
-static char *trimmed(const char *s, size_t n)
-{
-	while (n && strchr(" \t\r\n", *s))
-		s++, n--;
-	while (n && strchr(" \t\r\n", s[n - 1]))
-		n--;
-	return dup_range(s, n);
-}
-
 static cJSON *normal_tool_calls(const cJSON *calls)
 {
 	const cJSON *call;
@@ -744,7 +726,7 @@ static int normalize(const cJSON *resp, struct ise_llm_reply *r, size_t request_
 		return -1;
 	content = cJSON_GetObjectItemCaseSensitive(msg, "content");
 	if (cJSON_IsString(content)) {
-		r->content = trimmed(content->valuestring, strlen(content->valuestring));
+		r->content = ise_xstrtrim(content->valuestring, strlen(content->valuestring));
 	} else if (cJSON_IsArray(content)) { /* [{type:"text", text}] parts */
 		size_t n = 0;
 		r->content = ise_xstrdup("");

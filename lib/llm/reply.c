@@ -13,21 +13,9 @@
 
 static const char space[] = " \t\r\n";
 
-static char *trimmed(const char *s, size_t n)
-{
-	while (n && strchr(space, *s))
-		s++, n--;
-	while (n && strchr(space, s[n - 1]))
-		n--;
-	char *d = ise_xmalloc(n + 1);
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
 void ise_reply_add_reasoning(char **reasoning, const char *more)
 {
-	char *m = trimmed(more, strlen(more));
+	char *m = ise_xstrtrim(more, strlen(more));
 
 	if (!*m) {
 		free(m);
@@ -61,21 +49,21 @@ void ise_reply_split_think(char **content, char **reasoning)
 		if (!open && !close)
 			break;
 		if (close && (!open || close < open)) { /* the prompt opened it */
-			inner = trimmed(text, (size_t)(close - text));
+			inner = ise_xstrtrim(text, (size_t)(close - text));
 			ise_sb_puts(&rest, close + clen);
 		} else if (close) {
-			inner = trimmed(open + olen, (size_t)(close - open - olen));
+			inner = ise_xstrtrim(open + olen, (size_t)(close - open - olen));
 			ise_sb_add(&rest, text, (size_t)(open - text));
 			ise_sb_puts(&rest, close + clen);
 		} else { /* never closed: all the rest is reasoning */
-			inner = trimmed(open + olen, strlen(open + olen));
+			inner = ise_xstrtrim(open + olen, strlen(open + olen));
 			ise_sb_add(&rest, text, (size_t)(open - text));
 		}
 		ise_reply_add_reasoning(reasoning, inner);
 		free(inner);
 		char *left = ise_sb_take(&rest);
 		free(*content);
-		*content = trimmed(left, strlen(left));
+		*content = ise_xstrtrim(left, strlen(left));
 		free(left);
 	}
 	if (*reasoning && !**reasoning) {

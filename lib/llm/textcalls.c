@@ -64,18 +64,6 @@ const char *ise_text_calls_fix(enum ise_text_calls format)
 	return "";
 }
 
-static char *trimmed(const char *s, size_t n)
-{
-	while (n && strchr(space, *s))
-		s++, n--;
-	while (n && strchr(space, s[n - 1]))
-		n--;
-	char *d = ise_xmalloc(n + 1);
-	memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
 static const char *skip_space(const char *p)
 {
 	return p + strspn(p, space);
@@ -159,7 +147,7 @@ static const char *parse_hermes(const char *text, const cJSON *tools, cJSON *cal
 	while ((open = strstr(p, TOOL_CALL))) {
 		const char *body = open + LEN(TOOL_CALL), *close = strstr(body, TOOL_CALL_END);
 		size_t n = close ? (size_t)(close - body) : strlen(body);
-		char *inner = trimmed(body, n);
+		char *inner = ise_xstrtrim(body, n);
 		cJSON *o = cJSON_Parse(inner);
 		int bad = json_call(calls, o, tools, 0);
 		cJSON_Delete(o);
@@ -235,7 +223,7 @@ static void parse_parameters(const char *body, const char *end, const cJSON *fn,
 			ve--;
 		if (ve > vs && ve[-1] == '\r')
 			ve--;
-		char *k = trimmed(key, (size_t)(gt - key));
+		char *k = ise_xstrtrim(key, (size_t)(gt - key));
 		char *value = ise_xmalloc((size_t)(ve > vs ? ve - vs : 0) + 1);
 		memcpy(value, vs, (size_t)(ve > vs ? ve - vs : 0));
 		value[ve > vs ? ve - vs : 0] = '\0';
@@ -260,7 +248,7 @@ static const char *parse_xml(const char *text, const cJSON *tools, cJSON *calls,
 		const char *name = fn + LEN(FUNCTION), *gt = strchr(name, '>');
 		if (!gt || memchr(name, '\n', (size_t)(gt - name)))
 			return "a <function=...> tag is not closed";
-		char *n = trimmed(name, (size_t)(gt - name));
+		char *n = ise_xstrtrim(name, (size_t)(gt - name));
 		if (!*n) {
 			free(n);
 			return "a <function=> tag names no function";
@@ -312,7 +300,7 @@ static const char *parse_mistral(const char *text, const cJSON *tools, cJSON *ca
 			if (!args || memchr(q, '\n', (size_t)(args - q)))
 				return "[TOOL_CALLS] is followed by neither a JSON array nor "
 				       "NAME[ARGS]";
-			char *name = trimmed(q, (size_t)(args - q));
+			char *name = ise_xstrtrim(q, (size_t)(args - q));
 			cJSON *o = json_at(args + LEN(MISTRAL_ARGS), &end);
 			if (!*name || !cJSON_IsObject(o)) {
 				free(name);
@@ -384,7 +372,7 @@ const char *ise_text_calls_parse(const char *text, enum ise_text_calls format, c
 		free(left.s);
 		return why;
 	}
-	*rest = trimmed(left.s, left.len);
+	*rest = ise_xstrtrim(left.s, left.len);
 	free(left.s);
 	return NULL;
 }

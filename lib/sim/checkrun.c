@@ -81,6 +81,9 @@ static char *python_only(const char *cmd)
 	const char *body = q + 2, *end = cmd + n - wl;
 	if (end < body || strncmp(end, w, wl) || (end > body && end[-1] != '\n'))
 		return NULL;
+	for (const char *p = body; p < end; p = strchr(p, '\n') + 1) /* none ends it early */
+		if (!strncmp(p, w, wl) && p[wl] == '\n')
+			return NULL;
 	for (const char *p = w; p < q; p++) /* a word, as the catalog's */
 		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
 		      (*p >= '0' && *p <= '9')))
