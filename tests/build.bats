@@ -53,20 +53,28 @@ load helper
 }
 
 @test "the man pages' EXAMPLES run" {
+	# every literal block of EXAMPLES as a script of its own, in a directory
+	# of its own, three at a time (the ise-sim ones play real trajectories)
+	local d=$BATS_TEST_TMPDIR/ex page n
+	mkdir -p "$d"
 	for page in "$ROOT"/man/man1/*.1 "$ROOT"/man/man7/*.7; do
-		n=0
-		while IFS= read -r -d '' block; do
-			n=$((n + 1))
-			dir=$(mktemp -d "$BATS_TEST_TMPDIR/ex.XXXX")
-			run -0 --separate-stderr sh -ec "cd '$dir'; $block"
-		done < <(awk '
+		n=$(awk -v out="$d/$(basename "$page")" '
 			/^\.Sh / { ex = ($2 == "EXAMPLES") }
-			ex && /^\.Bd -literal/ { inblock = 1; text = ""; next }
-			ex && /^\.Ed/ { if (inblock) printf "%s%c", text, 0; inblock = 0; next }
-			inblock { gsub(/\\e/, "\\"); gsub(/\\\(aq/, "'\''"); gsub(/\\\(dq/, "\""); gsub(/\\&/, ""); text = text $0 "\n" }
-		' "$page")
+			ex && /^\.Bd -literal/ { inblock = 1; f = out "." ++n ".sh"; printf "" >f; next }
+			ex && /^\.Ed/ { if (inblock) close(f); inblock = 0; next }
+			inblock { gsub(/\\e/, "\\"); gsub(/\\\(aq/, "'\''"); gsub(/\\\(dq/, "\""); gsub(/\\&/, ""); print >f }
+			END { print n + 0 }' "$page")
 		[ "$page" = "$ROOT/man/man7/ise.7" ] || [ "$n" -gt 0 ] || fail "$page has no EXAMPLES"
 	done
+	# shellcheck disable=SC2016 # $1 is the inner shell's
+	printf '%s\n' "$d"/*.sh | xargs -P 3 -n 1 sh -c 'mkdir "$1.d" && cd "$1.d" &&
+		sh -e "$1" >"$1.out" 2>&1 || echo "$1" >>"${1%/*}/failed"' sh
+	if [ -e "$d/failed" ]; then
+		while read -r f; do
+			printf '%s failed:\n%s\n-- its output:\n%s\n' "${f##*/}" "$(cat "$f")" "$(tail -n 20 "$f.out")"
+		done <"$d/failed"
+		false
+	fi
 }
 
 @test "make deps installs nothing when all is there, and tells a non-root user what to run" {

@@ -41,7 +41,8 @@ filter_args() {
 	esac
 }
 
-# N (default 20) valid input records for that filter, distinct.
+# N valid input records for that filter, distinct: 20 by default, 6 for
+# ise-sim, whose records each play a trajectory in a sandbox.
 filter_input() {
 	case $1 in
 	ise-persona | ise-sample) ise-persona -n "${2:-20}" ;;
@@ -50,7 +51,7 @@ filter_input() {
 		awk -v n="${2:-20}" 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"call_%d\",\"workspace\":" \
 			"\"w%d\",\"name\":\"exec\",\"arguments\":{\"command\":\"echo %d\"}}\n", i, i % 3, i }' ;;
 	ise-sim) # one-task intents whose plans print the same bytes every run
-		ise-persona -n "${2:-20}" | jq -c -n --slurpfile c "$ROOT/share/ise/catalog.json" '
+		ise-persona -n "${2:-6}" | jq -c -n --slurpfile c "$ROOT/share/ise/catalog.json" '
 			[$c[0].tasks[] | select(.id == ("write-colleague-recommendation", "draft-newsletter-issue",
 				"update-config-value", "create-new-document", "validate-regex-pattern"))
 				| {id, name, domain, description, tools}] as $t |

@@ -179,7 +179,7 @@ os.close(1); os.close(2); import time; time.sleep(104)"; echo forked'
 }
 
 @test "#14: a bash fork bomb and a python setsid fork bomb are bounded; the host forks; the next call works" {
-	run -0 x --nproc 64 -- ':(){ :|:& };:' 'python3 -c "
+	run -0 x --nproc 64 --exec-timeout 10 -- ':(){ :|:& };:' 'python3 -c "
 import os
 while True:
     try:

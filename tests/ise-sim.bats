@@ -262,7 +262,8 @@ $(agent_says "Printed hello.")"
 }
 
 @test "-j 8: each trajectory has a workspace of its own, and the output keeps input order" {
-	fake_start --latency-ms 50
+	# replies slow enough that 8 trajectories overlap even on a loaded machine
+	fake_start --latency-ms 300
 	head -n 16 "$INTENTS" >16.jsonl
 	fake_tape "$(user_turn 1 "Mark your workspace.")
 $(user_done)

@@ -43,7 +43,7 @@ ex() {
 		shift
 	done
 	shift
-	printf '%s\n' "$@" | ise-exec --run-dir "$RUN" --uid 61000 "${opts[@]}" -
+	printf '%s\n' "$@" | ise-exec --run-dir "$RUN" --uid 61500 "${opts[@]}" -
 }
 
 cmd() { # ID WORKSPACE COMMAND
@@ -103,8 +103,8 @@ assert_safe_tree() {
 }
 
 @test "FIFOs and sockets are left out (and do not hang the save); device nodes too, whiteouts kept" {
-	mkdir tpl && echo base >tpl/gone.txt && chown -R 61000:61000 tpl
-	run -0 --separate-stderr timeout 20 ise-exec --run-dir "$RUN" --uid 61000 --template tpl --keep keep - <<-EOF
+	mkdir tpl && echo base >tpl/gone.txt && chown -R 61500:61500 tpl
+	run -0 --separate-stderr timeout 20 ise-exec --run-dir "$RUN" --uid 61500 --template tpl --keep keep - <<-EOF
 		$(cmd 1 F 'mkfifo p; python3 -c "import socket; socket.socket(socket.AF_UNIX).bind(\"s\")"; rm gone.txt; echo x > kept.txt')
 		$(keep_op k F)
 	EOF
