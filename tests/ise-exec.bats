@@ -205,8 +205,11 @@ while True:
 		sleep $delay
 		kill -9 $pid
 		wait $pid || true
-		for i in $(seq 30); do pgrep -f 'sleep 30[0-2]' >/dev/null || break; sleep 0.1; done
-		! pgrep -af 'sleep 30[0-2]' || fail "orphans at $level, killed after $delay s"
+		# the sandbox's uid: another suite's sandboxes may run at the same time;
+		# ten seconds, for a loaded machine to deliver the chain of kills
+		for i in $(seq 100); do pgrep -u 61000 -f 'sleep 30[0-2]' >/dev/null || break; sleep 0.1; done
+		! pgrep -u 61000 -f 'sleep 30[0-2]' >/dev/null ||
+			fail "orphans at $level, killed after $delay s: $(ps -o pid,ppid,uid,stat,etime,cmd -u 61000)"
 		rm -rf "$RUN"/* # what a crashed run leaves: cleaned by the next start, tested below
 	done; done
 	run -0 x -- true # and its cgroups, by the next start
