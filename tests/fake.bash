@@ -127,3 +127,10 @@ agent_calls() {
 agent_says() {
 	jq -cn --arg c "$1" '{match: {model: "agent", last_role: "tool"}, reply: {content: $c}, repeat: -1}'
 }
+
+# probe: send the request $REQ through lib/llm (tests/unit/llm_probe) to the
+# fake server, with bats's run; the API key never shows in what it prints.
+probe() {
+	run --separate-stderr "$ISE_TESTPROGS/llm_probe" <<<"$REQ"
+	[[ $output$stderr != *SECRET* ]] || fail "the API key leaked: $output $stderr"
+}

@@ -16,6 +16,11 @@ programs() {
 	for p in "$ROOT"/bin/ise-*; do basename "$p"; done
 }
 
+# field FILTER: jq's raw answer to FILTER over the output of the last run.
+field() {
+	jq -r "$1" <<<"$output"
+}
+
 # A small persona pool, made once per suite.
 pool() {
 	local f="$BATS_FILE_TMPDIR/pool.jsonl"

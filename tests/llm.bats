@@ -19,15 +19,6 @@ setup() {
 	REQ='{"messages":[{"role":"user","content":"hello"}]}'
 }
 
-probe() {
-	run --separate-stderr "$ISE_TESTPROGS/llm_probe" <<<"$REQ"
-	[[ $output$stderr != *SECRET* ]] || fail "the API key leaked: $output $stderr"
-}
-
-field() {
-	jq -r "$1" <<<"$output"
-}
-
 @test "a text reply; the request carries model, sampling, max_tokens, no stream, the key as a bearer" {
 	fake_tape '{"reply":{"content":"  hi there \n"}}'
 	probe

@@ -34,14 +34,6 @@ setup() {
 	REQ='{"messages":[{"role":"user","content":"hello"}]}'
 }
 
-probe() {
-	run --separate-stderr "$ISE_TESTPROGS/llm_probe" <<<"$REQ"
-}
-
-field() {
-	jq -r "$1" <<<"$output"
-}
-
 # The two roles of ise-sim on the one server, told apart by model name.
 sim() {
 	ise-sim --user-model sim --agent-model agent --verify=off --no-timings "$@"

@@ -53,10 +53,6 @@ call() {
 	jq -e . >/dev/null <<<"$output" || fail "not JSON: $output"
 }
 
-field() {
-	jq -r "$1" <<<"$output"
-}
-
 content() {
 	jq -r .content <<<"$output"
 }

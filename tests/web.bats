@@ -78,10 +78,6 @@ fetch() {
 	call web_fetch "$(jq -cn --arg u "$url" '{url: $u}')" "$@"
 }
 
-field() {
-	jq -r "$1" <<<"$output"
-}
-
 # assert_content TEXT: the content is exactly TEXT, trailing newlines too.
 assert_content() {
 	[ "$(jq --arg t "$1" '.content == $t' <<<"$output")" = true ] ||

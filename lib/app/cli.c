@@ -416,14 +416,23 @@ size_t ise_parse_size(const char *opt, const char *arg)
 const cJSON *ise_parse_extra_body(const char *opt, const char *arg)
 {
 	static const char *const reserved[] = {"messages", "stream", "n"};
+	/* every body parsed, so they stay reachable until the process ends */
+	static cJSON *kept;
 	cJSON *j = cJSON_Parse(arg);
 
-	if (!cJSON_IsObject(j))
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
 		ise_usage_error("invalid value for %s: '%s' (a JSON object)", opt, arg);
+	}
 	for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
-		if (cJSON_GetObjectItemCaseSensitive(j, reserved[i]))
+		if (cJSON_GetObjectItemCaseSensitive(j, reserved[i])) {
+			cJSON_Delete(j);
 			ise_usage_error("%s: '%s' is ise's to set", opt, reserved[i]);
-	return j; /* lives as long as the process */
+		}
+	if (!kept && !(kept = cJSON_CreateArray()))
+		ise_fatal("out of memory");
+	cJSON_AddItemToArray(kept, j);
+	return j;
 }
 
 const char *ise_parse_field(const char *opt, const char *arg)
