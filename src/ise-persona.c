@@ -18,13 +18,18 @@
 #include "app/resume.h"
 #include "core/rng.h"
 
-enum { OPT_POOLS = 0x200, OPT_BATCH, OPT_BUDGET };
+enum { OPT_POOLS = 0x200, OPT_BATCH, OPT_BUDGET, OPT_EMIT, OPT_RESPONSES };
+
+#define MAX_RESPONSES 64
 
 struct config {
 	uint64_t count, budget;
 	unsigned batch;
 	int count_given;
 	const char *pools;
+	const char *emit_file;		       /* --emit-requests */
+	const char *responses[MAX_RESPONSES]; /* --responses, each */
+	unsigned nresponses;
 };
 
 static const struct option options[] = {
@@ -32,18 +37,26 @@ static const struct option options[] = {
     {"pools", required_argument, NULL, OPT_POOLS},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"budget", required_argument, NULL, OPT_BUDGET},
+    {"emit-requests", required_argument, NULL, OPT_EMIT},
+    {"responses", required_argument, NULL, OPT_RESPONSES},
     {0},
 };
 
 static const struct ise_cli cli = {
     .synopsis = "[-n N] [--pools FILE] [-s N] [-o FILE [--resume]] [--progress]\n"
+		"       [--batch N] [--budget N] [--emit-requests FILE] [--responses FILE]\n"
 		"   or: ise-persona [--strict] [--max-line SIZE] [-o FILE [--resume]] FILE...",
     .about = "Write N distinct personas (offline engine), or check, complete and\n"
 	     "deduplicate the persona pool in FILE... (\"-\" is standard input).",
     .help = "  -n, --count=N       personas to make (default 1000)\n"
 	    "      --pools=FILE    name, role and industry pools (default: built in)\n"
 	    "      --batch=N       with a model: personas asked for per request (default 10)\n"
-	    "      --budget=N      with a model: requests at most (default 3 x N / batch)\n",
+	    "      --budget=N      with a model: requests at most (default 3 x N / batch)\n"
+	    "      --emit-requests=FILE  write the requests to FILE in the OpenAI batch\n"
+	    "                      format (vllm run-batch, the Batch API), send none\n"
+	    "      --responses=FILE  take the personas from the batch output FILE\n"
+	    "                      (repeatable); with --emit-requests, request only what\n"
+	    "                      they leave missing\n",
     .options = options,
     .shortopts = "n:",
     .common = ISE_OPT_NO_STDIN | ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS |
@@ -63,6 +76,12 @@ static void handle(int opt, const char *arg, void *ctx)
 		cf->batch = (unsigned)ise_parse_uint("--batch", arg, 1, 1000);
 	} else if (opt == OPT_BUDGET) {
 		cf->budget = ise_parse_uint("--budget", arg, 1, UINT64_MAX);
+	} else if (opt == OPT_EMIT) {
+		cf->emit_file = arg;
+	} else if (opt == OPT_RESPONSES) {
+		if (cf->nresponses == MAX_RESPONSES)
+			ise_usage_error("--responses: at most %d files", MAX_RESPONSES);
+		cf->responses[cf->nresponses++] = arg;
 	}
 }
 
@@ -118,15 +137,25 @@ static unsigned long long load_identities(const char *path, struct ise_idset *se
 	return n;
 }
 
+/* With a model: online, or through batch files (--emit-requests writes
+ * the requests and no personas; -o then only says, with --resume, how many
+ * exist). */
 static int generate_llm(const struct config *cf, struct ise_options *o)
 {
 	struct ise_pools pools;
 	struct ise_writer out;
 	struct ise_idset done, seen;
+	struct ise_batch_results results;
 	unsigned batch = cf->batch ? cf->batch : 10;
 
 	ise_pools_load(&pools, cf->pools); /* steers batches to industries and regions */
-	ise_output_open(o, &out, ISE_WRITE_UNBUFFERED, &done);
+	ise_batch_results_init(&results);
+	for (unsigned i = 0; i < cf->nresponses; i++)
+		ise_batch_results_load(&results, cf->responses[i]);
+	if (cf->emit_file)
+		ise_writer_open(&out, cf->emit_file, 0), ise_idset_init(&done);
+	else
+		ise_output_open(o, &out, ISE_WRITE_UNBUFFERED, &done);
 	ise_idset_init(&seen);
 	struct ise_persona_llm_run run = {
 	    .llm = ise_llm_new(&o->llm),
@@ -141,16 +170,40 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 	    .seen = &seen,
 	    .model = o->llm.model,
 	};
-	int status = ise_persona_llm(&run);
-	char totals[256];
-	ise_llm_totals(run.llm, totals, sizeof totals);
-	ise_warn("%s", totals);
+	int status = cf->emit_file    ? ise_persona_batch_emit(&run, &results, &out)
+		     : cf->nresponses ? ise_persona_batch_finish(&run, &results)
+				      : ise_persona_llm(&run);
+	if (!cf->emit_file && !cf->nresponses) {
+		char totals[256];
+		ise_llm_totals(run.llm, totals, sizeof totals);
+		ise_warn("%s", totals);
+	}
 	ise_writer_close(&out);
 	ise_llm_free(run.llm);
+	ise_batch_results_release(&results);
 	ise_idset_release(&seen);
 	ise_idset_release(&done);
 	ise_pools_release(&pools);
 	return status;
+}
+
+/* --emit-requests and --responses send nothing, but need what the
+ * requests carry. */
+static void batch_check(const struct config *cf, struct ise_options *o)
+{
+	const char *what = cf->emit_file ? "--emit-requests" : "--responses";
+
+	if (!cf->emit_file && !cf->nresponses)
+		return;
+	if (o->nfiles)
+		ise_usage_error("%s makes personas; it does not go with input files", what);
+	if (o->offline == ISE_OFFLINE_ASKED)
+		ise_usage_error("--offline sends no requests: it does not go with %s", what);
+	if (!o->llm.model)
+		ise_usage_error("%s needs --model (or ISE_MODEL): each request names it", what);
+	if (cf->emit_file && o->output && !o->resume)
+		ise_usage_error("--emit-requests writes no personas: -o goes with --resume");
+	o->offline = 0;
 }
 
 static void check(const struct ise_options *o)
@@ -232,6 +285,7 @@ int main(int argc, char **argv)
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
 	if (o.nfiles && (cf.count_given || cf.pools))
 		ise_usage_error("-n and --pools make personas; they do not go with input files");
+	batch_check(&cf, &o);
 	if (o.nfiles)
 		check(&o);
 	else if (!o.offline)

@@ -85,3 +85,57 @@ is_batch_input() {
 	cmp <(jq -cS . online.jsonl | sort) <(jq -cS . out.jsonl | sort)
 	assert_equal "$(jq -r --arg b "$bad" 'select(.id == $b) | .render.attempts' out.jsonl)" 2
 }
+
+@test "persona: batches named personas-N, a failed one asked again as it was, the pool as online -j 1" {
+	fake_start
+	# a tape that answers each batch's request by its own words, two new personas each
+	ise-persona -n 12 --batch 2 --model m --emit-requests all.jsonl 2>/dev/null
+	jq -c '{n: (.custom_id | ltrimstr("personas-") | tonumber),
+		c: (.body.messages[1].content | tojson | .[1:-1])} |
+		{match: {contains: .c}, repeat: -1, reply: {content: ({personas: [range(2) as $k |
+		{name: "Name \(.n)-\($k)", role: "Role \(.n)", industry: "Industry", expertise: ["a b", "c d", "e f"],
+		experience_level: "Senior", communication_style: "Direct", work_context: "Works in Lima, Peru.",
+		common_goals: ["ship"], tools_preference: ["Excel", "SAP", "Jira"]}]} | tojson)}}' all.jsonl \
+		>"$FAKE_DIR/tape.jsonl"
+	fake_reset
+	run -0 --separate-stderr ise-persona -n 6 --batch 2 --model m --emit-requests req1.jsonl
+	assert_equal "$stderr" "ise-persona: 3 requests written to 'req1.jsonl'"
+	is_batch_input req1.jsonl
+	assert_equal "$(jq -r .custom_id req1.jsonl | tr '\n' ,)" "personas-1,personas-2,personas-3,"
+	jq -e -s 'all(.[]; .body.response_format.type == "json_schema")' req1.jsonl
+	answer req1.jsonl | jq -c 'if .custom_id == "personas-2" then .response.status_code = 503 |
+		.response.body = {error: {message: "busy"}} else . end' >res1.jsonl
+	run -1 --separate-stderr ise-persona -n 6 --batch 2 --model m --responses res1.jsonl -o out.jsonl
+	assert_equal "$(wc -l <out.jsonl)" 4
+	[[ $stderr == *"personas-2: HTTP 503: busy"* ]] || fail "$stderr"
+	[[ $stderr == *"only 4 of 6 distinct personas"* ]] || fail "$stderr"
+	run -0 ise-persona -n 6 --batch 2 --model m --emit-requests req2.jsonl --responses res1.jsonl \
+		--resume -o out.jsonl
+	assert_equal "$(jq -r .custom_id req2.jsonl | tr '\n' ,)" "personas-2,personas-4,"
+	assert_equal "$(jq -c 'select(.custom_id == "personas-2")' req2.jsonl)" \
+		"$(jq -c 'select(.custom_id == "personas-2")' req1.jsonl)"
+	answer req2.jsonl >res2.jsonl
+	run -0 ise-persona -n 6 --batch 2 --model m --responses res1.jsonl --responses res2.jsonl \
+		--resume -o out.jsonl
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 6
+	ise-persona -n 6 --batch 2 --model m -j 1 2>/dev/null >online.jsonl
+	assert_equal "$(jq -r .name out.jsonl | sort)" "$(jq -r .name online.jsonl | sort)"
+	# read in one go, the output files give the online pool record for record
+	ise-persona -n 6 --batch 2 --model m --responses res1.jsonl --responses res2.jsonl >fresh.jsonl
+	cmp online.jsonl fresh.jsonl
+}
+
+@test "batch files: usage errors and bad output lines" {
+	run -2 ise-render --emit-requests r.jsonl "$T40"
+	[[ $output == *"--emit-requests needs --model (or ISE_MODEL)"* ]] || fail "$output"
+	run -2 ise-render --offline --model m --emit-requests r.jsonl "$T40"
+	run -2 ise-render --model m --emit-requests r.jsonl -o out.jsonl "$T40"
+	run -2 ise-persona --model m --emit-requests r.jsonl "$T40"
+	head -n 2 "$T40" >t2.jsonl
+	ise-render --model m --words 1-5 --emit-requests r.jsonl t2.jsonl 2>/dev/null
+	printf '%s\n' '{"custom_id": 5}' 'not json' >bad.jsonl
+	run -1 --separate-stderr ise-render --model m --words 1-5 --responses bad.jsonl t2.jsonl
+	[[ $stderr == *"bad.jsonl:1: output line without a string 'custom_id'"* ]] || fail "$stderr"
+	[[ $stderr == *"bad.jsonl:2:1: invalid JSON"* ]] || fail "$stderr"
+	assert_output ""
+}
