@@ -27,7 +27,7 @@ struct config {
 	unsigned batch;
 	int count_given;
 	const char *pools;
-	const char *emit_file;		       /* --emit-requests */
+	const char *emit_file;                /* --emit-requests */
 	const char *responses[MAX_RESPONSES]; /* --responses, each */
 	unsigned nresponses;
 };

@@ -44,7 +44,7 @@ struct config {
 	char *prompt;
 	struct ise_llm *llm;
 	struct ise_options *o;
-	const char *emit_file;		       /* --emit-requests */
+	const char *emit_file;                /* --emit-requests */
 	const char *responses[MAX_RESPONSES]; /* --responses, each */
 	unsigned nresponses;
 	struct ise_batch_results results;
@@ -188,7 +188,7 @@ static int accept(struct config *cf, struct ise_job *job, const cJSON *params,
 	cJSON_AddStringToObject(job->added, "engine", "llm");
 	/* the model the server says answered, whatever was asked */
 	cJSON_AddStringToObject(meta, "model",
-				reply->model	   ? reply->model
+				reply->model       ? reply->model
 				: cf->o->llm.model ? cf->o->llm.model
 						   : "");
 	cJSON_AddNumberToObject(meta, "seed", (double)((record_seed + attempt) & 0x7fffffff));
@@ -224,8 +224,8 @@ static void render_online(struct config *cf, struct ise_job *job, const cJSON *m
 		enum ise_llm_status st =
 		    ise_llm_chat(cf->llm, request, &reply, job->error, sizeof job->error);
 		cJSON_Delete(request);
-		int kept = st == ISE_LLM_OK &&
-			   accept(cf, job, params, &reply, record_seed, attempt, &t);
+		int kept =
+		    st == ISE_LLM_OK && accept(cf, job, params, &reply, record_seed, attempt, &t);
 		ise_llm_reply_release(&reply);
 		if (st != ISE_LLM_OK)
 			job->fatal = st == ISE_LLM_FATAL;
@@ -287,14 +287,14 @@ static void render_batch(struct config *cf, struct ise_job *job, const cJSON *me
 	}
 	if (cf->emit_file)
 		return; /* the --responses run that found this wrote the reject */
-	snprintf(job->error, sizeof job->error, "%.300s: no acceptable intent after %u attempts: %s",
-		 custom_id, cf->attempts, t.why);
+	snprintf(job->error, sizeof job->error,
+		 "%.300s: no acceptable intent after %u attempts: %s", custom_id, cf->attempts,
+		 t.why);
 	reject(job, t.why, t.last, custom_id);
 }
 
 /* The LLM engine, online or through batch files. */
-static void render_llm(struct config *cf, struct ise_job *job, const cJSON *params,
-		       const char *id)
+static void render_llm(struct config *cf, struct ise_job *job, const cJSON *params, const char *id)
 {
 	cJSON *messages = ise_render_messages(cf->prompt, job->in, &cf->catalog, params,
 					      cf->min_words, cf->max_words);

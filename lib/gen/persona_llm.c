@@ -281,7 +281,8 @@ int ise_persona_batch_finish(struct ise_persona_llm_run *run, struct ise_batch_r
 		ise_llm_reply_release(&reply);
 	}
 	gsl_rng_free(r);
-	return shared_end(&sh, "write the next requests with --emit-requests and these --responses");
+	return shared_end(&sh,
+			  "write the next requests with --emit-requests and these --responses");
 }
 
 int ise_persona_batch_emit(struct ise_persona_llm_run *run, struct ise_batch_results *res,

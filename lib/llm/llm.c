@@ -931,8 +931,9 @@ cJSON *ise_llm_json_request(struct ise_llm *llm, const cJSON *request, const cha
 	return req;
 }
 
-enum ise_llm_status ise_llm_json_answer(const struct ise_llm *llm, const struct ise_llm_reply *reply,
-					cJSON **json, char *err, size_t errlen)
+enum ise_llm_status ise_llm_json_answer(const struct ise_llm *llm,
+					const struct ise_llm_reply *reply, cJSON **json, char *err,
+					size_t errlen)
 {
 	char problem[600];
 

@@ -120,8 +120,9 @@ enum ise_llm_status ise_llm_chat_reply(struct ise_llm *llm, const cJSON *body, c
 cJSON *ise_llm_json_request(struct ise_llm *llm, const cJSON *request, const char *schema_name,
 			    const cJSON *schema, int *level_asked);
 /* The object a reply answers with, checked as ise_llm_chat_json checks it. */
-enum ise_llm_status ise_llm_json_answer(const struct ise_llm *llm, const struct ise_llm_reply *reply,
-					cJSON **json, char *err, size_t errlen);
+enum ise_llm_status ise_llm_json_answer(const struct ise_llm *llm,
+					const struct ise_llm_reply *reply, cJSON **json, char *err,
+					size_t errlen);
 
 /* The model name the server reported last ("" before any reply). */
 void ise_llm_served_model(struct ise_llm *llm, char *buf, size_t size);
