@@ -7,7 +7,9 @@ load fake
 
 setup_file() {
 	export T40=$BATS_FILE_TMPDIR/t40.jsonl
-	ise-persona -n 500 | ise-sample -n 40 >"$T40"
+	export T1000=$BATS_FILE_TMPDIR/t1000.jsonl
+	ise-persona --offline -n 500 | ise-sample -n 1000 >"$T1000"
+	head -n 40 "$T1000" >"$T40"
 }
 
 setup() {
@@ -138,4 +140,105 @@ is_batch_input() {
 	[[ $stderr == *"bad.jsonl:1: output line without a string 'custom_id'"* ]] || fail "$stderr"
 	[[ $stderr == *"bad.jsonl:2:1: invalid JSON"* ]] || fail "$stderr"
 	assert_output ""
+}
+
+# batch_state OUT: the state file's batches, one line each: id status finished
+batch_state() {
+	jq -r '.batches[] | "\(.id) \(.status) \(.finished // false)"' "$1.batch.json"
+}
+
+# wait_for FILE PATTERN: until FILE holds a line matching PATTERN (10 s)
+wait_for() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	echo "wait_for: no '$2' in $1: $(cat "$1")" >&2
+	return 1
+}
+
+@test "--batch: 1,000 tuples, the run killed while the batch runs, the rerun reattaches: one batch, as online" {
+	fake_start --echo --batch-step-ms 3
+	ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000" 2>err1 &
+	pid=$!
+	wait_for err1 "in_progress, [1-9][0-9]* completed"
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ ! -s out.jsonl ]
+	run -0 batch_state out.jsonl
+	[[ $output == "batch-fake-"*" in_progress false" ]] || fail "$output"
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000"
+	[[ $stderr == *"completed, 1000 completed, 0 failed of 1000"* ]] || fail "$stderr"
+	assert_equal "$(fake_requests /v1/batches)" 1
+	assert_equal "$(fake_requests /v1/files)" 1
+	assert_equal "$(fake_requests /v1/chat/completions)" 0
+	assert_equal "$(wc -l <out.jsonl)" 1000
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 1000
+	ise-render --model m --words 1-5 -j 4 "$T1000" 2>/dev/null >online.jsonl
+	cmp <(jq -cS . online.jsonl | sort) <(jq -cS . out.jsonl | sort)
+	# done is done: a third run sends nothing
+	run -0 ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000"
+	assert_equal "$(fake_requests /v1/batches)" 1
+	assert_equal "$(wc -l <out.jsonl)" 1000
+}
+
+@test "--batch: an expired batch gives what it did; the rerun sends only the rest" {
+	fake_start --echo --batch-expire-after 30
+	run -1 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	[[ $stderr == *"expired, 30 completed, 0 failed of 40"* ]] || fail "$stderr"
+	[[ $stderr == *"#1: request failed: This line could not be executed before the batch expired. (batch_expired)"* ]] || fail "$stderr"
+	assert_equal "$(wc -l <out.jsonl)" 30
+	assert_equal "$(wc -l <out.jsonl.batch-1.errors.jsonl)" 10
+	run -0 ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	assert_equal "$(fake_requests /v1/batches)" 2
+	assert_equal "$(wc -l <out.jsonl.batch-2.requests.jsonl)" 10
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 40
+	assert_equal "$(wc -l <out.jsonl)" 40
+}
+
+@test "--batch: a request the server fails lands in the error file, is reported, and is sent again" {
+	fake_start --echo
+	name=$(jq -r .persona.name "$T40" | sort | uniq -u | head -n 1)
+	bad=$(jq -r --arg n "$name" 'select(.persona.name == $n) | .id' "$T40")
+	fake_tape "$(jq -cn --arg n "$name" '{match: {contains: $n}, status: 500, error_message: "boom"}')"
+	run -1 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 \
+		--rejects rej.jsonl -o out.jsonl "$T40"
+	[[ $stderr == *"$bad#1: HTTP 500: boom"* ]] || fail "$stderr"
+	assert_equal "$(jq -r .custom_id out.jsonl.batch-1.errors.jsonl)" "$bad#1"
+	assert_equal "$(jq -r .response.status_code out.jsonl.batch-1.errors.jsonl)" 500
+	assert_equal "$(jq -r .id rej.jsonl)" "$bad"
+	assert_equal "$(wc -l <out.jsonl)" 39
+	run -0 ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	assert_equal "$(jq -r .custom_id out.jsonl.batch-2.requests.jsonl)" "$bad#1"
+	assert_equal "$(wc -l <out.jsonl)" 40
+}
+
+@test "--batch-cancel: the batch is cancelled, what it did is kept, a rerun sends the rest" {
+	fake_start --echo --batch-step-ms 100
+	ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40" 2>err1 &
+	pid=$!
+	wait_for err1 "in_progress, [1-9][0-9]* completed"
+	kill -9 "$pid"
+	wait "$pid" || true
+	run -1 --separate-stderr ise-render --model m --words 1-5 --batch-cancel --batch-poll 0.05 -o out.jsonl "$T40"
+	[[ $stderr == *"cancel asked"* ]] || fail "$stderr"
+	[[ $stderr == *": cancelled, "* ]] || fail "$stderr"
+	done1=$(wc -l <out.jsonl)
+	[ "$done1" -gt 0 ] && [ "$done1" -lt 40 ]
+	run -0 batch_state out.jsonl
+	[[ $output == *" cancelled true" ]] || fail "$output"
+	run -0 ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	assert_equal "$(wc -l <out.jsonl.batch-2.requests.jsonl)" "$((40 - done1))"
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 40
+	assert_equal "$(wc -l <out.jsonl)" 40
+}
+
+@test "--batch: usage errors" {
+	run -2 ise-render --model m --batch "$T40"
+	[[ $output == *"--batch needs -o FILE"* ]] || fail "$output"
+	run -2 ise-render --model m --batch -o out.jsonl "$T40"
+	[[ $output == *"--batch needs an endpoint"* ]] || fail "$output"
+	run -2 env OPENAI_BASE_URL=http://127.0.0.1:9/v1 ise-render --model m --batch --responses x -o out.jsonl "$T40"
+	run -2 env OPENAI_BASE_URL=http://127.0.0.1:9/v1 ise-render --model m --batch --batch-max-requests 0 -o out.jsonl "$T40"
 }
