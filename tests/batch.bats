@@ -242,3 +242,18 @@ wait_for() {
 	run -2 env OPENAI_BASE_URL=http://127.0.0.1:9/v1 ise-render --model m --batch --responses x -o out.jsonl "$T40"
 	run -2 env OPENAI_BASE_URL=http://127.0.0.1:9/v1 ise-render --model m --batch --batch-max-requests 0 -o out.jsonl "$T40"
 }
+
+@test "--batch: requests over --batch-max-requests or --batch-max-bytes go out as several batches" {
+	fake_start --echo
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 \
+		--batch-max-requests 15 -o out.jsonl "$T40"
+	assert_equal "$(fake_requests /v1/batches)" 3
+	assert_equal "$(wc -l <out.jsonl.batch-3.requests.jsonl)" 10
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 40
+	bytes=$(head -n 1 out.jsonl.batch-1.requests.jsonl | wc -c)
+	run -0 ise-render --model m --words 1-5 --batch --batch-poll 0.05 \
+		--batch-max-bytes "$((bytes * 25 / 2))" -o out2.jsonl "$T40"
+	assert_equal "$(jq -s length out2.jsonl.batch.json | head -n 1)" 1
+	[ "$(jq '.batches | length' out2.jsonl.batch.json)" -ge 4 ]
+	cmp <(sort out.jsonl) <(sort out2.jsonl)
+}
