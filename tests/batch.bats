@@ -257,3 +257,44 @@ wait_for() {
 	[ "$(jq '.batches | length' out2.jsonl.batch.json)" -ge 4 ]
 	cmp <(sort out.jsonl) <(sort out2.jsonl)
 }
+
+@test "fake server: Files and Batches as the API serves them, over time, output out of order, expiry, cancel" {
+	fake_start --echo --batch-step-ms 100 --batch-expire-after 4
+	for i in 1 2 3 4 5 6; do
+		jq -cn --arg i "$i" '{custom_id: "r\($i)", method: "POST", url: "/v1/chat/completions",
+			body: {model: "m", messages: [{role: "user", content: "say \($i)"}]}}'
+	done >req.jsonl
+	file=$(fake_curl -F purpose=batch -F file=@req.jsonl "$OPENAI_BASE_URL/files" | jq -r .id)
+	run -22 fake_curl -F purpose=fine-tune -F file=@req.jsonl "$OPENAI_BASE_URL/files"
+	batch=$(jq -cn --arg f "$file" '{input_file_id: $f, endpoint: "/v1/chat/completions", completion_window: "24h"}' |
+		fake_curl -H 'Content-Type: application/json' --data-binary @- "$OPENAI_BASE_URL/batches")
+	assert_equal "$(jq -r .status <<<"$batch")" validating
+	id=$(jq -r .id <<<"$batch")
+	seen=
+	for ((i = 0; i < 100; i++)); do
+		b=$(fake_curl "$OPENAI_BASE_URL/batches/$id")
+		seen="$seen $(jq -r .status <<<"$b")"
+		[ "$(jq -r .status <<<"$b")" = expired ] && break
+		sleep 0.05
+	done
+	[[ $seen == *" in_progress"*" expired" ]] || fail "$seen"
+	assert_equal "$(jq -c .request_counts <<<"$b")" '{"total":6,"completed":4,"failed":0}'
+	fake_curl "$OPENAI_BASE_URL/files/$(jq -r .output_file_id <<<"$b")/content" >out.jsonl
+	assert_equal "$(jq -r .custom_id out.jsonl | tr '\n' ,)" "r4,r3,r2,r1,"
+	jq -e -s 'all(.[]; .response.status_code == 200 and .response.body.object == "chat.completion" and .error == null)' out.jsonl
+	fake_curl "$OPENAI_BASE_URL/files/$(jq -r .error_file_id <<<"$b")/content" >err.jsonl
+	assert_equal "$(jq -r '[.custom_id, .error.code] | @tsv' err.jsonl | sort | tr '\n' ,)" "r5	batch_expired,r6	batch_expired,"
+	run -22 fake_curl "$OPENAI_BASE_URL/batches/nope"
+	# a cancelled batch: what ran, and the rest as cancelled
+	id=$(jq -cn --arg f "$file" '{input_file_id: $f, endpoint: "/v1/chat/completions", completion_window: "24h"}' |
+		fake_curl -H 'Content-Type: application/json' --data-binary @- "$OPENAI_BASE_URL/batches" | jq -r .id)
+	sleep 0.2
+	assert_equal "$(fake_curl -X POST "$OPENAI_BASE_URL/batches/$id/cancel" | jq -r .status)" cancelling
+	for ((i = 0; i < 100; i++)); do
+		b=$(fake_curl "$OPENAI_BASE_URL/batches/$id")
+		[ "$(jq -r .status <<<"$b")" = cancelled ] && break
+		sleep 0.05
+	done
+	fake_curl "$OPENAI_BASE_URL/files/$(jq -r .error_file_id <<<"$b")/content" | jq -e -s 'length >= 2 and all(.[]; .error.code == "batch_cancelled")'
+	assert_equal "$(fake_requests /v1/chat/completions)" 0
+}
