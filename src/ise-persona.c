@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/batch_opts.h"
 #include "app/cli.h"
 #include "core/diag.h"
 #include "core/idset.h"
@@ -18,18 +19,14 @@
 #include "app/resume.h"
 #include "core/rng.h"
 
-enum { OPT_POOLS = 0x200, OPT_BATCH, OPT_BUDGET, OPT_EMIT, OPT_RESPONSES };
-
-#define MAX_RESPONSES 64
+enum { OPT_POOLS = 0x200, OPT_BATCH, OPT_BUDGET };
 
 struct config {
 	uint64_t count, budget;
 	unsigned batch;
 	int count_given;
 	const char *pools;
-	const char *emit_file;                /* --emit-requests */
-	const char *responses[MAX_RESPONSES]; /* --responses, each */
-	unsigned nresponses;
+	struct ise_batch_opts files; /* --emit-requests, --responses */
 };
 
 static const struct option options[] = {
@@ -37,8 +34,7 @@ static const struct option options[] = {
     {"pools", required_argument, NULL, OPT_POOLS},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"budget", required_argument, NULL, OPT_BUDGET},
-    {"emit-requests", required_argument, NULL, OPT_EMIT},
-    {"responses", required_argument, NULL, OPT_RESPONSES},
+    ISE_BATCH_FILE_OPTIONS,
     {0},
 };
 
@@ -51,12 +47,8 @@ static const struct ise_cli cli = {
     .help = "  -n, --count=N       personas to make (default 1000)\n"
 	    "      --pools=FILE    name, role and industry pools (default: built in)\n"
 	    "      --batch=N       with a model: personas asked for per request (default 10)\n"
-	    "      --budget=N      with a model: requests at most (default 3 x N / batch)\n"
-	    "      --emit-requests=FILE  write the requests to FILE in the OpenAI batch\n"
-	    "                      format (vllm run-batch, the Batch API), send none\n"
-	    "      --responses=FILE  take the personas from the batch output FILE\n"
-	    "                      (repeatable); with --emit-requests, request only what\n"
-	    "                      they leave missing\n",
+	    "      --budget=N      with a model: requests at most (default 3 x N / "
+	    "batch)\n" ISE_BATCH_FILE_HELP,
     .options = options,
     .shortopts = "n:",
     .common = ISE_OPT_NO_STDIN | ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS |
@@ -67,6 +59,8 @@ static void handle(int opt, const char *arg, void *ctx)
 {
 	struct config *cf = ctx;
 
+	if (ise_batch_option(opt, arg, &cf->files))
+		return;
 	if (opt == 'n') {
 		cf->count = ise_parse_uint("--count", arg, 0, UINT64_MAX);
 		cf->count_given = 1;
@@ -76,12 +70,6 @@ static void handle(int opt, const char *arg, void *ctx)
 		cf->batch = (unsigned)ise_parse_uint("--batch", arg, 1, 1000);
 	} else if (opt == OPT_BUDGET) {
 		cf->budget = ise_parse_uint("--budget", arg, 1, UINT64_MAX);
-	} else if (opt == OPT_EMIT) {
-		cf->emit_file = arg;
-	} else if (opt == OPT_RESPONSES) {
-		if (cf->nresponses == MAX_RESPONSES)
-			ise_usage_error("--responses: at most %d files", MAX_RESPONSES);
-		cf->responses[cf->nresponses++] = arg;
 	}
 }
 
@@ -150,10 +138,10 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 
 	ise_pools_load(&pools, cf->pools); /* steers batches to industries and regions */
 	ise_batch_results_init(&results);
-	for (unsigned i = 0; i < cf->nresponses; i++)
-		ise_batch_results_load(&results, cf->responses[i]);
-	if (cf->emit_file)
-		ise_writer_open(&out, cf->emit_file, 0), ise_idset_init(&done);
+	for (size_t i = 0; i < cf->files.nresponses; i++)
+		ise_batch_results_load(&results, cf->files.responses[i]);
+	if (cf->files.emit_file)
+		ise_writer_open(&out, cf->files.emit_file, 0), ise_idset_init(&done);
 	else
 		ise_output_open(o, &out, ISE_WRITE_UNBUFFERED, &done);
 	ise_idset_init(&seen);
@@ -170,10 +158,10 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 	    .seen = &seen,
 	    .model = o->llm.model,
 	};
-	int status = cf->emit_file    ? ise_persona_batch_emit(&run, &results, &out)
-		     : cf->nresponses ? ise_persona_batch_finish(&run, &results)
-				      : ise_persona_llm(&run);
-	if (!cf->emit_file && !cf->nresponses) {
+	int status = cf->files.emit_file    ? ise_persona_batch_emit(&run, &results, &out)
+		     : cf->files.nresponses ? ise_persona_batch_finish(&run, &results)
+					    : ise_persona_llm(&run);
+	if (!cf->files.emit_file && !cf->files.nresponses) {
 		char totals[256];
 		ise_llm_totals(run.llm, totals, sizeof totals);
 		ise_warn("%s", totals);
@@ -185,25 +173,6 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 	ise_idset_release(&done);
 	ise_pools_release(&pools);
 	return status;
-}
-
-/* --emit-requests and --responses send nothing, but need what the
- * requests carry. */
-static void batch_check(const struct config *cf, struct ise_options *o)
-{
-	const char *what = cf->emit_file ? "--emit-requests" : "--responses";
-
-	if (!cf->emit_file && !cf->nresponses)
-		return;
-	if (o->nfiles)
-		ise_usage_error("%s makes personas; it does not go with input files", what);
-	if (o->offline == ISE_OFFLINE_ASKED)
-		ise_usage_error("--offline sends no requests: it does not go with %s", what);
-	if (!o->llm.model)
-		ise_usage_error("%s needs --model (or ISE_MODEL): each request names it", what);
-	if (cf->emit_file && o->output && !o->resume)
-		ise_usage_error("--emit-requests writes no personas: -o goes with --resume");
-	o->offline = 0;
 }
 
 static void check(const struct ise_options *o)
@@ -285,7 +254,10 @@ int main(int argc, char **argv)
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
 	if (o.nfiles && (cf.count_given || cf.pools))
 		ise_usage_error("-n and --pools make personas; they do not go with input files");
-	batch_check(&cf, &o);
+	if (o.nfiles && (cf.files.emit_file || cf.files.nresponses))
+		ise_usage_error("%s makes personas; it does not go with input files",
+				cf.files.emit_file ? "--emit-requests" : "--responses");
+	ise_batch_check_options(&cf.files, &o);
 	if (o.nfiles)
 		check(&o);
 	else if (!o.offline)

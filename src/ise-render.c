@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "gen/catalog.h"
 #include "app/cli.h"
@@ -22,7 +21,7 @@
 #include "gen/render_check.h"
 #include "gen/render_llm.h"
 #include "gen/render_offline.h"
-#include "app/batchrun.h"
+#include "app/batch_opts.h"
 #include "app/resume.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
@@ -33,16 +32,7 @@ enum {
 	OPT_REJECTS,
 	OPT_ATTEMPTS,
 	OPT_WORDS,
-	OPT_EMIT,
-	OPT_RESPONSES,
-	OPT_BATCH,
-	OPT_BATCH_CANCEL,
-	OPT_BATCH_POLL,
-	OPT_BATCH_MAX_REQUESTS,
-	OPT_BATCH_MAX_BYTES,
 };
-
-#define MAX_RESPONSES 64
 
 struct config {
 	const char *catalog_file, *prompt_file, *rejects_file, *words;
@@ -51,17 +41,10 @@ struct config {
 	char *prompt;
 	struct ise_llm *llm;
 	struct ise_options *o;
-	const char *emit_file;                /* --emit-requests */
-	const char *responses[MAX_RESPONSES]; /* --responses, each */
-	unsigned nresponses;
-	int from_files;       /* the replies come from files, not from a server */
-	const char **outputs; /* the files read: --responses, or the batches' */
+	struct ise_batch_opts batch;
+	const char *emit_file; /* this pass writes requests here */
+	const char **outputs;  /* the batch output files this pass reads */
 	size_t noutputs;
-	int batch, batch_cancel; /* --batch, --batch-cancel */
-	double batch_poll;
-	unsigned long long batch_max_requests;
-	size_t batch_max_bytes;
-	unsigned long long emitted; /* requests the last --emit-requests pass wrote */
 	struct ise_batch_results results;
 };
 
@@ -71,13 +54,8 @@ static const struct option options[] = {
     {"rejects", required_argument, NULL, OPT_REJECTS},
     {"attempts", required_argument, NULL, OPT_ATTEMPTS},
     {"words", required_argument, NULL, OPT_WORDS},
-    {"emit-requests", required_argument, NULL, OPT_EMIT},
-    {"responses", required_argument, NULL, OPT_RESPONSES},
-    {"batch", no_argument, NULL, OPT_BATCH},
-    {"batch-cancel", no_argument, NULL, OPT_BATCH_CANCEL},
-    {"batch-poll", required_argument, NULL, OPT_BATCH_POLL},
-    {"batch-max-requests", required_argument, NULL, OPT_BATCH_MAX_REQUESTS},
-    {"batch-max-bytes", required_argument, NULL, OPT_BATCH_MAX_BYTES},
+    ISE_BATCH_FILE_OPTIONS,
+    ISE_BATCH_API_OPTIONS,
     {0},
 };
 
@@ -94,18 +72,8 @@ static const struct ise_cli cli = {
 	    "      --prompt=FILE   prompt template (default: share/ise/prompts/render.txt)\n"
 	    "      --rejects=FILE  write tuples that still fail after --attempts here\n"
 	    "      --attempts=N    tries per tuple, each with a new seed (default 4)\n"
-	    "      --words=A-B     accepted length in words (default 90-160)\n"
-	    "      --emit-requests=FILE  write the requests to FILE in the OpenAI batch\n"
-	    "                      format (vllm run-batch, the Batch API), send none\n"
-	    "      --responses=FILE  finish the tuples from the batch output FILE\n"
-	    "                      (repeatable); with --emit-requests, request only what\n"
-	    "                      they leave missing, at each tuple's next attempt\n"
-	    "      --batch         send the requests through the Batch API (needs -o FILE;\n"
-	    "                      its state is kept in FILE.batch.json)\n"
-	    "      --batch-cancel  cancel the batch in progress, finish what it did\n"
-	    "      --batch-poll=SECS  seconds between looks at a batch (default 30)\n"
-	    "      --batch-max-requests=N  requests per batch at most (default 50000)\n"
-	    "      --batch-max-bytes=SIZE  bytes per batch file at most (default 200M)\n",
+	    "      --words=A-B     accepted length in words (default 90-160)\n" ISE_BATCH_FILE_HELP
+		ISE_BATCH_API_HELP,
     .options = options,
     .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
 	      ISE_OPT_LLM,
@@ -115,6 +83,8 @@ static void handle(int opt, const char *arg, void *ctx)
 {
 	struct config *cf = ctx;
 
+	if (ise_batch_option(opt, arg, &cf->batch))
+		return;
 	switch (opt) {
 	case OPT_CATALOG:
 		cf->catalog_file = arg;
@@ -130,29 +100,6 @@ static void handle(int opt, const char *arg, void *ctx)
 		break;
 	case OPT_WORDS:
 		ise_parse_range("--words", arg, 1, 10000, &cf->min_words, &cf->max_words);
-		break;
-	case OPT_EMIT:
-		cf->emit_file = arg;
-		break;
-	case OPT_RESPONSES:
-		if (cf->nresponses == MAX_RESPONSES)
-			ise_usage_error("--responses: at most %d files", MAX_RESPONSES);
-		cf->responses[cf->nresponses++] = arg;
-		break;
-	case OPT_BATCH:
-		cf->batch = 1;
-		break;
-	case OPT_BATCH_CANCEL:
-		cf->batch = cf->batch_cancel = 1;
-		break;
-	case OPT_BATCH_POLL:
-		cf->batch_poll = ise_parse_double("--batch-poll", arg, 0.001, 86400);
-		break;
-	case OPT_BATCH_MAX_REQUESTS:
-		cf->batch_max_requests = ise_parse_uint("--batch-max-requests", arg, 1, 50000);
-		break;
-	case OPT_BATCH_MAX_BYTES:
-		cf->batch_max_bytes = ise_parse_size("--batch-max-bytes", arg);
 		break;
 	}
 }
@@ -343,7 +290,7 @@ static void render_llm(struct config *cf, struct ise_job *job, const cJSON *para
 					      cf->min_words, cf->max_words);
 	uint64_t record_seed = ise_hash_str(id, cf->o->seed);
 
-	if (cf->from_files)
+	if (cf->batch.from_files)
 		render_batch(cf, job, messages, params, record_seed, id);
 	else
 		render_online(cf, job, messages, params, record_seed);
@@ -389,45 +336,19 @@ static char *read_prompt(const char *path)
 	return path ? ise_read_file(path, &len) : ise_xstrdup(ise_data_render);
 }
 
-/* --emit-requests, --responses and --batch: the requests carry the model
- * and the options of the online path. */
-static void batch_setup(struct config *cf, struct ise_options *o)
-{
-	const char *what = cf->batch       ? "--batch"
-			   : cf->emit_file ? "--emit-requests"
-					   : "--responses";
-
-	if (!cf->emit_file && !cf->nresponses && !cf->batch)
-		return;
-	if (cf->batch && (cf->emit_file || cf->nresponses))
-		ise_usage_error("--batch writes and reads its own batch files: it does not go with "
-				"--emit-requests or --responses");
-	if (cf->batch && (!o->output || !strcmp(o->output, "-")))
-		ise_usage_error("--batch needs -o FILE: its state is kept beside it");
-	if (cf->batch && !o->llm.base_url)
-		ise_usage_error("--batch needs an endpoint (OPENAI_BASE_URL or --base-url)");
-	if (o->offline == ISE_OFFLINE_ASKED)
-		ise_usage_error("--offline sends no requests: it does not go with %s", what);
-	if (!o->llm.model)
-		ise_usage_error("%s needs --model (or ISE_MODEL): each request names it", what);
-	if (cf->emit_file && o->output && !o->resume)
-		ise_usage_error("--emit-requests writes no records: -o goes with --resume");
-	if (cf->emit_file)
-		ise_output_check(o, "--emit-requests", cf->emit_file);
-	o->offline = 0;
-	cf->from_files = 1;
-	cf->outputs = cf->responses, cf->noutputs = cf->nresponses;
-}
-
 /* One pass over the input: the records (or with --emit-requests the
  * requests), from the server or from the output files read. */
-static int pass(struct config *cf, struct ise_options *o)
+static int pass(void *ctx, const char *emit_file, const char **outputs, size_t noutputs,
+		unsigned long long *emitted)
 {
+	struct config *cf = ctx;
+	struct ise_options *o = cf->o;
 	struct ise_reader in;
 	struct ise_writer out, rejects;
 	struct ise_idset done;
 	int rejects_open = 0;
 
+	cf->emit_file = emit_file, cf->outputs = outputs, cf->noutputs = noutputs;
 	ise_batch_results_release(&cf->results);
 	for (size_t i = 0; i < cf->noutputs; i++)
 		ise_batch_results_load(&cf->results, cf->outputs[i]);
@@ -446,8 +367,9 @@ static int pass(struct config *cf, struct ise_options *o)
 	int status = ise_pool_run(&io, work, cf);
 	if (cf->emit_file) {
 		ise_warn("%llu requests written to '%s'", io.written, cf->emit_file);
-		cf->emitted = io.written;
-	} else if (cf->llm && !cf->from_files) {
+		if (emitted)
+			*emitted = io.written;
+	} else if (cf->llm && !cf->batch.from_files) {
 		char totals[256];
 		ise_llm_totals(cf->llm, totals, sizeof totals);
 		ise_warn("%s", totals);
@@ -460,55 +382,6 @@ static int pass(struct config *cf, struct ise_options *o)
 	return status;
 }
 
-/*
- * --batch: the requests still missing go out as batches (none while a
- * batch of an earlier run is pending: that one is waited for instead),
- * then the records are finished from every batch's output and error files.
- * A run whose state file exists goes on from it, so -o is then appended to
- * as with --resume.
- */
-static int batch_run(struct config *cf, struct ise_options *o)
-{
-	struct ise_batchrun b;
-	char err[1024];
-	int status = 0;
-
-	ise_batchrun_open(&b, o->output);
-	if (cf->batch_poll > 0)
-		b.poll = cf->batch_poll;
-	if (cf->batch_max_requests)
-		b.max_requests = cf->batch_max_requests;
-	if (cf->batch_max_bytes)
-		b.max_bytes = cf->batch_max_bytes;
-	o->resume |= b.existed;
-	if (cf->batch_cancel && !ise_batchrun_pending(&b))
-		ise_warn("no batch in progress to cancel");
-	else if (cf->batch_cancel && ise_batchrun_cancel(&b, cf->llm, err, sizeof err) < 0)
-		ise_die(ISE_EXIT_FATAL, "%s", err);
-	if (!ise_batchrun_pending(&b) && !cf->batch_cancel) {
-		char *path = ise_batchrun_requests_path(&b);
-		free(cf->outputs == cf->responses ? NULL : cf->outputs);
-		cf->outputs = ise_batchrun_outputs(&b, &cf->noutputs);
-		cf->emit_file = path;
-		status = pass(cf, o);
-		cf->emit_file = NULL;
-		if (cf->emitted && ise_batchrun_add(&b, path, err, sizeof err) < 0)
-			ise_die(ISE_EXIT_FATAL, "%s", err);
-		if (!cf->emitted)
-			unlink(path);
-		free(path);
-	}
-	if (ise_batchrun_pending(&b) && ise_batchrun_wait(&b, cf->llm, err, sizeof err) < 0) {
-		ise_batchrun_release(&b);
-		ise_die(ISE_EXIT_FATAL, "%s (rerun to go on with the batch)", err);
-	}
-	free(cf->outputs == cf->responses ? NULL : cf->outputs);
-	cf->outputs = ise_batchrun_outputs(&b, &cf->noutputs);
-	int finished = pass(cf, o);
-	ise_batchrun_release(&b);
-	return finished > status ? finished : status;
-}
-
 int main(int argc, char **argv)
 {
 	struct config cf = {.attempts = 4, .min_words = 90, .max_words = 160};
@@ -518,16 +391,16 @@ int main(int argc, char **argv)
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
 	ise_output_check(&o, "--rejects", cf.rejects_file);
 	cf.o = &o;
-	batch_setup(&cf, &o);
+	ise_batch_check_options(&cf.batch, &o);
 	ise_catalog_load(&cf.catalog, cf.catalog_file);
 	cf.prompt = read_prompt(cf.prompt_file);
 	ise_cli_note_offline(&o);
 	if (!o.offline)
 		cf.llm = ise_llm_new(&o.llm);
 	ise_batch_results_init(&cf.results);
-	int status = cf.batch ? batch_run(&cf, &o) : pass(&cf, &o);
-	if (cf.outputs != cf.responses)
-		free(cf.outputs);
+	int status = cf.batch.batch ? ise_batch_run(&cf.batch, &o, cf.llm, pass, &cf)
+				    : pass(&cf, cf.batch.emit_file, cf.batch.responses,
+					   cf.batch.nresponses, NULL);
 	ise_llm_free(cf.llm);
 	ise_batch_results_release(&cf.results);
 	ise_catalog_release(&cf.catalog);
