@@ -77,7 +77,7 @@ is_batch_input() {
 		"$( (printf '%s#1\n' "${ids[@]}"; echo "$bad#2") | sort)"
 	assert_equal "$(jq -s 'map(.body.seed) | unique | length' req1.jsonl req2.jsonl)" 41
 	answer req2.jsonl >res2.jsonl
-	run -0 ise-render --model m1 --words 1-5 --responses res1.jsonl --responses res2.jsonl \
+	run -0 ise-render --model m1 --words 1-5 -j 4 --responses res1.jsonl --responses res2.jsonl \
 		--resume -o out.jsonl "$T40"
 	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 40
 	assert_equal "$(wc -l <out.jsonl)" 40

@@ -57,6 +57,15 @@ static int answered(const cJSON *line)
 	       !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(line, "error"));
 }
 
+static int by_id(const void *a, const void *b)
+{
+	const struct ise_batch_entry *x = a, *y = b;
+	int c = strcmp(x->custom_id, y->custom_id);
+
+	/* an answer sorts after a failure, so the last of a run is the one kept */
+	return c ? c : x->answered - y->answered;
+}
+
 void ise_batch_results_load(struct ise_batch_results *res, const char *path)
 {
 	struct ise_reader r;
@@ -81,7 +90,10 @@ void ise_batch_results_load(struct ise_batch_results *res, const char *path)
 		e->answered = answered(line);
 	}
 	ise_reader_release(&r);
-	res->sorted = 0;
+	/* sorted here, not on first use: workers look up at once */
+	if (res->n)
+		qsort(res->v, res->n, sizeof *res->v, by_id);
+	res->sorted = 1;
 }
 
 void ise_batch_results_release(struct ise_batch_results *res)
@@ -92,22 +104,9 @@ void ise_batch_results_release(struct ise_batch_results *res)
 	memset(res, 0, sizeof *res);
 }
 
-static int by_id(const void *a, const void *b)
+static const struct ise_batch_entry *find(const struct ise_batch_results *res,
+					  const char *custom_id)
 {
-	const struct ise_batch_entry *x = a, *y = b;
-	int c = strcmp(x->custom_id, y->custom_id);
-
-	/* an answer sorts after a failure, so the last of a run is the one kept */
-	return c ? c : x->answered - y->answered;
-}
-
-static const struct ise_batch_entry *find(struct ise_batch_results *res, const char *custom_id)
-{
-	if (!res->sorted) {
-		if (res->n)
-			qsort(res->v, res->n, sizeof *res->v, by_id);
-		res->sorted = 1;
-	}
 	size_t lo = 0, hi = res->n;
 	while (lo < hi) { /* the last entry whose id is custom_id */
 		size_t mid = lo + (hi - lo) / 2;

@@ -11,6 +11,7 @@
  * results of several output files load into one table; where a custom_id
  * has a reply in one file and a failure in another, the reply counts.
  * Memory: the table holds every line it loaded until it is released.
+ * Load from one thread; then any number of threads may look up replies.
  */
 #ifndef ISE_BATCHFILE_H
 #define ISE_BATCHFILE_H
