@@ -243,6 +243,20 @@ wait_for() {
 	run -2 env OPENAI_BASE_URL=http://127.0.0.1:9/v1 ise-render --model m --batch --batch-max-requests 0 -o out.jsonl "$T40"
 }
 
+@test "--batch: an endpoint that stays down is fatal, exit 3, the key not shown; the state keeps the batch to send" {
+	run -3 --separate-stderr env OPENAI_BASE_URL=http://127.0.0.1:9/v1 OPENAI_API_KEY=sk-SECRET-x \
+		ise-render --model m --words 1-5 --batch --retries 0 -o out.jsonl "$T40"
+	[[ $stderr == *"POST http://127.0.0.1:9/v1/files: "*"(rerun to go on with the batch)"* ]] || fail "$stderr"
+	[[ $stderr != *SECRET* ]] || fail "$stderr"
+	assert_equal "$(jq -r '.batches[] | [.requests, (.id // "none")] | @tsv' out.jsonl.batch.json)" "out.jsonl.batch-1.requests.jsonl	none"
+	assert_equal "$(wc -l <out.jsonl.batch-1.requests.jsonl)" 40
+	# once it is up, the same command sends that batch
+	fake_start --echo
+	run -0 ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	assert_equal "$(fake_requests /v1/batches)" 1
+	assert_equal "$(wc -l <out.jsonl)" 40
+}
+
 @test "--batch: requests over --batch-max-requests or --batch-max-bytes go out as several batches" {
 	fake_start --echo
 	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 \
