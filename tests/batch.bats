@@ -273,7 +273,7 @@ wait_for() {
 }
 
 @test "fake server: Files and Batches as the API serves them, over time, output out of order, expiry, cancel" {
-	fake_start --echo --batch-step-ms 100 --batch-expire-after 4
+	fake_start --echo --batch-step-ms 200 --batch-expire-after 4
 	for i in 1 2 3 4 5 6; do
 		jq -cn --arg i "$i" '{custom_id: "r\($i)", method: "POST", url: "/v1/chat/completions",
 			body: {model: "m", messages: [{role: "user", content: "say \($i)"}]}}'
