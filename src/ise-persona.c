@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "app/batch_opts.h"
 #include "app/cli.h"
 #include "core/diag.h"
 #include "core/idset.h"
@@ -25,6 +26,7 @@ struct config {
 	unsigned batch;
 	int count_given;
 	const char *pools;
+	struct ise_batch_opts files; /* --emit-requests, --responses */
 };
 
 static const struct option options[] = {
@@ -32,18 +34,21 @@ static const struct option options[] = {
     {"pools", required_argument, NULL, OPT_POOLS},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"budget", required_argument, NULL, OPT_BUDGET},
+    ISE_BATCH_FILE_OPTIONS,
     {0},
 };
 
 static const struct ise_cli cli = {
     .synopsis = "[-n N] [--pools FILE] [-s N] [-o FILE [--resume]] [--progress]\n"
+		"       [--batch N] [--budget N] [--emit-requests FILE] [--responses FILE]\n"
 		"   or: ise-persona [--strict] [--max-line SIZE] [-o FILE [--resume]] FILE...",
     .about = "Write N distinct personas (offline engine), or check, complete and\n"
 	     "deduplicate the persona pool in FILE... (\"-\" is standard input).",
     .help = "  -n, --count=N       personas to make (default 1000)\n"
 	    "      --pools=FILE    name, role and industry pools (default: built in)\n"
 	    "      --batch=N       with a model: personas asked for per request (default 10)\n"
-	    "      --budget=N      with a model: requests at most (default 3 x N / batch)\n",
+	    "      --budget=N      with a model: requests at most (default 3 x N / "
+	    "batch)\n" ISE_BATCH_FILE_HELP,
     .options = options,
     .shortopts = "n:",
     .common = ISE_OPT_NO_STDIN | ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS |
@@ -54,6 +59,8 @@ static void handle(int opt, const char *arg, void *ctx)
 {
 	struct config *cf = ctx;
 
+	if (ise_batch_option(opt, arg, &cf->files))
+		return;
 	if (opt == 'n') {
 		cf->count = ise_parse_uint("--count", arg, 0, UINT64_MAX);
 		cf->count_given = 1;
@@ -118,15 +125,25 @@ static unsigned long long load_identities(const char *path, struct ise_idset *se
 	return n;
 }
 
+/* With a model: online, or through batch files (--emit-requests writes
+ * the requests and no personas; -o then only says, with --resume, how many
+ * exist). */
 static int generate_llm(const struct config *cf, struct ise_options *o)
 {
 	struct ise_pools pools;
 	struct ise_writer out;
 	struct ise_idset done, seen;
+	struct ise_batch_results results;
 	unsigned batch = cf->batch ? cf->batch : 10;
 
 	ise_pools_load(&pools, cf->pools); /* steers batches to industries and regions */
-	ise_output_open(o, &out, ISE_WRITE_UNBUFFERED, &done);
+	ise_batch_results_init(&results);
+	for (size_t i = 0; i < cf->files.nresponses; i++)
+		ise_batch_results_load(&results, cf->files.responses[i]);
+	if (cf->files.emit_file)
+		ise_writer_open(&out, cf->files.emit_file, 0), ise_idset_init(&done);
+	else
+		ise_output_open(o, &out, ISE_WRITE_UNBUFFERED, &done);
 	ise_idset_init(&seen);
 	struct ise_persona_llm_run run = {
 	    .llm = ise_llm_new(&o->llm),
@@ -141,12 +158,17 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 	    .seen = &seen,
 	    .model = o->llm.model,
 	};
-	int status = ise_persona_llm(&run);
-	char totals[256];
-	ise_llm_totals(run.llm, totals, sizeof totals);
-	ise_warn("%s", totals);
+	int status = cf->files.emit_file    ? ise_persona_batch_emit(&run, &results, &out)
+		     : cf->files.nresponses ? ise_persona_batch_finish(&run, &results)
+					    : ise_persona_llm(&run);
+	if (!cf->files.emit_file && !cf->files.nresponses) {
+		char totals[256];
+		ise_llm_totals(run.llm, totals, sizeof totals);
+		ise_warn("%s", totals);
+	}
 	ise_writer_close(&out);
 	ise_llm_free(run.llm);
+	ise_batch_results_release(&results);
 	ise_idset_release(&seen);
 	ise_idset_release(&done);
 	ise_pools_release(&pools);
@@ -232,6 +254,10 @@ int main(int argc, char **argv)
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
 	if (o.nfiles && (cf.count_given || cf.pools))
 		ise_usage_error("-n and --pools make personas; they do not go with input files");
+	if (o.nfiles && (cf.files.emit_file || cf.files.nresponses))
+		ise_usage_error("%s makes personas; it does not go with input files",
+				cf.files.emit_file ? "--emit-requests" : "--responses");
+	ise_batch_check_options(&cf.files, &o);
 	if (o.nfiles)
 		check(&o);
 	else if (!o.offline)

@@ -11,7 +11,8 @@ Chat Completions and Embeddings wire format with the reply and error shapes
 of the servers it imitates; the tape format is described in TAPE below.
 
 Routes: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models,
-GET /health.  Control (never logged, never counted, never limited):
+GET /health, and the Files and Batches endpoints of fake_batch.py
+(--batch-step-ms, --batch-expire-after N).  Control (never logged, never counted, never limited):
 POST /__fake/tape (body: JSONL tape, or a JSON array of entries; replaces the
 tape), POST /__fake/reset (empties the log, zeroes counters and stats,
 reseeds --fail-seed, refills --rpm, reloads --tape, forgets the shape),
@@ -103,6 +104,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+import fake_batch
 
 CHAT = "/v1/chat/completions"
 EMBED = "/v1/embeddings"
@@ -553,6 +556,8 @@ class Handler(BaseHTTPRequestHandler):
     def decide(self, st, path, raw, body):
         """The reply to an API request (state lock held)."""
         a = st.args
+        if path.startswith(("/v1/files", "/v1/batches")):
+            return fake_batch.route(self, st, path, raw, body)
         shaped = st.shape.before(self.command, path, body)
         if shaped is not None:
             return shaped
@@ -1024,6 +1029,9 @@ class Server(ThreadingHTTPServer):
         pass  # a client that went away mid-reply is not our problem
 
 
+fake_batch.host = sys.modules[__name__]
+
+
 def main():
     p = argparse.ArgumentParser(description="A fake OpenAI-compatible server for tests.")
     p.add_argument("--port", type=int, default=0)
@@ -1037,6 +1045,8 @@ def main():
     p.add_argument("--fail-rate", type=float, default=0.0)
     p.add_argument("--fail-seed", type=int, default=0)
     p.add_argument("--embed-dim", type=int, default=8)
+    p.add_argument("--batch-step-ms", type=float, default=1.0)
+    p.add_argument("--batch-expire-after", type=int, default=-1)
     args = p.parse_args()
     if args.embed_dim <= 0 or args.rpm < 0 or args.max_inflight < 0 or not 0.0 <= args.fail_rate <= 1.0:
         p.error("bad --embed-dim, --rpm, --max-inflight or --fail-rate")

@@ -105,3 +105,10 @@ void ise_output_open(const struct ise_options *o, struct ise_writer *w, int flag
 	}
 	ise_writer_open(w, o->output, flags);
 }
+
+void ise_output_done(const struct ise_options *o, struct ise_idset *done)
+{
+	ise_idset_init(done);
+	if (o->resume)
+		load_ids(o->output, done);
+}

@@ -21,5 +21,8 @@
 /* Opens w (ISE_WRITE_* flags besides APPEND) and fills done. */
 void ise_output_open(const struct ise_options *o, struct ise_writer *w, int flags,
 		     struct ise_idset *done);
+/* Only fills done, for a run that reads the output but writes elsewhere
+ * (ise-render --emit-requests): the ids of FILE with --resume, else none. */
+void ise_output_done(const struct ise_options *o, struct ise_idset *done);
 
 #endif

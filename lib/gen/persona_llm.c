@@ -8,6 +8,7 @@
 #include "core/diag.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
+#include "llm/batchfile.h"
 
 #define DOMAIN_LLM_IDS 0x4c4c4d4944ULL
 
@@ -177,31 +178,149 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void shared_init(struct shared *sh, struct ise_persona_llm_run *run)
+{
+	memset(sh, 0, sizeof *sh);
+	sh->run = run;
+	pthread_mutex_init(&sh->lock, NULL);
+	ise_perm_init(&sh->ids, UINT64_C(1) << 32, run->seed, DOMAIN_LLM_IDS);
+	sh->schema = cJSON_Parse(schema_text);
+}
+
+/* The exit status, with the counts said. */
+static int shared_end(struct shared *sh, const char *raise)
+{
+	struct ise_persona_llm_run *run = sh->run;
+
+	cJSON_Delete(sh->schema);
+	pthread_mutex_destroy(&sh->lock);
+	if (run->duplicates || run->rejected_records)
+		ise_warn("dropped %llu duplicate and %llu malformed personas from the model",
+			 run->duplicates, run->rejected_records);
+	if (run->fatal)
+		return ISE_EXIT_FATAL;
+	if (run->have + sh->accepted < run->want) {
+		ise_warn("only %llu of %llu distinct personas after %llu requests (%s)",
+			 run->have + sh->accepted, run->want, run->requests, raise);
+		return ISE_EXIT_DATA;
+	}
+	return ISE_EXIT_OK;
+}
+
 int ise_persona_llm(struct ise_persona_llm_run *run)
 {
-	struct shared sh = {.run = run};
+	struct shared sh;
 	unsigned jobs = run->jobs ? run->jobs : 1;
 	pthread_t *threads = ise_xcalloc(jobs, sizeof *threads);
 
-	pthread_mutex_init(&sh.lock, NULL);
-	ise_perm_init(&sh.ids, UINT64_C(1) << 32, run->seed, DOMAIN_LLM_IDS);
-	sh.schema = cJSON_Parse(schema_text);
+	shared_init(&sh, run);
 	for (unsigned i = 0; i < jobs; i++)
 		if (pthread_create(&threads[i], NULL, worker, &sh))
 			ise_fatal("cannot start a worker thread");
 	for (unsigned i = 0; i < jobs; i++)
 		pthread_join(threads[i], NULL);
 	free(threads);
+	return shared_end(&sh, "raise --budget");
+}
+
+/* ---- batch files ---- */
+
+/* The request of batch b as ise_llm_chat_json would send it first. */
+static cJSON *batch_request(struct shared *sh, gsl_rng *r, unsigned long long b)
+{
+	cJSON *req = request_for(sh->run, r, b);
+	cJSON *json_req = ise_llm_json_request(sh->run->llm, req, "personas", sh->schema, NULL);
+
+	cJSON_Delete(req);
+	return json_req;
+}
+
+static void batch_id(char *buf, size_t size, unsigned long long b)
+{
+	snprintf(buf, size, "personas-%llu", b + 1);
+}
+
+/* One past the highest batch the output files hold. */
+static unsigned long long batches_seen(const struct ise_batch_results *res)
+{
+	unsigned long long end = 0, n;
+	char tail;
+
+	for (size_t i = 0; i < res->n; i++)
+		if (sscanf(res->v[i].custom_id, "personas-%llu%c", &n, &tail) == 1 && n > end)
+			end = n;
+	return end;
+}
+
+int ise_persona_batch_finish(struct ise_persona_llm_run *run, struct ise_batch_results *res)
+{
+	struct shared sh;
+	gsl_rng *r = ise_rng_new();
+	unsigned long long end = batches_seen(res);
+
+	shared_init(&sh, run);
+	/* in batch order, so the records are those of a run with -j 1 */
+	for (unsigned long long b = 0; b < end && run->have + sh.accepted < run->want; b++) {
+		struct ise_llm_reply reply;
+		char id[64], err[1024];
+		cJSON *req = batch_request(&sh, r, b), *json = NULL;
+		batch_id(id, sizeof id, b);
+		enum ise_batch_outcome got =
+		    ise_batch_reply(run->llm, res, id, req, &reply, err, sizeof err);
+		cJSON_Delete(req);
+		if (got == ISE_BATCH_ANSWERED &&
+		    ise_llm_json_answer(run->llm, &reply, &json, err, sizeof err) == ISE_LLM_OK) {
+			run->requests++;
+			accept(&sh, json, reply.model);
+		} else {
+			run->requests += got != ISE_BATCH_MISSING;
+			ise_warn("%s: %s%s", id, got == ISE_BATCH_ANSWERED ? "reply refused: " : "",
+				 err);
+		}
+		cJSON_Delete(json);
+		ise_llm_reply_release(&reply);
+	}
+	gsl_rng_free(r);
+	return shared_end(&sh,
+			  "write the next requests with --emit-requests and these --responses");
+}
+
+int ise_persona_batch_emit(struct ise_persona_llm_run *run, struct ise_batch_results *res,
+			   struct ise_writer *requests)
+{
+	struct shared sh;
+	gsl_rng *r = ise_rng_new();
+	unsigned long long end = batches_seen(res), sent = 0, b;
+	unsigned long long need = run->have < run->want ? run->want - run->have : 0;
+
+	shared_init(&sh, run);
+	/* a batch asked and lost, or failed, is asked again as it was (as the
+	 * client retries a request); then new batches, each with its own seed,
+	 * until enough personas are asked for or the budget is spent */
+	for (b = 0; b < end + (need + run->batch - 1) / run->batch && b < run->budget; b++) {
+		struct ise_llm_reply reply;
+		char id[64], err[1024];
+		cJSON *req = batch_request(&sh, r, b);
+		batch_id(id, sizeof id, b);
+		enum ise_batch_outcome got =
+		    b < end ? ise_batch_reply(run->llm, res, id, req, &reply, err, sizeof err)
+			    : ISE_BATCH_MISSING;
+		if (b < end)
+			ise_llm_reply_release(&reply);
+		if (got == ISE_BATCH_MISSING || got == ISE_BATCH_FAILED) {
+			cJSON *line = ise_batch_request(run->llm, id, req);
+			ise_writer_put(requests, line);
+			cJSON_Delete(line);
+			sent++;
+		}
+		cJSON_Delete(req);
+	}
+	gsl_rng_free(r);
 	cJSON_Delete(sh.schema);
 	pthread_mutex_destroy(&sh.lock);
-	if (run->duplicates || run->rejected_records)
-		ise_warn("dropped %llu duplicate and %llu malformed personas from the model",
-			 run->duplicates, run->rejected_records);
-	if (run->fatal)
-		return ISE_EXIT_FATAL;
-	if (run->have + sh.accepted < run->want) {
-		ise_warn("only %llu of %llu distinct personas after %llu requests (raise --budget)",
-			 run->have + sh.accepted, run->want, run->requests);
+	ise_warn("%llu requests written to '%s'", sent, requests->name);
+	if (b >= run->budget && need && b < end + (need + run->batch - 1) / run->batch) {
+		ise_warn("the budget of %llu requests is spent (raise --budget)", run->budget);
 		return ISE_EXIT_DATA;
 	}
 	return ISE_EXIT_OK;

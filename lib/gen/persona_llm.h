@@ -13,6 +13,7 @@
 
 #include "core/idset.h"
 #include "core/jsonl.h"
+#include "llm/batchfile.h"
 #include "llm/llm.h"
 #include "gen/persona.h"
 
@@ -39,5 +40,21 @@ void ise_persona_identity(const cJSON *p, char *buf, size_t size);
 /* Returns the exit status: 0 when want was reached, 1 when the budget ran
  * out first (with a message saying how many), 3 on a fatal endpoint error. */
 int ise_persona_llm(struct ise_persona_llm_run *run);
+
+/*
+ * Batch files.  Batch b (0-based) is the request with custom_id
+ * "personas-<b+1>": the personas are no records before a reply, so the
+ * custom_id names the request, whose number fixes its steering and its
+ * seed.  ise_persona_batch_finish reads the replies of res in batch order,
+ * as a run with one job would, and writes what it accepts (the status as
+ * ise_persona_llm's; a failed or refused batch is reported with its
+ * custom_id).  ise_persona_batch_emit writes to requests the batches res
+ * leaves failed or missing below its highest, as they were, then new ones
+ * until want - have personas are asked for, within the budget; it returns
+ * 1 when the budget runs out first.
+ */
+int ise_persona_batch_finish(struct ise_persona_llm_run *run, struct ise_batch_results *res);
+int ise_persona_batch_emit(struct ise_persona_llm_run *run, struct ise_batch_results *res,
+			   struct ise_writer *requests);
 
 #endif

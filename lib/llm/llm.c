@@ -477,6 +477,22 @@ static void model_fix(struct ise_llm *llm, char *err, size_t errlen, const char 
 		     *served ? " (it serves: " : "", served, *served ? ")" : "");
 }
 
+char *ise_llm_request_hash(const char *path, cJSON *body, char hex[65])
+{
+	canonical(body);
+	char *text = cJSON_PrintUnformatted(body);
+	if (!text)
+		ise_fatal("out of memory");
+	size_t len = strlen(text);
+	char *keyed = ise_xmalloc(strlen(path) + len + 2);
+	memcpy(keyed, path, strlen(path));
+	keyed[strlen(path)] = '\n';
+	memcpy(keyed + strlen(path) + 1, text, len + 1);
+	ise_sha256_hex(keyed, strlen(keyed), hex);
+	free(keyed);
+	return text;
+}
+
 /*
  * POST body to base_url + path; *out is the parsed 200 reply.  The request
  * hash covers the path and the canonical body, not the host or the key.
@@ -490,17 +506,8 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 	double wait_since = 0; /* when the server was first found starting or busy */
 
 	*out = NULL;
-	canonical(body);
-	char *text = cJSON_PrintUnformatted(body);
-	if (!text)
-		ise_fatal("out of memory");
+	char *text = ise_llm_request_hash(path, body, meta->request_hash);
 	size_t len = strlen(text);
-	char *keyed = ise_xmalloc(strlen(path) + len + 2);
-	memcpy(keyed, path, strlen(path));
-	keyed[strlen(path)] = '\n';
-	memcpy(keyed + strlen(path) + 1, text, len + 1);
-	ise_sha256_hex(keyed, strlen(keyed), meta->request_hash);
-	free(keyed);
 
 	if (llm->cfg.cache_mode != ISE_CACHE_OFF && (*out = cache_get(llm, meta->request_hash))) {
 		meta->cached = 1;
@@ -806,12 +813,12 @@ static void add_default(cJSON *body, const char *key, cJSON *value)
 		cJSON_AddItemToObject(body, key, value);
 }
 
-enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
-				 struct ise_llm_reply *reply, char *err, size_t errlen)
+cJSON *ise_llm_chat_body(const struct ise_llm *llm, const cJSON *request)
 {
-	cJSON *body = cJSON_Duplicate(request, 1), *resp;
+	cJSON *body = cJSON_Duplicate(request, 1);
 
-	memset(reply, 0, sizeof *reply);
+	if (!body)
+		ise_fatal("out of memory");
 	if (llm->cfg.model)
 		add_default(body, "model", cJSON_CreateString(llm->cfg.model));
 	/* NAN: the model takes only its own (OpenAI's reasoning models) */
@@ -828,26 +835,42 @@ enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
 		cJSON_DeleteItemFromObjectCaseSensitive(body, extra->string);
 		cJSON_AddItemToObject(body, extra->string, cJSON_Duplicate(extra, 1));
 	}
+	return body;
+}
+
+enum ise_llm_status ise_llm_chat_reply(struct ise_llm *llm, const cJSON *body, const cJSON *resp,
+				       struct ise_llm_reply *reply, char *err, size_t errlen)
+{
 	char *text = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(body, "messages"));
 	size_t chars = text ? strlen(text) : 0;
+
 	cJSON_free(text);
-	enum ise_llm_status status =
-	    ise_llm_post(llm, "/chat/completions", body, &resp, reply, err, errlen);
-	cJSON_Delete(body);
-	if (status != ISE_LLM_OK)
-		return status;
 	ise_llm_note_model(llm, resp, reply);
 	if (normalize(resp, reply, chars) < 0) {
 		ise_llm_fail(llm, err, errlen, "reply has no choices[0].message");
-		cJSON_Delete(resp);
 		return ISE_LLM_REJECTED;
 	}
-	cJSON_Delete(resp);
 	pthread_mutex_lock(&llm->lock);
 	llm->prompt_tokens += (unsigned long long)reply->prompt_tokens;
 	llm->completion_tokens += (unsigned long long)reply->completion_tokens;
 	pthread_mutex_unlock(&llm->lock);
 	return ISE_LLM_OK;
+}
+
+enum ise_llm_status ise_llm_chat(struct ise_llm *llm, const cJSON *request,
+				 struct ise_llm_reply *reply, char *err, size_t errlen)
+{
+	cJSON *body = ise_llm_chat_body(llm, request), *resp;
+
+	memset(reply, 0, sizeof *reply);
+	enum ise_llm_status status =
+	    ise_llm_post(llm, "/chat/completions", body, &resp, reply, err, errlen);
+	if (status == ISE_LLM_OK) {
+		status = ise_llm_chat_reply(llm, body, resp, reply, err, errlen);
+		cJSON_Delete(resp);
+	}
+	cJSON_Delete(body);
+	return status;
 }
 
 cJSON *ise_llm_extract_json(const char *text)
@@ -883,6 +906,52 @@ const char *ise_llm_reply_problem(const struct ise_llm *llm, const struct ise_ll
 	return buf;
 }
 
+cJSON *ise_llm_json_request(struct ise_llm *llm, const cJSON *request, const char *schema_name,
+			    const cJSON *schema, int *level_asked)
+{
+	pthread_mutex_lock(&llm->lock);
+	int level = llm->json_level;
+	pthread_mutex_unlock(&llm->lock);
+	cJSON *req = cJSON_Duplicate(request, 1), *format = NULL;
+	if (level == 0) {
+		format = cJSON_CreateObject();
+		cJSON_AddStringToObject(format, "type", "json_schema");
+		cJSON *js = cJSON_AddObjectToObject(format, "json_schema");
+		cJSON_AddStringToObject(js, "name", schema_name);
+		cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(schema, 1));
+		cJSON_AddTrueToObject(js, "strict");
+	} else if (level == 1) {
+		format = cJSON_CreateObject();
+		cJSON_AddStringToObject(format, "type", "json_object");
+	}
+	if (format)
+		cJSON_AddItemToObject(req, "response_format", format);
+	if (level_asked)
+		*level_asked = level;
+	return req;
+}
+
+enum ise_llm_status ise_llm_json_answer(const struct ise_llm *llm,
+					const struct ise_llm_reply *reply, cJSON **json, char *err,
+					size_t errlen)
+{
+	char problem[600];
+
+	*json = NULL;
+	/* a reply cut at the token limit is no answer, even where the object
+	 * in it happens to parse; nor is reasoning without one */
+	if (ise_llm_reply_problem(llm, reply, problem, sizeof problem)) {
+		ise_llm_fail(llm, err, errlen, "%s", problem);
+		return ISE_LLM_REJECTED;
+	}
+	if (!(*json = ise_llm_extract_json(reply->content))) {
+		ise_llm_fail(llm, err, errlen, "the reply holds no JSON object: '%.80s'",
+			     reply->content);
+		return ISE_LLM_REJECTED;
+	}
+	return ISE_LLM_OK;
+}
+
 enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 				      const char *schema_name, const cJSON *schema,
 				      struct ise_llm_reply *reply, cJSON **json, char *err,
@@ -892,23 +961,8 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 
 	*json = NULL;
 	for (;;) {
-		pthread_mutex_lock(&llm->lock);
-		int level = llm->json_level;
-		pthread_mutex_unlock(&llm->lock);
-		cJSON *req = cJSON_Duplicate(request, 1), *format = NULL;
-		if (level == 0) {
-			format = cJSON_CreateObject();
-			cJSON_AddStringToObject(format, "type", "json_schema");
-			cJSON *js = cJSON_AddObjectToObject(format, "json_schema");
-			cJSON_AddStringToObject(js, "name", schema_name);
-			cJSON_AddItemToObject(js, "schema", cJSON_Duplicate(schema, 1));
-			cJSON_AddTrueToObject(js, "strict");
-		} else if (level == 1) {
-			format = cJSON_CreateObject();
-			cJSON_AddStringToObject(format, "type", "json_object");
-		}
-		if (format)
-			cJSON_AddItemToObject(req, "response_format", format);
+		int level;
+		cJSON *req = ise_llm_json_request(llm, request, schema_name, schema, &level);
 		status = ise_llm_chat(llm, req, reply, err, errlen);
 		cJSON_Delete(req);
 		if (status == ISE_LLM_REJECTED && level < 2 && reply->format_refused) {
@@ -926,19 +980,7 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 	}
 	if (status != ISE_LLM_OK)
 		return status;
-	char problem[600];
-	/* a reply cut at the token limit is no answer, even where the object
-	 * in it happens to parse; nor is reasoning without one */
-	if (ise_llm_reply_problem(llm, reply, problem, sizeof problem)) {
-		ise_llm_fail(llm, err, errlen, "%s", problem);
-		return ISE_LLM_REJECTED;
-	}
-	if (!(*json = ise_llm_extract_json(reply->content))) {
-		ise_llm_fail(llm, err, errlen, "the reply holds no JSON object: '%.80s'",
-			     reply->content);
-		return ISE_LLM_REJECTED;
-	}
-	return ISE_LLM_OK;
+	return ise_llm_json_answer(llm, reply, json, err, errlen);
 }
 
 void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size)

@@ -103,6 +103,27 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 				      size_t errlen);
 void ise_llm_reply_release(struct ise_llm_reply *reply);
 
+/* The body ise_llm_chat sends for request: the request with the model and
+ * the sampling fields of the configuration where it has none, stream
+ * false, and --extra-body's fields over all.  One function, so that a
+ * request written to a batch file is the request the client would send.
+ * The body is the caller's (cJSON_Delete). */
+cJSON *ise_llm_chat_body(const struct ise_llm *llm, const cJSON *request);
+/* Read resp, a chat.completion object answering body (from the server or
+ * from a batch output file), into reply as ise_llm_chat does, counting its
+ * tokens in the totals.  REJECTED when it has no message. */
+enum ise_llm_status ise_llm_chat_reply(struct ise_llm *llm, const cJSON *body, const cJSON *resp,
+				       struct ise_llm_reply *reply, char *err, size_t errlen);
+/* The request ise_llm_chat_json sends now: request with the response_format
+ * the endpoint is known to accept (json_schema until it refused one);
+ * *level_asked (if not NULL) says which.  The caller's. */
+cJSON *ise_llm_json_request(struct ise_llm *llm, const cJSON *request, const char *schema_name,
+			    const cJSON *schema, int *level_asked);
+/* The object a reply answers with, checked as ise_llm_chat_json checks it. */
+enum ise_llm_status ise_llm_json_answer(const struct ise_llm *llm,
+					const struct ise_llm_reply *reply, cJSON **json, char *err,
+					size_t errlen);
+
 /* The model name the server reported last ("" before any reply). */
 void ise_llm_served_model(struct ise_llm *llm, char *buf, size_t size);
 

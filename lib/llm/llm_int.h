@@ -43,6 +43,10 @@ void ise_llm_fail(const struct ise_llm *llm, char *err, size_t errlen, const cha
  * trailing /v1 (where /health and /props live). */
 void ise_llm_url(const struct ise_llm *llm, const char *path, int root, char *url, size_t size);
 
+/* Put body in canonical form (keys sorted) and hash the path with it into
+ * hex; returns the body's text (cJSON_free). */
+char *ise_llm_request_hash(const char *path, cJSON *body, char hex[65]);
+
 /* POST body (put in canonical form) to base_url + path, with the cache,
  * the limits, the retries and the waiting; *out is the parsed 200 reply,
  * the caller's.  meta gets the request hash, the HTTP status and why a
