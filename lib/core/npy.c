@@ -287,10 +287,11 @@ int ise_npy_parse(struct ise_npy *a, const void *buf, size_t len, char *err, siz
 	a->rows = h.dims[0];
 	a->cols = h.dims[1];
 	size_t have = len - prefix - hlen, need;
-	if ((a->cols && a->rows > SIZE_MAX / a->cols / a->elem) ||
-	    (need = a->rows * a->cols * a->elem) != have) {
-		if (a->cols && a->rows > SIZE_MAX / a->cols / a->elem)
-			need = SIZE_MAX;
+	if (a->cols && a->rows > SIZE_MAX / a->cols / a->elem) {
+		ise_errf(err, errlen, "shape (%zu, %zu) is larger than any file", a->rows, a->cols);
+		return -1;
+	}
+	if ((need = a->rows * a->cols * a->elem) != have) {
 		ise_errf(err, errlen,
 			 "%s: a %zu x %zu float%u array is %zu bytes of values, the file has %zu "
 			 "after the header",
