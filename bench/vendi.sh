@@ -29,7 +29,7 @@ cat >"$out/vendi_steps.c" <<'EOF'
 #include <string.h>
 #include <time.h>
 #include <gsl/gsl_rng.h>
-#include "vendi.h"
+#include "diversity/vendi.h"
 
 static double now(void)
 {
