@@ -15,17 +15,36 @@
 
 static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
 
-/* Values are little-endian whatever the host: assembled from bytes (one
- * load on a little-endian machine; compilers see the pattern). */
-static uint64_t load64(const unsigned char *p)
+/* Values are little-endian whatever the host: a plain load where the host
+ * is little-endian too (the loops over them then vectorise), else
+ * assembled from bytes. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define HOST_LITTLE 1
+#else
+#define HOST_LITTLE 0
+#endif
+
+static inline uint64_t load64(const unsigned char *p)
 {
+	uint64_t v;
+
+	if (HOST_LITTLE) {
+		memcpy(&v, p, sizeof v);
+		return v;
+	}
 	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
 	       (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
 	       (uint64_t)p[7] << 56;
 }
 
-static uint32_t load32(const unsigned char *p)
+static inline uint32_t load32(const unsigned char *p)
 {
+	uint32_t v;
+
+	if (HOST_LITTLE) {
+		memcpy(&v, p, sizeof v);
+		return v;
+	}
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
@@ -334,7 +353,9 @@ void ise_npy_row(const struct ise_npy *a, size_t i, double *out)
 {
 	const unsigned char *p = a->data + i * a->cols * a->elem;
 
-	if (a->elem == 8)
+	if (a->elem == 8 && HOST_LITTLE)
+		memcpy(out, p, a->cols * sizeof *out);
+	else if (a->elem == 8)
 		for (size_t j = 0; j < a->cols; j++) {
 			uint64_t bits = load64(p + 8 * j);
 			memcpy(&out[j], &bits, sizeof bits);
