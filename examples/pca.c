@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 
 		if (ise_embedder_needs_text(e) && (!t || !*t))
 			ise_reader_error(&in, "record without a non-empty string '%s'", c.field);
-		else if (ise_embed(e, &t, &one, 1, &v, &d, err, sizeof err))
+		else if (ise_embed(e, &t, &one, NULL, 1, &v, &d, err, sizeof err))
 			ise_reader_error(&in, "%s", err);
 		else if (n && d != dim) {
 			ise_reader_error(&in, "a vector of %u numbers, not %u", d, dim);

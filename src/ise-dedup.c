@@ -55,8 +55,9 @@ static const struct option options[] = {
 
 static const struct ise_cli cli = {
     .synopsis = "[--field NAME] [--threshold T] [--ngram N] [--perm N] [--dupes FILE]\n"
-		"       [--semantic COS [--embedding-field F | --embed-url URL [--embed-model M]\n"
-		"       [--embed-cache DIR] | --dim N]] [--summary FILE] [-q] [-s N]\n"
+		"       [--semantic COS [--embedding-field F | --embeddings FILE.npy |\n"
+		"       --embed-url URL [--embed-model M] [--embed-cache DIR] | --dim N]\n"
+		"       [--save-embeddings FILE.npy]] [--summary FILE] [-q] [-s N]\n"
 		"       [-o FILE [--resume]] [--strict] [--max-line SIZE] [--progress] [FILE...]",
     .about = "Write the records of FILE... without duplicates of an earlier record's text:\n"
 	     "exact and normalised copies, then near-duplicates (MinHash, exact Jaccard).",
@@ -120,9 +121,9 @@ static void handle(int opt, const char *arg, void *ctx)
 static void check_options(const struct config *cf, struct ise_options *o)
 {
 	if (!cf->semantic && (cf->embed.field || cf->embed.url || cf->embed.model ||
-			      cf->embed.dim || cf->embed_cache))
-		ise_usage_error("--embedding-field, --embed-url, --embed-model, --embed-cache and "
-				"--dim need --semantic");
+			      cf->embed.dim || cf->embed_cache || cf->embed.npy || cf->embed.save))
+		ise_usage_error("--embedding-field, --embeddings, --embed-url, --embed-model, "
+				"--embed-cache, --dim and --save-embeddings need --semantic");
 	ise_embed_check_options(&cf->embed, cf->embed_cache, o);
 	const char *out = o->output && strcmp(o->output, "-") ? o->output : NULL;
 	if (cf->dupes && out && !strcmp(cf->dupes, out))
@@ -137,6 +138,7 @@ static void check_options(const struct config *cf, struct ise_options *o)
 struct record {
 	size_t text, text_len; /* offset of the line in records.bytes, its length */
 	size_t id;             /* offset of the NUL-terminated id, or SIZE_MAX */
+	size_t index;          /* its place among every record read, rejected ones too */
 	const char *file;
 	unsigned long line;
 };
@@ -173,9 +175,10 @@ static cJSON *parse_record(const struct records *rs, size_t i)
 	return rec;
 }
 
-/* Read every record; a bad one is reported and left out. */
-static void read_all(struct records *rs, struct ise_dedup *d, const struct config *cf,
-		     const struct ise_options *o, struct ise_embedder *validate)
+/* Read every record; a bad one is reported and left out.  Returns how many
+ * were read, the bad ones too. */
+static size_t read_all(struct records *rs, struct ise_dedup *d, const struct config *cf,
+		       const struct ise_options *o, struct ise_embedder *validate)
 {
 	struct ise_reader in;
 	struct ise_progress progress;
@@ -193,6 +196,8 @@ static void read_all(struct records *rs, struct ise_dedup *d, const struct confi
 		unsigned dim;
 		size_t len;
 		const char *line = ise_reader_text(&in, &len);
+		size_t index = (size_t)n;
+		int rc = 0;
 
 		if (!cJSON_IsString(text)) {
 			ise_reader_error(&in, "record without a string '%s'", cf->field);
@@ -200,9 +205,11 @@ static void read_all(struct records *rs, struct ise_dedup *d, const struct confi
 		} else if (o->resume && !id) {
 			ise_reader_error(&in, "record without a string 'id' (--resume needs one)");
 			failed++;
-		} else if (validate && ise_embed(validate, NULL, (const cJSON *const *)&rec, 1, &v,
-						 &dim, err, sizeof err)) {
+		} else if (validate && (rc = ise_embed(validate, NULL, (const cJSON *const *)&rec,
+						       &index, 1, &v, &dim, err, sizeof err))) {
 			const char *why = strstr(err, ": ");
+			if (rc == -2)
+				ise_fatal("embedding: %s", err);
 			ise_reader_error(&in, "%s",
 					 why && !strncmp(err, "record ", 7) ? why + 2 : err);
 			failed++;
@@ -214,6 +221,7 @@ static void read_all(struct records *rs, struct ise_dedup *d, const struct confi
 			r->text = keep_bytes(rs, line, len);
 			r->text_len = len;
 			r->id = id ? keep_bytes(rs, id, strlen(id)) : SIZE_MAX;
+			r->index = index;
 			r->file = in.name;
 			r->line = in.line;
 			ise_dedup_add(d, text->valuestring, strlen(text->valuestring));
@@ -228,6 +236,7 @@ static void read_all(struct records *rs, struct ise_dedup *d, const struct confi
 	ise_reader_release(&in);
 	if (stopped)
 		exit(ise_status());
+	return (size_t)n;
 }
 
 /* The semantic pass: embed the survivors a batch at a time.  A survivor that
@@ -241,12 +250,13 @@ static void semantic_pass(struct ise_dedup *d, const struct records *rs, struct 
 	size_t *idx, m = ise_dedup_survivors(d, &idx), first = 0;
 	double *x = NULL;
 	unsigned dim = 0;
-	int needs_text = ise_embedder_needs_text(e);
+	int needs_text = ise_embedder_needs_text(e), needs_record = ise_embedder_needs_record(e);
 
 	while (first < m) {
 		size_t n = m - first < EMBED_BATCH ? m - first : EMBED_BATCH;
 		const char **texts = ise_xcalloc(n, sizeof *texts);
 		cJSON **recs = ise_xcalloc(n, sizeof *recs);
+		size_t *index = ise_xcalloc(n, sizeof *index);
 		double *v;
 		unsigned vdim;
 		char err[1024];
@@ -254,15 +264,17 @@ static void semantic_pass(struct ise_dedup *d, const struct records *rs, struct 
 		for (size_t k = 0; k < n; k++) {
 			if (needs_text)
 				texts[k] = ise_dedup_text(d, idx[first + k]);
-			else
+			if (needs_record)
 				recs[k] = parse_record(rs, idx[first + k]);
+			index[k] = rs->recs[idx[first + k]].index;
 		}
-		int rc =
-		    ise_embed(e, texts, (const cJSON *const *)recs, n, &v, &vdim, err, sizeof err);
+		int rc = ise_embed(e, texts, (const cJSON *const *)recs, index, n, &v, &vdim, err,
+				   sizeof err);
 		for (size_t k = 0; k < n; k++)
 			cJSON_Delete(recs[k]);
 		free(texts);
 		free(recs);
+		free(index);
 		if (rc == -2)
 			ise_fatal("embedding: %s", err);
 		if (!rc) {
@@ -378,7 +390,7 @@ int main(int argc, char **argv)
 	struct records rs = {0};
 	struct ise_embedder *e = NULL;
 	double start = ise_now();
-	char line[1024];
+	char line[1024], err[1024];
 
 	ise_diag_init(argv[0]);
 	ise_cli_parse(&cli, argc, argv, &o, handle, &cf);
@@ -388,17 +400,18 @@ int main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN); /* the result does not depend on it */
 	cf.dedup.jobs = cpus < 1 ? 1 : cpus > 64 ? 64 : (unsigned)cpus;
 	cf.dedup.seed = o.seed;
-	if (cf.semantic) {
-		char err[512];
-		if (!(e = ise_embedder_new(&cf.embed, &o.llm, err, sizeof err)))
-			ise_usage_error("%s", err);
-	}
+	if (cf.semantic)
+		e = ise_embed_start(&cf.embed, &o);
 
 	ise_dedup_init(&d, &cf.dedup);
-	read_all(&rs, &d, &cf, &o, e && !ise_embedder_needs_text(e) ? e : NULL);
+	size_t nread = read_all(&rs, &d, &cf, &o, e && ise_embedder_needs_record(e) ? e : NULL);
+	if (e && ise_embedder_check_count(e, nread, err, sizeof err))
+		ise_fatal("%s", err);
 	ise_dedup_run(&d);
 	if (cf.semantic) {
 		semantic_pass(&d, &rs, e, &cf, &o);
+		if (ise_embedder_save(e, nread, err, sizeof err))
+			ise_fatal("%s", err);
 		d.embedder = ise_embedder_name(e);
 	}
 	ise_dedup_finish(&d);

@@ -56,8 +56,9 @@ static const struct option options[] = {
 };
 
 static const struct ise_cli cli = {
-    .synopsis = "[--field NAME] [--embedding-field NAME | --embed-url URL\n"
-		"       [--embed-model M] [--embed-cache DIR] | --dim N] [--q LIST]\n"
+    .synopsis = "[--field NAME] [--embedding-field NAME | --embeddings FILE.npy |\n"
+		"       --embed-url URL [--embed-model M] [--embed-cache DIR] | --dim N]\n"
+		"       [--save-embeddings FILE.npy] [--q LIST]\n"
 		"       [--subsample N [--bootstrap B] [--replace]] [--curve LIST] [--by FIELD]\n"
 		"       [--lexical [--k K] [--lexical-sample N]] [-s N] [-o FILE] [--strict]\n"
 		"       [--max-line SIZE] [--progress] [FILE...]",
@@ -207,6 +208,7 @@ struct item {
 	size_t nkeys;
 	const char *file;
 	unsigned long line;
+	size_t index; /* its place among the records read */
 };
 
 struct run {
@@ -284,16 +286,19 @@ static void flush_pending(struct run *r)
 {
 	size_t step = ise_embedder_batch(r->e) > 1 ? ise_embedder_batch(r->e) : r->npending;
 	const char **texts = ise_xmalloc((r->npending + 1) * sizeof *texts);
-	size_t first = 0;
+	size_t first = 0, *index = ise_xmalloc((r->npending + 1) * sizeof *index);
 	char err[1024];
 
-	for (size_t i = 0; i < r->npending; i++)
+	for (size_t i = 0; i < r->npending; i++) {
 		texts[i] = r->pending[i].text;
+		index[i] = r->pending[i].index;
+	}
 	while (first < r->npending) {
 		size_t n = r->npending - first < step ? r->npending - first : step;
 		double *v;
 		unsigned d;
-		int rc = ise_embed(r->e, texts + first, NULL, n, &v, &d, err, sizeof err);
+		int rc =
+		    ise_embed(r->e, texts + first, NULL, index + first, n, &v, &d, err, sizeof err);
 		if (rc == -2)
 			ise_fatal("embedding: %s", err);
 		if (!rc) {
@@ -325,17 +330,20 @@ static void flush_pending(struct run *r)
 		memmove(r->pending + from, r->pending + to,
 			(r->npending - to) * sizeof *r->pending);
 		memmove(texts + from, texts + to, (r->npending - to) * sizeof *texts);
+		memmove(index + from, index + to, (r->npending - to) * sizeof *index);
 		r->npending -= to - from;
 	}
 	for (size_t i = 0; i < r->npending; i++)
 		item_release(&r->pending[i]);
 	r->npending = 0;
 	free(texts);
+	free(index);
 }
 
-/* One input record: its text and slices, then its vector now (from the
- * record) or with the next batch (from the text). */
-static void read_record(struct run *r, cJSON *rec, struct ise_reader *in)
+/* One input record, the index-th read: its text and slices, then its
+ * vector now (from the record or a file) or with the next batch (from the
+ * text). */
+static void read_record(struct run *r, cJSON *rec, struct ise_reader *in, size_t index)
 {
 	const char *text = NULL, *why = NULL;
 	char *keys = NULL, err[1024];
@@ -360,11 +368,18 @@ static void read_record(struct run *r, cJSON *rec, struct ise_reader *in)
 			return;
 		}
 	}
+	if (!ise_embedder_has_row(r->e, index)) {
+		free(keys); /* more records than vectors: fatal at the end */
+		return;
+	}
 	if (!ise_embedder_needs_text(r->e)) {
 		const cJSON *one = rec;
 		double *v;
 		unsigned d;
-		if (ise_embed(r->e, NULL, &one, 1, &v, &d, err, sizeof err)) {
+		int rc = ise_embed(r->e, NULL, &one, &index, 1, &v, &d, err, sizeof err);
+		if (rc == -2)
+			ise_fatal("embedding: %s", err);
+		if (rc) {
 			const char *colon = strchr(err, ':');
 			ise_reader_error(in, "%s", colon ? colon + 2 : err);
 		} else {
@@ -377,7 +392,7 @@ static void read_record(struct run *r, cJSON *rec, struct ise_reader *in)
 	}
 	ise_xgrow((void **)&r->pending, &r->pending_cap, r->npending + 1, sizeof *r->pending);
 	r->pending[r->npending++] =
-	    (struct item){ise_xstrdup(text), keys, nkeys, in->name, in->line};
+	    (struct item){ise_xstrdup(text), keys, nkeys, in->name, in->line, index};
 	if (r->npending >= (ise_embedder_batch(r->e) > 1 ? 4 * ise_embedder_batch(r->e) : 4096))
 		flush_pending(r);
 }
@@ -415,14 +430,13 @@ int main(int argc, char **argv)
 	struct ise_writer out;
 	struct ise_progress progress;
 	unsigned long long n = 0;
-	char err[512];
+	char err[1024];
 	cJSON *rec;
 
 	ise_diag_init(argv[0]);
 	ise_cli_parse(&cli, argc, argv, &r.o, handle, &r.cf);
 	check_options(&r.cf, &r.o);
-	if (!(r.e = ise_embedder_new(&r.cf.embed, &r.o.llm, err, sizeof err)))
-		ise_usage_error("%s", err);
+	r.e = ise_embed_start(&r.cf.embed, &r.o);
 	ise_vendi_pool_init(&r.pool, r.cf.subsample || r.cf.ncurve || r.cf.curve_all || r.cf.by,
 			    r.cf.by != NULL);
 	r.rq = (struct ise_vendi_request){
@@ -444,7 +458,7 @@ int main(int argc, char **argv)
 	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, ise_read_flags(&r.o));
 	ise_progress_init(&progress, r.o.progress, 0);
 	while (!r.stop && (rec = ise_reader_next(&in))) {
-		read_record(&r, rec, &in);
+		read_record(&r, rec, &in, (size_t)n);
 		cJSON_Delete(rec);
 		ise_progress_update(&progress, ++n, 0,
 				    in.bytes_total ? (double)in.bytes_read / (double)in.bytes_total
@@ -452,6 +466,11 @@ int main(int argc, char **argv)
 	}
 	flush_pending(&r);
 	ise_progress_end(&progress, n, n - r.pool.n);
+	/* a run stopped by --strict read part of the input: nothing to check or save */
+	if (!r.stop && !in.stopped &&
+	    (ise_embedder_check_count(r.e, (size_t)n, err, sizeof err) ||
+	     ise_embedder_save(r.e, (size_t)n, err, sizeof err)))
+		ise_fatal("%s", err);
 	ise_reader_release(&in);
 
 	cJSON *whole = measure(&r, NULL, r.pool.n, "");

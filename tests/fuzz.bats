@@ -46,3 +46,7 @@ replay() {
 @test "fuzz_export: ise-export's exporter on the corpus and past crashes" {
 	replay fuzz_export
 }
+
+@test "fuzz_npy: the .npy reader and writer on the corpus and past crashes" {
+	replay fuzz_npy
+}

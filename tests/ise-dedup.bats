@@ -257,6 +257,94 @@ ise-dedup: in.jsonl:3: record without a string 'natural_language_intent'"
 	run -2 --separate-stderr ise-dedup --dupes same.jsonl -o same.jsonl
 }
 
+# near_copies: 60 records of distinct texts with 16-dimensional vectors,
+# every fifth a slightly moved copy of the one before (cosine near 0.999),
+# as JSON Lines with the vectors (v.jsonl), without them (bare.jsonl) and
+# as a float64 .npy file (v.npy).
+near_copies() {
+	python3 - <<'PY'
+import json, random
+r = random.Random(1)
+rows = []
+for i in range(60):
+    v = [r.gauss(0, 1) for _ in range(16)]
+    if i % 5 == 4:
+        v = [x + r.gauss(0, 0.02) for x in rows[-1]]
+    rows.append(v)
+with open("v.jsonl", "w") as f, open("bare.jsonl", "w") as g:
+    for i, v in enumerate(rows):
+        rec = {"id": "n%d" % i, "natural_language_intent": "task number %d of the list" % (i * 7919)}
+        g.write(json.dumps(rec) + "\n")
+        rec["emb"] = v
+        f.write(json.dumps(rec) + "\n")
+PY
+	python3 "$ROOT/tests/npy_craft.py" from-jsonl emb '<f8' v.npy <v.jsonl
+}
+
+@test "--semantic --embeddings keeps and removes what --embedding-field does with the same vectors" {
+	near_copies
+	run -0 ise-dedup -q --semantic 0.99 --embedding-field emb --dupes d1.jsonl v.jsonl
+	kept=$output
+	assert_equal "$(jq -r 'select(.rule == "semantic") | .id' d1.jsonl | tr '\n' ' ')" "n4 n9 n14 n19 n24 n29 n34 n39 n44 n49 n54 n59 "
+	# the same records, bytes and similarities
+	run -0 ise-dedup -q --semantic 0.99 --embeddings v.npy --dupes d2.jsonl --summary s.json v.jsonl
+	assert_equal "$output" "$kept"
+	cmp d1.jsonl d2.jsonl
+	assert_equal "$(jq -r .semantic.embedder s.json)" npy:v.npy
+	# the records need not hold the vectors
+	run -0 ise-dedup -q --semantic 0.99 --embeddings v.npy --dupes d3.jsonl bare.jsonl
+	assert_equal "$(jq -r .id <<<"$output")" "$(jq -r .id <<<"$kept")"
+	assert_equal "$(jq -c '[.id, .duplicate_of, .similarity]' d3.jsonl)" "$(jq -c '[.id, .duplicate_of, .similarity]' d1.jsonl)"
+	# float32 rows: the same decisions, cosines close
+	python3 "$ROOT/tests/npy_craft.py" from-jsonl emb '<f4' v4.npy <v.jsonl
+	run -0 ise-dedup -q --semantic 0.99 --embeddings v4.npy --dupes d4.jsonl bare.jsonl
+	assert_equal "$(jq -r .id <<<"$output")" "$(jq -r .id <<<"$kept")"
+	assert_equal "$(jq -c '[.id, .duplicate_of]' d4.jsonl)" "$(jq -c '[.id, .duplicate_of]' d1.jsonl)"
+}
+
+@test "--semantic --save-embeddings then --embeddings: the same kept and removed records" {
+	c=$(corpus)
+	head -n 400 "$c" >in.jsonl
+	run -0 ise-dedup -q --semantic 0.5 --dupes d1.jsonl --save-embeddings h.npy in.jsonl
+	kept=$output
+	run -0 ise-dedup -q --semantic 0.5 --dupes d2.jsonl --embeddings h.npy in.jsonl
+	assert_equal "$output" "$kept"
+	cmp d1.jsonl d2.jsonl
+	[ "$(jq -r 'select(.rule == "semantic") | .id' d1.jsonl | wc -l)" -gt 0 ]
+	# the rows of the records the first passes removed are zeros, the others not
+	jq -r 'select(.rule != "semantic") | .id' d1.jsonl >early.txt
+	[ -s early.txt ]
+	run -0 python3 -c 'import json, struct, sys
+data = open("h.npy", "rb").read()
+assert data[:10] == b"\x93NUMPY\x01\x00\x76\x00" and len(data) == 128 + 400 * 768 * 8
+ids = [json.loads(line)["id"] for line in open("in.jsonl")]
+early = set(open("early.txt").read().split())
+for i, id in enumerate(ids):
+    row = data[128 + i * 768 * 8:128 + (i + 1) * 768 * 8]
+    if (row == bytes(len(row))) != (id in early):
+        sys.exit("row %d (%s) is wrong" % (i, id))
+print("ok")'
+	assert_output ok
+}
+
+@test "--embeddings in ise-dedup: a file without a row per record is fatal; the file options need --semantic" {
+	near_copies
+	head -n 59 bare.jsonl >short.jsonl
+	run -3 --separate-stderr ise-dedup -q --semantic 0.99 --embeddings v.npy short.jsonl
+	assert_equal "$stderr" "ise-dedup: v.npy: 60 rows, but the input has 59 records"
+	assert_equal "$output" ""
+	printf 'not a npy file\n' >x.npy
+	run -3 --separate-stderr ise-dedup -q --semantic 0.99 --embeddings x.npy bare.jsonl
+	assert_equal "$stderr" "ise-dedup: x.npy: not a .npy file (no \\x93NUMPY magic)"
+	run -2 --separate-stderr ise-dedup --embeddings v.npy bare.jsonl
+	[[ $stderr == *"need --semantic"* ]] || fail "$stderr"
+	run -2 --separate-stderr ise-dedup --save-embeddings s.npy bare.jsonl
+	[[ $stderr == *"need --semantic"* ]] || fail "$stderr"
+	run -2 --separate-stderr ise-dedup --semantic 0.9 --embeddings v.npy --embedding-field emb bare.jsonl
+	[[ $stderr == "ise-dedup: --embeddings reads the vectors from a file: not with"* ]] || fail "$stderr"
+	[ ! -e s.npy ]
+}
+
 @test "the summary: on stderr unless -q, as JSON with --summary" {
 	{ rec a "one two three four five six"; rec b "One two three four five six"; rec c "seven"; } >in.jsonl
 	run -0 --separate-stderr ise-dedup in.jsonl

@@ -28,17 +28,49 @@ close() {
 }
 
 # check_orders FILE WANT...: the scores of orders 1,2,inf,0.5,0.1,0 in FILE
-# (one ise-vendi object) against WANT, to 1e-9 relative.
+# (one ise-vendi object) against WANT, to 1e-9 relative (or $REL).
 check_orders() {
 	local f=$1 q i=0
 	shift
 	local -a got
 	read -r -a got < <(jq -r '[.vendi["1","2","inf","0.5","0.1","0"]] | map(tostring) | join(" ")' "$f")
 	for q in 1 2 inf 0.5 0.1 0; do
-		close "${got[$i]}" "$1" || fail "q=$q: ${got[$i]} against $1"
+		close "${got[$i]}" "$1" "${REL:-1e-9}" || fail "q=$q: ${got[$i]} against $1"
 		shift
 		i=$((i + 1))
 	done
+}
+
+# splitmix N ALPHA: the splitmix vectors (tests/unit/splitmix_gen.c, seed 0,
+# d = 768) made once per file; prints the stem of STEM.jsonl (an "emb" array
+# in each record), STEM.ids.jsonl (the same records without it),
+# STEM.f8.npy and STEM.f4.npy.
+splitmix() {
+	local f="$BATS_FILE_TMPDIR/splitmix-$1-$2"
+	if [ ! -s "$f.ids.jsonl" ]; then
+		"$ISE_TESTPROGS/splitmix_gen" "$1" 768 "$2" 0 "$f" >&2 &&
+			awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) printf "{\"id\":\"r%d\"}\n", i }' \
+				>"$f.ids.jsonl" || return
+	fi
+	echo "$f"
+}
+
+# splitmix_check N ALPHA WANT...: the six orders of the splitmix vectors
+# against WANT to 1e-9, read from JSON Lines and from the float64 .npy file
+# (the same doubles: the same scores, bit for bit), and from the float32
+# file to 1e-5.
+splitmix_check() {
+	local s q='--q 1,2,inf,0.5,0.1,0'
+	s=$(splitmix "$1" "$2")
+	shift 2
+	ise-vendi --embedding-field emb $q -o jsonl.json "$s.jsonl"
+	check_orders jsonl.json "$@"
+	ise-vendi --embeddings "$s.f8.npy" $q -o f8.json "$s.ids.jsonl"
+	check_orders f8.json "$@"
+	assert_equal "$(jq -c .vendi f8.json)" "$(jq -c .vendi jsonl.json)"
+	assert_equal "$(jq -r .embedder f8.json)" "npy:$s.f8.npy"
+	ise-vendi --embeddings "$s.f4.npy" $q -o f4.json "$s.ids.jsonl"
+	REL=1e-5 check_orders f4.json "$@"
 }
 
 # The reference values were computed by bench/peer_vendi.py (numpy
@@ -86,6 +118,191 @@ check_orders() {
 		248.10321173617493 638.9782716986839 768
 	run -0 jq -r '.curve[0].vendi["1"]' b.json
 	close "$output" 58.7403837939346
+}
+
+# The reference scores of the splitmix vectors: entry (i, j) of the
+# N x 768 matrix is (u - 0.5) (j + 1)^-alpha with u the top 53 bits of
+# splitmix64((seed << 32) + 768 i + j) over 2^53, seed 0, rows then scaled
+# to length 1; the values were computed by numpy (eigvalsh of the dual
+# matrix, float64, eigenvalues under 1e-12 of the largest dropped).
+@test "the splitmix generator: splitmix64(0), and the first entry of row 0" {
+	run -0 "$ISE_TESTPROGS/splitmix_gen" --first
+	assert_output E220A8397B1DCDAF
+	s=$(splitmix 500 0)
+	run -0 python3 -c 'import json, sys
+x = json.loads(open(sys.argv[1]).readline())["emb"][0]
+print(x == (0xE220A8397B1DCDAF >> 11) * 2.0**-53 - 0.5)' "$s.jsonl"
+	assert_output True
+}
+
+@test "reference scores at N = 500, alpha 0, from JSON Lines and from .npy (float64, float32)" {
+	splitmix_check 500 0 361.2002361780094 302.91279136677923 155.61661788614387 \
+		414.20261453076915 479.2867207364534 500
+	[ "$(jq -r '.method' f8.json)" = primal ]
+}
+
+@test "reference scores at N = 500, alpha 0.62, from JSON Lines and from .npy (float64, float32)" {
+	splitmix_check 500 0.62 48.31360326462827 13.091920246767348 4.380954134115668 \
+		163.6054198136701 409.00559384610847 500
+}
+
+@test "reference scores at N = 5,000, alpha 0.62, from JSON Lines and from .npy (float64, float32)" {
+	splitmix_check 5000 0.62 59.2468671556158 13.739677138725776 4.461464369051409 \
+		249.08936704246062 639.3258687857517 768
+	[ "$(jq -r '.method' f8.json)" = dual ]
+}
+
+@test "--embeddings: every malformed file is a fatal error naming it, exit 3, no output" {
+	python3 "$ROOT/tests/npy_craft.py" bad bad
+	printf '%s\n' '{"id":"a"}' '{"id":"b"}' '{"id":"c"}' >three.jsonl
+	local n=0 name message
+	while IFS=$'\t' read -r name message; do
+		run -3 --separate-stderr ise-vendi --embeddings "bad/$name.npy" three.jsonl
+		assert_equal "$stderr" "ise-vendi: bad/$name.npy: $message"
+		assert_equal "$output" ""
+		n=$((n + 1))
+	done <bad/cases
+	[ "$n" -ge 20 ] || fail "only $n cases"
+	run -3 --separate-stderr ise-vendi --embeddings missing.npy three.jsonl
+	assert_equal "$stderr" "ise-vendi: missing.npy: cannot open: No such file or directory"
+	run -3 --separate-stderr ise-vendi --embeddings . three.jsonl
+	assert_equal "$stderr" "ise-vendi: .: not a regular file (it is mapped)"
+}
+
+@test "--embeddings: format versions 1.0, 2.0 and 3.0, any key order, float32 widened exactly" {
+	"$ISE_TESTPROGS/splitmix_gen" 3 768 0.62 0 three
+	# the two writers of test files agree byte for byte
+	python3 "$ROOT/tests/npy_craft.py" from-jsonl emb '<f8' v1.npy <three.jsonl
+	cmp v1.npy three.f8.npy
+	want=$(ise-vendi --embedding-field emb --q 0,1,inf three.jsonl | jq -c .vendi)
+	python3 - <<'PY'
+import struct
+body = open("v1.npy", "rb").read()[128:]
+for name, version, text in [
+        ("v2.npy", 2, "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 768), }"),
+        ("v3.npy", 3, '{"shape": (3,768,),"fortran_order":False ,"descr":"<f8"}')]:
+    h = (text + " " * 7 + "\n").encode()
+    open(name, "wb").write(b"\x93NUMPY" + bytes([version, 0]) + struct.pack("<I", len(h)) + h + body)
+PY
+	for f in v1 v2 v3; do
+		run -0 --separate-stderr ise-vendi --embeddings $f.npy --q 0,1,inf three.jsonl
+		assert_equal "$(jq -c .vendi <<<"$output")" "$want"
+	done
+	# float32 values are the float64 scores of those values widened
+	python3 "$ROOT/tests/npy_craft.py" read three.f4.npy |
+		jq -c '.rows[] | {emb: .}' >widened.jsonl
+	run -0 ise-vendi --embeddings three.f4.npy --q 0,1,inf three.jsonl
+	assert_equal "$(jq -c .vendi <<<"$output")" \
+		"$(ise-vendi --embedding-field emb --q 0,1,inf widened.jsonl | jq -c .vendi)"
+}
+
+@test "--embeddings: a row count that is not the record count is fatal, with both numbers" {
+	s=$(splitmix 500 0)
+	head -n 499 "$s.ids.jsonl" >short.jsonl
+	run -3 --separate-stderr ise-vendi --embeddings "$s.f8.npy" short.jsonl
+	assert_equal "$stderr" "ise-vendi: $s.f8.npy: 500 rows, but the input has 499 records"
+	assert_equal "$output" ""
+	{ cat "$s.ids.jsonl"; echo '{"id":"extra1"}'; echo '{"id":"extra2"}'; } >long.jsonl
+	run -3 --separate-stderr ise-vendi --embeddings "$s.f8.npy" - <long.jsonl
+	assert_equal "$stderr" "ise-vendi: $s.f8.npy: 500 rows, but the input has 502 records"
+	# a line that is not a record has no row; a record left out has one
+	{ head -n 2 "$s.ids.jsonl"; echo 'not json'; echo '{"id":"x","k":{}}'; tail -n +3 "$s.ids.jsonl" | head -n 497; } >mixed.jsonl
+	run -1 --separate-stderr ise-vendi --by k --embeddings "$s.f8.npy" mixed.jsonl
+	assert_equal "$(jq .n <<<"$output")" 499
+	assert_equal "${#stderr_lines[@]}" 2
+}
+
+@test "--embeddings keeps the records' part: ids, --by, --lexical, --subsample, --curve" {
+	ise-vendi --save-embeddings v.npy "$INTENTS" >/dev/null
+	local opts='--by complexity --lexical --subsample 50 --bootstrap 3 --curve 20,all --q 0,1'
+	run -0 ise-vendi $opts "$INTENTS"
+	a=$output
+	run -0 ise-vendi $opts --embeddings v.npy "$INTENTS"
+	assert_equal "$(jq -c 'del(.embedder)' <<<"$output")" "$(jq -c 'del(.embedder)' <<<"$a")"
+	assert_equal "$(jq -r .embedder <<<"$output" | sort -u)" npy:v.npy
+	# a row of zeros is no vector: that record is reported and left out
+	python3 - <<'PY'
+b = bytearray(open("v.npy", "rb").read())
+b[128 + 5 * 768 * 8:128 + 6 * 768 * 8] = bytes(768 * 8)
+open("zero.npy", "wb").write(b)
+PY
+	run -1 --separate-stderr ise-vendi --embeddings zero.npy "$INTENTS"
+	assert_equal "$stderr" "ise-vendi: $INTENTS:6: row 5 of zero.npy is the zero vector"
+	assert_equal "$(jq .n <<<"$output")" 239
+}
+
+@test "--save-embeddings then --embeddings: the same output but for the embedder, for every source" {
+	local q='--q 0,0.5,1,2,inf'
+	# the built-in embedder
+	run -0 ise-vendi $q --save-embeddings h.npy "$INTENTS"
+	a=$output
+	run -0 ise-vendi $q --embeddings h.npy "$INTENTS"
+	assert_equal "$(jq -c 'del(.embedder, .field)' <<<"$output")" "$(jq -c 'del(.embedder, .field)' <<<"$a")"
+	# vectors in the records, and a file of float32 saved again as float64
+	s=$(splitmix 500 0.62)
+	run -0 ise-vendi $q --embedding-field emb --save-embeddings e.npy "$s.jsonl"
+	a=$output
+	cmp e.npy "$s.f8.npy"
+	run -0 ise-vendi $q --embeddings e.npy "$s.ids.jsonl"
+	assert_equal "$(jq -c 'del(.embedder)' <<<"$output")" "$(jq -c 'del(.embedder)' <<<"$a")"
+	run -0 ise-vendi $q --embeddings "$s.f4.npy" --save-embeddings f4as8.npy "$s.ids.jsonl"
+	a=$output
+	run -0 ise-vendi $q --embeddings f4as8.npy "$s.ids.jsonl"
+	assert_equal "$(jq -c 'del(.embedder)' <<<"$output")" "$(jq -c 'del(.embedder)' <<<"$a")"
+	# an endpoint
+	fake_start
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+	run -0 ise-vendi $q --embed-url "$FAKE_URL/v1" --save-embeddings o.npy "$INTENTS"
+	a=$output
+	fake_stop
+	run -0 ise-vendi $q --embeddings o.npy "$INTENTS"
+	assert_equal "$(jq -c 'del(.embedder, .field)' <<<"$output")" "$(jq -c 'del(.embedder, .field)' <<<"$a")"
+	assert_equal "$(python3 "$ROOT/tests/npy_craft.py" read o.npy | jq -c .shape)" '[240,8]'
+}
+
+@test "--save-embeddings: numpy's header, float64 rows as the source gave them, zeros for records left out" {
+	printf '%s\n' '{"v":[3,4]}' '{"v":"x"}' '{"v":[0.1,-2.5e-300]}' >v.jsonl
+	run -1 ise-vendi --embedding-field v --save-embeddings s.npy v.jsonl
+	# the header bytes, as numpy.save writes them
+	assert_equal "$(head -c 10 s.npy | od -An -tx1 | tr -d ' \n')" 934e554d505901007600
+	assert_equal "$(head -c 128 s.npy | tail -c 118)" \
+		"{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }$(printf '%58s')"
+	assert_equal "$(head -c 128 s.npy | tail -c 1 | od -An -c | tr -d ' ')" '\n'
+	assert_equal "$(wc -c <s.npy)" $((128 + 3 * 2 * 8))
+	run -0 python3 "$ROOT/tests/npy_craft.py" read s.npy
+	assert_equal "$(jq -c '[.version, .descr, .fortran_order, .shape, .rows]' <<<"$output")" \
+		'[[1,0],"<f8",false,[3,2],[[3,4],[0,0],[0.1,-2.5e-300]]]'
+	# no temporary file is left beside it
+	assert_equal "$(ls)" "s.npy
+v.jsonl"
+}
+
+@test "--save-embeddings is atomic: a run that fails or stops early leaves no file" {
+	s=$(splitmix 500 0)
+	mkdir out
+	echo old >out/keep.npy
+	# a fatal error after the vectors were written
+	run -3 ise-vendi --embeddings "$s.f8.npy" --save-embeddings out/keep.npy "$INTENTS"
+	assert_equal "$(cat out/keep.npy)" old
+	run -3 ise-vendi --embeddings "$s.f8.npy" --save-embeddings out/new.npy "$INTENTS"
+	# --strict stops at a bad record
+	{ head -n 3 "$INTENTS"; echo '{"id":"x"}'; tail -n +4 "$INTENTS"; } >bad.jsonl
+	run -1 ise-vendi --strict --save-embeddings out/new.npy bad.jsonl
+	assert_equal "$(ls out)" keep.npy
+	# a directory that cannot take the file fails before any work
+	run -3 --separate-stderr ise-vendi --save-embeddings no/such/dir/v.npy "$INTENTS"
+	[[ $stderr == "ise-vendi: no/such/dir/v.npy: cannot create 'no/such/dir/v.npy."*".tmp': No such file or directory" ]] ||
+		fail "$stderr"
+}
+
+@test "--embeddings and --save-embeddings: usage errors" {
+	for args in "--embeddings v.npy --embedding-field emb" "--embeddings v.npy --embed-url http://127.0.0.1:9/v1" \
+		"--embeddings v.npy --dim 64" "--save-embeddings -" "--save-embeddings $INTENTS" \
+		"--save-embeddings x.npy -o x.npy" "--embeddings=" "--save-embeddings="; do
+		run -2 --separate-stderr ise-vendi $args "$INTENTS"
+		assert_equal "${stderr_lines[1]}" "Try 'ise-vendi --help' for more information."
+	done
+	[ ! -e x.npy ]
 }
 
 @test "the eigenvalues sum to 1, q=0 is the rank, and the score never grows with q" {

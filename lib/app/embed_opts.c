@@ -4,6 +4,8 @@
  */
 #include "app/embed_opts.h"
 
+#include <string.h>
+
 #include "core/diag.h"
 
 int ise_embed_option(int opt, const char *arg, struct ise_embed_config *c, const char **cache)
@@ -24,6 +26,12 @@ int ise_embed_option(int opt, const char *arg, struct ise_embed_config *c, const
 	case ISE_EMBOPT_DIM:
 		c->dim = (unsigned)ise_parse_uint("--dim", arg, 2, 1 << 16);
 		return 1;
+	case ISE_EMBOPT_NPY:
+		c->npy = ise_parse_field("--embeddings", arg);
+		return 1;
+	case ISE_EMBOPT_SAVE:
+		c->save = ise_parse_field("--save-embeddings", arg);
+		return 1;
 	}
 	return 0;
 }
@@ -38,8 +46,32 @@ void ise_embed_check_options(const struct ise_embed_config *c, const char *cache
 	if (c->dim && (c->url || c->field))
 		ise_usage_error("--dim sets the built-in embedder: not with --embed-url or "
 				"--embedding-field");
+	if (c->npy && (c->field || c->url || c->dim))
+		ise_usage_error("--embeddings reads the vectors from a file: not with "
+				"--embedding-field, --embed-url or --dim");
+	if (c->save && !strcmp(c->save, "-"))
+		ise_usage_error("--save-embeddings needs a file name: the file is renamed into "
+				"place, it cannot be standard output");
+	if (c->save) {
+		const char *out = o->output && strcmp(o->output, "-") ? o->output : NULL;
+		if (out && !strcmp(out, c->save))
+			ise_usage_error("--save-embeddings and --output name the same file");
+		ise_output_check(o, "--save-embeddings", c->save);
+	}
 	if (cache) {
 		o->llm.cache_dir = cache;
 		o->llm.cache_mode = ISE_CACHE_RW;
 	}
+}
+
+struct ise_embedder *ise_embed_start(const struct ise_embed_config *c, const struct ise_options *o)
+{
+	char err[1024];
+	struct ise_embedder *e = ise_embedder_new(c, &o->llm, err, sizeof err);
+
+	if (!e)
+		ise_usage_error("%s", err);
+	if (ise_embedder_open(e, err, sizeof err))
+		ise_fatal("%s", err);
+	return e;
 }

@@ -10,12 +10,16 @@
 
 #include "core/diag.h"
 #include "core/hash.h"
+#include "core/npy.h"
 #include "llm/embeddings.h"
 #include "llm/llm.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
 
-enum source { SOURCE_HASH, SOURCE_FIELD, SOURCE_ENDPOINT };
+enum source { SOURCE_HASH, SOURCE_FIELD, SOURCE_ENDPOINT, SOURCE_NPY };
+
+/* The widest vector taken from an endpoint or a file. */
+#define MAX_DIM 1000000
 
 /* Texts per /v1/embeddings request: TEI's default max_client_batch_size is
  * 32, vLLM and OpenAI take more; 32 works everywhere. */
@@ -54,6 +58,10 @@ struct ise_embedder {
 	char *name, *field;
 	unsigned dim;
 	long bad;
+	char *npy_path, *save_path;
+	struct ise_npy npy;
+	struct ise_npy_writer save;
+	int saving; /* save was created and not yet made or dropped */
 	struct ise_llm *llm;
 	struct ise_llm_config llm_cfg;
 	struct hasher hashers[MAX_THREADS];
@@ -79,9 +87,28 @@ struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c,
 		ise_errf(err, errlen, "--embedding-field is empty");
 		return NULL;
 	}
+	if (c->npy && (c->field || c->url || c->dim)) {
+		ise_errf(err, errlen, "--embeddings and --%s name two sources",
+			 c->field ? "embedding-field"
+			 : c->url ? "embed-url"
+				  : "dim");
+		return NULL;
+	}
+	if ((c->npy && !*c->npy) || (c->save && !*c->save)) {
+		ise_errf(err, errlen, "--%s is empty",
+			 c->npy && !*c->npy ? "embeddings" : "save-embeddings");
+		return NULL;
+	}
 	e = ise_xcalloc(1, sizeof *e);
 	e->bad = -1;
-	if (c->field) {
+	e->save.fd = -1;
+	if (c->save)
+		e->save_path = ise_xstrdup(c->save);
+	if (c->npy) {
+		e->source = SOURCE_NPY;
+		e->npy_path = ise_xstrdup(c->npy);
+		snprintf(buf, sizeof buf, "npy:%s", c->npy);
+	} else if (c->field) {
 		e->source = SOURCE_FIELD;
 		e->field = ise_xstrdup(c->field);
 		snprintf(buf, sizeof buf, "field:%s", c->field);
@@ -114,12 +141,72 @@ struct ise_embedder *ise_embedder_new(const struct ise_embed_config *c,
 	return e;
 }
 
+int ise_embedder_open(struct ise_embedder *e, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (e->source == SOURCE_NPY && !e->npy.map) {
+		if (ise_npy_open(&e->npy, e->npy_path, why, sizeof why)) {
+			ise_errf(err, errlen, "%s: %s", e->npy_path, why);
+			return -1;
+		}
+		if (e->npy.cols > MAX_DIM || (!e->npy.cols && e->npy.rows)) {
+			ise_errf(err, errlen, "%s: rows of %zu numbers (a vector has 1 to %d)",
+				 e->npy_path, e->npy.cols, MAX_DIM);
+			ise_npy_close(&e->npy);
+			return -1;
+		}
+		e->dim = (unsigned)e->npy.cols;
+	}
+	if (e->save_path && !e->saving) {
+		if (ise_npy_create(&e->save, e->save_path, why, sizeof why)) {
+			ise_errf(err, errlen, "%s: %s", e->save_path, why);
+			return -1;
+		}
+		e->saving = 1;
+	}
+	return 0;
+}
+
+int ise_embedder_has_row(const struct ise_embedder *e, size_t index)
+{
+	return e->source != SOURCE_NPY || index < e->npy.rows;
+}
+
+int ise_embedder_check_count(const struct ise_embedder *e, size_t records, char *err, size_t errlen)
+{
+	if (e->source != SOURCE_NPY || records == e->npy.rows)
+		return 0;
+	ise_errf(err, errlen, "%s: %zu row%s, but the input has %zu record%s", e->npy_path,
+		 e->npy.rows, e->npy.rows == 1 ? "" : "s", records, records == 1 ? "" : "s");
+	return -1;
+}
+
+int ise_embedder_save(struct ise_embedder *e, size_t records, char *err, size_t errlen)
+{
+	char why[512];
+
+	if (!e->saving)
+		return 0;
+	e->saving = 0;
+	if (ise_npy_commit(&e->save, records, e->dim, why, sizeof why)) {
+		ise_errf(err, errlen, "%s: %s", e->save_path, why);
+		return -1;
+	}
+	return 0;
+}
+
 void ise_embedder_free(struct ise_embedder *e)
 {
 	if (!e)
 		return;
 	if (e->llm)
 		ise_llm_free(e->llm);
+	if (e->saving)
+		ise_npy_abandon(&e->save);
+	ise_npy_close(&e->npy);
+	free(e->npy_path);
+	free(e->save_path);
 	free(e->name);
 	free(e->field);
 	for (unsigned t = 0; t < e->nthreads; t++) {
@@ -143,7 +230,12 @@ unsigned ise_embedder_dim(const struct ise_embedder *e)
 
 int ise_embedder_needs_text(const struct ise_embedder *e)
 {
-	return e->source != SOURCE_FIELD;
+	return e->source == SOURCE_HASH || e->source == SOURCE_ENDPOINT;
+}
+
+int ise_embedder_needs_record(const struct ise_embedder *e)
+{
+	return e->source == SOURCE_FIELD;
 }
 
 size_t ise_embedder_batch(const struct ise_embedder *e)
@@ -156,19 +248,24 @@ long ise_embedder_bad_record(const struct ise_embedder *e)
 	return e->bad;
 }
 
-/* L2-normalise v in place; 0 when it is all zero (left as is). */
-static int normalise(double *v, size_t d)
+/* What v must be multiplied by to have length 1; 0 when it is all zero. */
+static double unit_scale(const double *v, size_t d)
 {
 	double s = 0;
 
 	for (size_t k = 0; k < d; k++)
 		s += v[k] * v[k];
-	if (!(s > 0))
-		return 0;
-	s = 1 / sqrt(s);
-	for (size_t k = 0; k < d; k++)
+	return s > 0 ? 1 / sqrt(s) : 0;
+}
+
+/* L2-normalise v in place; 0 when it is all zero (left as is). */
+static int normalise(double *v, size_t d)
+{
+	double s = unit_scale(v, d);
+
+	for (size_t k = 0; s > 0 && k < d; k++)
 		v[k] *= s;
-	return 1;
+	return s > 0;
 }
 
 /* ---- the hashed embedder ---- */
@@ -303,7 +400,8 @@ static void hash_chars(struct hasher *hs, size_t n, double *part)
 	flush_features(hs, part, SEED_CHAR);
 }
 
-/* One text into v[0..dim), normalised; 0 when the text has no features. */
+/* One text into v[0..dim), its word and character halves each of length 1
+ * (ise_embed scales the sum); 0 when the text has no features. */
 static int hash_text(struct hasher *hs, const char *text, double *v)
 {
 	size_t d = hs->e->dim, n = normalise_text(hs, text);
@@ -317,7 +415,7 @@ static int hash_text(struct hasher *hs, const char *text, double *v)
 	have += normalise(chars, d);
 	for (size_t k = 0; k < d; k++)
 		v[k] = words[k] + chars[k];
-	return have && normalise(v, d);
+	return have;
 }
 
 static void *hash_job(void *arg)
@@ -398,10 +496,6 @@ static int field_vector(struct ise_embedder *e, const cJSON *rec, size_t i, doub
 		}
 		row[k++] = x->valuedouble;
 	}
-	if (!normalise(row, e->dim)) {
-		ise_errf(err, errlen, "record %zu: '%s' is the zero vector", i, e->field);
-		return -1;
-	}
 	return 0;
 }
 
@@ -432,7 +526,7 @@ static int embed_range(struct ise_embedder *e, const char *const *texts, size_t 
 		return rc ? rc
 			  : embed_range(e, texts, n, first + m / 2, m - m / 2, out, err, errlen);
 	}
-	if (d > 1000000 || (e->dim && d != e->dim)) {
+	if (d > MAX_DIM || (e->dim && d != e->dim)) {
 		free(vectors);
 		ise_errf(err, errlen,
 			 "records %zu-%zu: the endpoint returned %zu dimensions, earlier %u", first,
@@ -446,13 +540,6 @@ static int embed_range(struct ise_embedder *e, const char *const *texts, size_t 
 		double *row = *out + (first + i) * d;
 		for (size_t k = 0; k < d; k++)
 			row[k] = vectors[i * d + k];
-		if (!normalise(row, d)) {
-			free(vectors);
-			e->bad = (long)(first + i);
-			ise_errf(err, errlen, "record %zu: the endpoint returned the zero vector",
-				 first + i);
-			return -1;
-		}
 	}
 	free(vectors);
 	return 0;
@@ -493,8 +580,77 @@ static int endpoint_vectors(struct ise_embedder *e, const char *const *texts, si
 	return 0;
 }
 
-int ise_embed(struct ise_embedder *e, const char *const *texts, const cJSON *const *recs, size_t n,
-	      double **out, unsigned *dim, char *err, size_t errlen)
+/* ---- vectors from a .npy file ---- */
+
+static int npy_vectors(struct ise_embedder *e, const size_t *index, size_t n, double *out,
+		       char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!ise_embedder_has_row(e, index[i])) {
+			e->bad = (long)i;
+			ise_errf(err, errlen, "record %zu: %s has no row %zu (%zu rows)", i,
+				 e->npy_path, index[i], e->npy.rows);
+			return -1;
+		}
+		ise_npy_row(&e->npy, index[i], out + i * e->dim);
+	}
+	return 0;
+}
+
+/* ---- every source ---- */
+
+/* Why a raw vector of record i cannot be used: it is all zero. */
+static void zero_vector(const struct ise_embedder *e, size_t i, const size_t *index, char *err,
+			size_t errlen)
+{
+	switch (e->source) {
+	case SOURCE_HASH:
+		ise_errf(err, errlen, "record %zu: no text to embed", i);
+		break;
+	case SOURCE_FIELD:
+		ise_errf(err, errlen, "record %zu: '%s' is the zero vector", i, e->field);
+		break;
+	case SOURCE_ENDPOINT:
+		ise_errf(err, errlen, "record %zu: the endpoint returned the zero vector", i);
+		break;
+	case SOURCE_NPY:
+		ise_errf(err, errlen, "record %zu: row %zu of %s is the zero vector", i, index[i],
+			 e->npy_path);
+		break;
+	}
+}
+
+/* The raw rows v[0..n) checked, saved as they are, then scaled to length
+ * 1: 0, -1 (a zero vector, e->bad) or -2 (the save file). */
+static int finish_rows(struct ise_embedder *e, double *v, const size_t *index, size_t n, char *err,
+		       size_t errlen)
+{
+	size_t d = e->dim;
+	double *scale = ise_xmalloc((n ? n : 1) * sizeof *scale);
+	char why[512];
+
+	for (size_t i = 0; i < n; i++)
+		if (!(scale[i] = unit_scale(v + i * d, d))) {
+			e->bad = (long)i;
+			zero_vector(e, i, index, err, errlen);
+			free(scale);
+			return -1;
+		}
+	for (size_t i = 0; e->saving && i < n; i++)
+		if (ise_npy_put(&e->save, index[i], v + i * d, d, why, sizeof why)) {
+			ise_errf(err, errlen, "%s: %s", e->save_path, why);
+			free(scale);
+			return -2;
+		}
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < d; k++)
+			v[i * d + k] *= scale[i];
+	free(scale);
+	return 0;
+}
+
+int ise_embed(struct ise_embedder *e, const char *const *texts, const cJSON *const *recs,
+	      const size_t *index, size_t n, double **out, unsigned *dim, char *err, size_t errlen)
 {
 	double *v = NULL;
 	size_t cap = 0;
@@ -505,6 +661,14 @@ int ise_embed(struct ise_embedder *e, const char *const *texts, const cJSON *con
 	if (!n) {
 		*dim = e->dim;
 		return 0;
+	}
+	if (!index && (e->source == SOURCE_NPY || e->saving)) {
+		ise_errf(err, errlen, "records without their places in the input");
+		return -2;
+	}
+	if (e->source == SOURCE_NPY && !e->npy.map) {
+		ise_errf(err, errlen, "%s is not open", e->npy_path);
+		return -2;
 	}
 	switch (e->source) {
 	case SOURCE_HASH:
@@ -524,7 +688,13 @@ int ise_embed(struct ise_embedder *e, const char *const *texts, const cJSON *con
 	case SOURCE_ENDPOINT:
 		rc = endpoint_vectors(e, texts, n, &v, err, errlen);
 		break;
+	case SOURCE_NPY:
+		v = ise_xmalloc(n * e->dim * sizeof *v);
+		rc = npy_vectors(e, index, n, v, err, errlen);
+		break;
 	}
+	if (!rc)
+		rc = finish_rows(e, v, index, n, err, errlen);
 	if (rc) {
 		free(v);
 		return rc;

@@ -1,0 +1,150 @@
+/*
+ * fuzz_npy: the .npy reader (core/npy.h) on any bytes, and the writer on
+ * what it accepts.
+ *
+ * The input is a file image.  ise_npy_parse reads it from a heap copy of
+ * exactly its size, so a read past the end is a sanitizer's crash; what it
+ * accepts must describe values that fill the rest of the image exactly.
+ * ise_npy_open, on the same bytes as a file, must accept and refuse the same
+ * images with the same message, or refuse one with a value that is not
+ * finite, which ise_npy_check_finite must point at.  An accepted array of
+ * finite values small enough is then written again with the writer and
+ * read back: the same shape, the same doubles bit for bit.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/npy.h"
+#include "harness.h"
+
+#define MAX_REWRITE 4096 /* values */
+
+static char dir[] = "/tmp/fuzz_npy.XXXXXX";
+
+static void remove_dir(void)
+{
+	rmdir(dir);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	fuzz_setup("fuzz_npy");
+	if (!mkdtemp(dir))
+		fuzz_fail("fuzz_npy: cannot make a directory in /tmp");
+	atexit(remove_dir);
+	return 0;
+}
+
+/* Every row of a, as doubles, into one array (the caller frees). */
+static double *all_rows(const struct ise_npy *a)
+{
+	double *v = malloc((a->rows * a->cols + 1) * sizeof *v);
+
+	if (!v)
+		fuzz_fail("fuzz_npy: out of memory");
+	for (size_t i = 0; i < a->rows; i++)
+		ise_npy_row(a, i, v + i * a->cols);
+	return v;
+}
+
+static void check_accepted(const struct ise_npy *a, const uint8_t *copy, size_t size)
+{
+	size_t offset = (size_t)(a->data - copy);
+
+	if (a->elem != 4 && a->elem != 8)
+		fuzz_fail("fuzz_npy: values of %u bytes", a->elem);
+	if (a->data < copy || offset > size)
+		fuzz_fail("fuzz_npy: the values start outside the file");
+	if (a->cols && a->rows > (size - offset) / a->cols / a->elem)
+		fuzz_fail("fuzz_npy: %zu x %zu values of %u bytes in %zu bytes", a->rows, a->cols,
+			  a->elem, size - offset);
+	if (a->rows * a->cols * a->elem != size - offset)
+		fuzz_fail("fuzz_npy: %zu bytes after the values", size - offset);
+}
+
+/* Write a's values again, read them back, compare. */
+static void rewrite(const struct ise_npy *a, const double *v)
+{
+	char path[64], err[512];
+	struct ise_npy_writer w;
+	struct ise_npy b;
+
+	snprintf(path, sizeof path, "%s/a.npy", dir);
+	if (ise_npy_create(&w, path, err, sizeof err))
+		fuzz_fail("fuzz_npy: create: %s", err);
+	for (size_t i = 0; i < a->rows; i += 2) /* every other row: the rest are zeros */
+		if (ise_npy_put(&w, i, v + i * a->cols, a->cols, err, sizeof err))
+			fuzz_fail("fuzz_npy: put: %s", err);
+	if (ise_npy_commit(&w, a->rows, a->cols, err, sizeof err))
+		fuzz_fail("fuzz_npy: commit: %s", err);
+	if (ise_npy_open(&b, path, err, sizeof err))
+		fuzz_fail("fuzz_npy: the file written does not read back: %s", err);
+	if (b.rows != a->rows || b.cols != a->cols || b.elem != 8)
+		fuzz_fail("fuzz_npy: %zu x %zu written, %zu x %zu (%u bytes) read", a->rows,
+			  a->cols, b.rows, b.cols, b.elem);
+	double *back = all_rows(&b);
+	for (size_t k = 0; k < a->rows * a->cols; k++) {
+		double want = (k / a->cols) % 2 ? 0 : v[k];
+		if (memcmp(&back[k], &want, sizeof want))
+			fuzz_fail("fuzz_npy: value %zu written %a, read %a", k, want, back[k]);
+	}
+	free(back);
+	ise_npy_close(&b);
+	unlink(path);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint8_t *copy = malloc(size ? size : 1);
+	char err[512], err2[512], path[64];
+	struct ise_npy a, m;
+	size_t row, col;
+
+	if (!copy)
+		fuzz_fail("fuzz_npy: out of memory");
+	memcpy(copy, data, size);
+	int parsed = ise_npy_parse(&a, copy, size, err, sizeof err) == 0;
+	if (!parsed && !*err)
+		fuzz_fail("fuzz_npy: a refusal without a reason");
+	if (parsed)
+		check_accepted(&a, copy, size);
+
+	int fd = fuzz_memfile(data, size, path, sizeof path);
+	int opened = ise_npy_open(&m, path, err2, sizeof err2) == 0;
+	close(fd);
+	if (parsed && !opened) {
+		int finite = ise_npy_check_finite(&a, &row, &col) == 0;
+		if (finite)
+			fuzz_fail("fuzz_npy: parsed but not opened: %s", err2);
+		double *v = all_rows(&a);
+		if (isfinite(v[row * a.cols + col]))
+			fuzz_fail("fuzz_npy: row %zu, column %zu is finite", row, col);
+		for (size_t k = 0; k < row * a.cols + col; k++)
+			if (!isfinite(v[k]))
+				fuzz_fail(
+				    "fuzz_npy: an earlier value than the one named is not finite");
+		free(v);
+	} else if (!parsed && opened) {
+		fuzz_fail("fuzz_npy: opened but not parsed: %s", err);
+	} else if (!parsed && size >= 10 && strcmp(err, err2)) {
+		fuzz_fail("fuzz_npy: '%s' from memory, '%s' from the file", err, err2);
+	}
+	if (opened) {
+		if (m.rows != a.rows || m.cols != a.cols || m.elem != a.elem)
+			fuzz_fail("fuzz_npy: the file and the image disagree on the shape");
+		double *v = all_rows(&m);
+		for (size_t k = 0; k < m.rows * m.cols; k++)
+			if (!isfinite(v[k]))
+				fuzz_fail("fuzz_npy: value %zu is not finite in an opened file", k);
+		if (m.rows * m.cols <= MAX_REWRITE && m.cols)
+			rewrite(&m, v);
+		free(v);
+		ise_npy_close(&m);
+	}
+	free(copy);
+	return 0;
+}
