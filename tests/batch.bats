@@ -183,6 +183,20 @@ wait_for() {
 	assert_equal "$(wc -l <out.jsonl)" 1000
 }
 
+@test "--batch: a key the server echoes reaches neither the downloaded files nor the records" {
+	fake_start --echo
+	name=$(jq -r .persona.name "$T40" | sort | uniq -u | head -n 1)
+	jq -cn --arg n "$name" --arg k "$OPENAI_API_KEY" '{match: {contains: $n}, status: 500,
+		error_message: "bad key \($k)"}, {reply: {content: "key \($k) ok"}, repeat: -1}' | fake_tape -
+	run -1 --separate-stderr ise-render --model m --words 1-9 --batch --batch-poll 0.05 \
+		--rejects rej.jsonl -o out.jsonl "$T40"
+	assert_equal "$(wc -l <out.jsonl)" 39
+	assert_equal "$(jq -r .response.body.error.message out.jsonl.batch-1.errors.jsonl)" "bad key [api key]"
+	grep -q '"key \[api key\] ok"' out.jsonl.batch-1.output.jsonl || fail "$(head -c 600 out.jsonl.batch-1.output.jsonl)"
+	run -1 grep -l -- "${OPENAI_API_KEY:0:8}" out.jsonl* rej.jsonl
+	[[ $stderr != *"$OPENAI_API_KEY"* ]] || fail "$stderr"
+}
+
 @test "--batch: an expired batch gives what it did; the rerun sends only the rest" {
 	fake_start --echo --batch-expire-after 30
 	run -1 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"

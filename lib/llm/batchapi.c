@@ -22,7 +22,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 
 /*
  * method path (under base_url) with a JSON body or a file upload (form:
- * NULL for none); the 200 reply's body into *reply (ise_sb, the caller's).
+ * NULL for none); the 200 reply's body into *reply (ise_sb, the caller's),
+ * the API key taken out.
  */
 static int call(struct ise_llm *llm, const char *method, const char *path, const cJSON *json,
 		const char *upload, struct ise_strbuf *reply, char *err, size_t errlen)
@@ -85,6 +86,11 @@ static int call(struct ise_llm *llm, const char *method, const char *path, const
 		curl_mime_free(mime);
 		curl_slist_free_all(headers);
 		if (rc == CURLE_OK && status == 200) {
+			/* a server may echo the key: what is kept of a reply
+			 * (records, downloaded files, the state) never holds it */
+			reply->s = ise_llm_scrub_body(llm, reply->s);
+			reply->len = reply->s ? strlen(reply->s) : 0;
+			reply->cap = reply->s ? reply->len + 1 : 0;
 			result = 0;
 			break;
 		}

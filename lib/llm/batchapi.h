@@ -7,8 +7,10 @@
  *
  * Each call is one request with the client's configuration (base URL, key,
  * timeouts), retried as the client retries a chat request: connection
- * errors, 408, 409, 429 and 5xx, with backoff.  Every function returns 0,
- * or -1 with one line in err (the key masked).  Call from one thread.
+ * errors, 408, 409, 429 and 5xx, with backoff.  What a reply brings back,
+ * a downloaded file too, has the API key taken out, as a chat reply has.
+ * Every function returns 0, or -1 with one line in err (the key masked).
+ * Call from one thread.
  */
 #ifndef ISE_BATCHAPI_H
 #define ISE_BATCHAPI_H
