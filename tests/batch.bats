@@ -160,7 +160,7 @@ wait_for() {
 
 @test "--batch: 1,000 tuples, the run killed while the batch runs, the rerun reattaches: one batch, as online" {
 	fake_start --echo --batch-step-ms 3
-	ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000" 2>err1 &
+	ise-render --model m --words 1-5 --batch --batch-poll 0.1 --progress -o out.jsonl "$T1000" 2>err1 &
 	pid=$!
 	wait_for err1 "in_progress, [1-9][0-9]* completed"
 	kill -9 "$pid"
@@ -168,7 +168,8 @@ wait_for() {
 	[ ! -s out.jsonl ]
 	run -0 batch_state out.jsonl
 	[[ $output == "batch-fake-"*" in_progress false" ]] || fail "$output"
-	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000"
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.1 --progress -o out.jsonl "$T1000"
+	[[ $stderr == "ise-render: batch batch-fake-"*" reattached for 'out.jsonl.batch-1.requests.jsonl'"* ]] || fail "$stderr"
 	[[ $stderr == *"completed, 1000 completed, 0 failed of 1000"* ]] || fail "$stderr"
 	assert_equal "$(fake_requests /v1/batches)" 1
 	assert_equal "$(fake_requests /v1/files)" 1
@@ -181,6 +182,18 @@ wait_for() {
 	run -0 ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000"
 	assert_equal "$(fake_requests /v1/batches)" 1
 	assert_equal "$(wc -l <out.jsonl)" 1000
+}
+
+@test "--batch: the poll lines only with --progress; the batch id always" {
+	fake_start --echo
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	assert_equal "$stderr" "ise-render: 40 requests written to 'out.jsonl.batch-next.requests.jsonl'
+ise-render: batch $(jq -r '.batches[0].id' out.jsonl.batch.json) created for 'out.jsonl.batch-1.requests.jsonl'"
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress \
+		-o out2.jsonl "$T40"
+	id=$(jq -r '.batches[0].id' out2.jsonl.batch.json)
+	[[ $stderr == *"ise-render: batch $id created for 'out2.jsonl.batch-1.requests.jsonl'"* ]] || fail "$stderr"
+	[[ $stderr == *"ise-render: batch $id: completed, 40 completed, 0 failed of 40"* ]] || fail "$stderr"
 }
 
 @test "--batch: a key the server echoes reaches neither the downloaded files nor the records" {
@@ -199,7 +212,7 @@ wait_for() {
 
 @test "--batch: an expired batch gives what it did; the rerun sends only the rest" {
 	fake_start --echo --batch-expire-after 30
-	run -1 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	run -1 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress -o out.jsonl "$T40"
 	[[ $stderr == *"expired, 30 completed, 0 failed of 40"* ]] || fail "$stderr"
 	[[ $stderr == *"#1: request failed: This line could not be executed before the batch expired. (batch_expired)"* ]] || fail "$stderr"
 	assert_equal "$(wc -l <out.jsonl)" 30
@@ -230,12 +243,12 @@ wait_for() {
 
 @test "--batch-cancel: the batch is cancelled, what it did is kept, a rerun sends the rest" {
 	fake_start --echo --batch-step-ms 100
-	ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40" 2>err1 &
+	ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress -o out.jsonl "$T40" 2>err1 &
 	pid=$!
 	wait_for err1 "in_progress, [1-9][0-9]* completed"
 	kill -9 "$pid"
 	wait "$pid" || true
-	run -1 --separate-stderr ise-render --model m --words 1-5 --batch-cancel --batch-poll 0.05 -o out.jsonl "$T40"
+	run -1 --separate-stderr ise-render --model m --words 1-5 --batch-cancel --batch-poll 0.05 --progress -o out.jsonl "$T40"
 	[[ $stderr == *"cancel asked"* ]] || fail "$stderr"
 	[[ $stderr == *": cancelled, "* ]] || fail "$stderr"
 	done1=$(wc -l <out.jsonl)

@@ -182,18 +182,21 @@ static int start(struct ise_batchrun *b, struct ise_llm *llm, cJSON *batch, char
 		if (save(b, err, errlen) < 0)
 			return -1;
 	}
-	if (!ise_json_string(batch, "id")) {
-		cJSON *made;
-		if (ise_batchapi_create(llm, ise_json_string(batch, "input_file_id"), &made, err,
-					errlen) < 0)
-			return -1;
-		set_string(batch, "id", ise_json_string(made, "id"));
-		set_string(batch, "status", ise_json_string(made, "status"));
-		cJSON_Delete(made);
-		if (save(b, err, errlen) < 0)
-			return -1;
-		ise_warn("batch %s created for '%s'", ise_json_string(batch, "id"), requests);
+	if (ise_json_string(batch, "id")) {
+		ise_warn("batch %s reattached for '%s'", ise_json_string(batch, "id"), requests);
+		return 0;
 	}
+	cJSON *made;
+	if (ise_batchapi_create(llm, ise_json_string(batch, "input_file_id"), &made, err, errlen) <
+	    0)
+		return -1;
+	set_string(batch, "id", ise_json_string(made, "id"));
+	set_string(batch, "status", ise_json_string(made, "status"));
+	cJSON_Delete(made);
+	if (save(b, err, errlen) < 0)
+		return -1;
+	/* always said: the id is how a user finds the batch at the provider */
+	ise_warn("batch %s created for '%s'", ise_json_string(batch, "id"), requests);
 	return 0;
 }
 
@@ -219,7 +222,8 @@ static int look(struct ise_batchrun *b, struct ise_llm *llm, cJSON *batch, int n
 		 count(counts, "completed"), count(counts, "failed"), count(counts, "total"));
 	const char *said = ise_json_string_or(batch, "said", "");
 	if (strcmp(said, line)) { /* a line when something changed */
-		ise_warn("%s", line);
+		if (b->progress)
+			ise_warn("%s", line);
 		set_string(batch, "said", line);
 	}
 	set_string(batch, "status", status);

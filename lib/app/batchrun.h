@@ -28,6 +28,7 @@ struct ise_batchrun {
 	unsigned long long max_requests; /* per batch (default 50,000) */
 	size_t max_bytes;                /* per input file (default 200 MB) */
 	double poll;                     /* seconds between looks (default 30) */
+	int progress;                    /* say each change of a batch's status and counts */
 };
 
 /* Read the state of the run whose output is output, if it has one. */
@@ -41,8 +42,10 @@ char *ise_batchrun_requests_path(const struct ise_batchrun *b);
  * file of its own, recorded as pending; path is removed.  -1 and err when
  * it cannot. */
 int ise_batchrun_add(struct ise_batchrun *b, const char *path, char *err, size_t errlen);
-/* Upload, create, then look at every pending batch until it ends, saying
- * its progress on standard error, and download its files. */
+/* Upload, create, then look at every pending batch until it ends, and
+ * download its files.  Each batch's id is said on standard error when it
+ * is created or reattached; with progress, each change of its status and
+ * counts too. */
 int ise_batchrun_wait(struct ise_batchrun *b, struct ise_llm *llm, char *err, size_t errlen);
 /* Ask the server to cancel every pending batch that it has. */
 int ise_batchrun_cancel(struct ise_batchrun *b, struct ise_llm *llm, char *err, size_t errlen);
