@@ -160,7 +160,7 @@ wait_for() {
 
 @test "--batch: 1,000 tuples, the run killed while the batch runs, the rerun reattaches: one batch, as online" {
 	fake_start --echo --batch-step-ms 3
-	ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000" 2>err1 &
+	ise-render --model m --words 1-5 --batch --batch-poll 0.1 --progress -o out.jsonl "$T1000" 2>err1 &
 	pid=$!
 	wait_for err1 "in_progress, [1-9][0-9]* completed"
 	kill -9 "$pid"
@@ -168,7 +168,8 @@ wait_for() {
 	[ ! -s out.jsonl ]
 	run -0 batch_state out.jsonl
 	[[ $output == "batch-fake-"*" in_progress false" ]] || fail "$output"
-	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.1 -o out.jsonl "$T1000"
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.1 --progress -o out.jsonl "$T1000"
+	[[ $stderr == "ise-render: batch batch-fake-"*" reattached for 'out.jsonl.batch-1.requests.jsonl'"* ]] || fail "$stderr"
 	[[ $stderr == *"completed, 1000 completed, 0 failed of 1000"* ]] || fail "$stderr"
 	assert_equal "$(fake_requests /v1/batches)" 1
 	assert_equal "$(fake_requests /v1/files)" 1
@@ -183,9 +184,84 @@ wait_for() {
 	assert_equal "$(wc -l <out.jsonl)" 1000
 }
 
+# creates: how many POST /v1/batches the fake server's log holds
+creates() {
+	jq -s '[.[] | select(.method == "POST" and .path == "/v1/batches")] | length' "$FAKE_LOG"
+}
+
+# new_batch FILE_ID [METADATA]: a batch created by hand, its id
+new_batch() {
+	jq -cn --arg f "$1" --argjson m "${2:-null}" '{input_file_id: $f, endpoint: "/v1/chat/completions",
+		completion_window: "24h"} + if $m then {metadata: $m} else {} end' |
+		fake_curl -H 'Content-Type: application/json' --data-binary @- "$OPENAI_BASE_URL/batches" | jq -r .id
+}
+
+@test "--batch: killed after the server made the batch, before its id was saved: the rerun finds it by its key" {
+	fake_start --echo --batch-create-hang 1 --batch-list-page 2
+	ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40" 2>err1 &
+	pid=$!
+	wait_for "$FAKE_LOG" '"POST", "path": "/v1/batches"'
+	kill -9 "$pid"
+	wait "$pid" || true
+	# the key was saved before the create, the id never came back
+	key=$(jq -r '.batches[0].key' out.jsonl.batch.json)
+	[[ $key =~ ^[0-9a-f]{32}$ ]] || fail "key '$key'"
+	assert_equal "$(jq -r '.batches[0].id // "none"' out.jsonl.batch.json)" none
+	made=$(jq -r 'select(.method == "POST" and .path == "/v1/batches") | .body.metadata | tojson' "$FAKE_LOG")
+	assert_equal "$made" "{\"ise_key\":\"$key\"}"
+	# newer batches of the same file, one with another key: the batch is on the second page of 2
+	file=$(jq -r '.batches[0].input_file_id' out.jsonl.batch.json)
+	new_batch "$file" >/dev/null
+	new_batch "$file" '{"ise_key": "0123456789abcdef0123456789abcdef"}' >/dev/null
+	new_batch "$file" '{"note": "x"}' >/dev/null
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	assert_equal "$stderr" "ise-render: batch batch-fake-2 reattached for 'out.jsonl.batch-1.requests.jsonl'"
+	assert_equal "$(creates)" 4 # the three by hand
+	assert_equal "$(jq -r '.batches[0].id' out.jsonl.batch.json)" batch-fake-2
+	assert_equal "$(jq -r 'select(.method == "GET" and .path == "/v1/batches") | .path' "$FAKE_LOG" | wc -l)" 2
+	assert_equal "$(wc -l <out.jsonl)" 40
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 40
+}
+
+@test "--batch: a create that times out is looked for before it is sent again; one batch" {
+	fake_start --echo --batch-create-hang 1
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 --timeout 1 \
+		--retries 2 -o out.jsonl "$T40"
+	[[ $stderr == *"ise-render: batch batch-fake-2 created for 'out.jsonl.batch-1.requests.jsonl'"* ]] || fail "$stderr"
+	assert_equal "$(creates)" 1
+	assert_equal "$(jq -r 'select(.path == "/v1/batches") | .method' "$FAKE_LOG" | tr '\n' ,)" "POST,GET,"
+	assert_equal "$(wc -l <out.jsonl)" 40
+}
+
+@test "--batch: the poll lines only with --progress; the batch id always" {
+	fake_start --echo
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	assert_equal "$stderr" "ise-render: 40 requests written to 'out.jsonl.batch-next.requests.jsonl'
+ise-render: batch $(jq -r '.batches[0].id' out.jsonl.batch.json) created for 'out.jsonl.batch-1.requests.jsonl'"
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress \
+		-o out2.jsonl "$T40"
+	id=$(jq -r '.batches[0].id' out2.jsonl.batch.json)
+	[[ $stderr == *"ise-render: batch $id created for 'out2.jsonl.batch-1.requests.jsonl'"* ]] || fail "$stderr"
+	[[ $stderr == *"ise-render: batch $id: completed, 40 completed, 0 failed of 40"* ]] || fail "$stderr"
+}
+
+@test "--batch: a key the server echoes reaches neither the downloaded files nor the records" {
+	fake_start --echo
+	name=$(jq -r .persona.name "$T40" | sort | uniq -u | head -n 1)
+	jq -cn --arg n "$name" --arg k "$OPENAI_API_KEY" '{match: {contains: $n}, status: 500,
+		error_message: "bad key \($k)"}, {reply: {content: "key \($k) ok"}, repeat: -1}' | fake_tape -
+	run -1 --separate-stderr ise-render --model m --words 1-9 --batch --batch-poll 0.05 \
+		--rejects rej.jsonl -o out.jsonl "$T40"
+	assert_equal "$(wc -l <out.jsonl)" 39
+	assert_equal "$(jq -r .response.body.error.message out.jsonl.batch-1.errors.jsonl)" "bad key [api key]"
+	grep -q '"key \[api key\] ok"' out.jsonl.batch-1.output.jsonl || fail "$(head -c 600 out.jsonl.batch-1.output.jsonl)"
+	run -1 grep -l -- "${OPENAI_API_KEY:0:8}" out.jsonl* rej.jsonl
+	[[ $stderr != *"$OPENAI_API_KEY"* ]] || fail "$stderr"
+}
+
 @test "--batch: an expired batch gives what it did; the rerun sends only the rest" {
 	fake_start --echo --batch-expire-after 30
-	run -1 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	run -1 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress -o out.jsonl "$T40"
 	[[ $stderr == *"expired, 30 completed, 0 failed of 40"* ]] || fail "$stderr"
 	[[ $stderr == *"#1: request failed: This line could not be executed before the batch expired. (batch_expired)"* ]] || fail "$stderr"
 	assert_equal "$(wc -l <out.jsonl)" 30
@@ -216,12 +292,12 @@ wait_for() {
 
 @test "--batch-cancel: the batch is cancelled, what it did is kept, a rerun sends the rest" {
 	fake_start --echo --batch-step-ms 100
-	ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40" 2>err1 &
+	ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress -o out.jsonl "$T40" 2>err1 &
 	pid=$!
 	wait_for err1 "in_progress, [1-9][0-9]* completed"
 	kill -9 "$pid"
 	wait "$pid" || true
-	run -1 --separate-stderr ise-render --model m --words 1-5 --batch-cancel --batch-poll 0.05 -o out.jsonl "$T40"
+	run -1 --separate-stderr ise-render --model m --words 1-5 --batch-cancel --batch-poll 0.05 --progress -o out.jsonl "$T40"
 	[[ $stderr == *"cancel asked"* ]] || fail "$stderr"
 	[[ $stderr == *": cancelled, "* ]] || fail "$stderr"
 	done1=$(wc -l <out.jsonl)
@@ -311,4 +387,27 @@ wait_for() {
 	done
 	fake_curl "$OPENAI_BASE_URL/files/$(jq -r .error_file_id <<<"$b")/content" | jq -e -s 'length >= 2 and all(.[]; .error.code == "batch_cancelled")'
 	assert_equal "$(fake_requests /v1/chat/completions)" 0
+}
+
+@test "fake server: batches listed newest first a page at a time, with their metadata" {
+	fake_start --echo
+	printf '%s\n' '{"custom_id": "r1", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "m", "messages": [{"role": "user", "content": "hi"}]}}' >req.jsonl
+	file=$(fake_curl -F purpose=batch -F file=@req.jsonl "$OPENAI_BASE_URL/files" | jq -r .id)
+	b1=$(new_batch "$file" '{"ise_key": "k1"}')
+	b2=$(new_batch "$file")
+	b3=$(new_batch "$file" '{"a": "1", "b": "2"}')
+	page=$(fake_curl "$OPENAI_BASE_URL/batches?limit=2")
+	assert_equal "$(jq -c '[.object, [.data[].id], .has_more, .first_id, .last_id]' <<<"$page")" \
+		"[\"list\",[\"$b3\",\"$b2\"],true,\"$b3\",\"$b2\"]"
+	assert_equal "$(jq -c '[.data[].metadata]' <<<"$page")" '[{"a":"1","b":"2"},null]'
+	page=$(fake_curl "$OPENAI_BASE_URL/batches?limit=2&after=$b2")
+	assert_equal "$(jq -c '[[.data[].id], .has_more, .data[0].metadata]' <<<"$page")" "[[\"$b1\"],false,{\"ise_key\":\"k1\"}]"
+	assert_equal "$(fake_curl "$OPENAI_BASE_URL/batches/$b1" | jq -c .metadata)" '{"ise_key":"k1"}'
+	assert_equal "$(fake_curl "$OPENAI_BASE_URL/batches" | jq '.data | length')" 3
+	run -22 fake_curl "$OPENAI_BASE_URL/batches?limit=101"
+	for meta in '{"n": 1}' "$(jq -cn '[range(17) | {key: "k\(.)", value: "v"}] | from_entries')"; do
+		run -22 fake_curl -H 'Content-Type: application/json' --data-binary "$(jq -cn --arg f "$file" \
+			--argjson m "$meta" '{input_file_id: $f, endpoint: "/v1/chat/completions", completion_window: "24h",
+			metadata: $m}')" "$OPENAI_BASE_URL/batches"
+	done
 }

@@ -2,9 +2,15 @@
 
     POST /v1/files                 multipart: purpose=batch, file=@requests.jsonl
     GET  /v1/files/{id}/content    the file's bytes
-    POST /v1/batches               {input_file_id, endpoint, completion_window}
+    POST /v1/batches               {input_file_id, endpoint, completion_window,
+                                   metadata (optional: up to 16 string pairs)}
+    GET  /v1/batches?limit=N&after=ID   a page of the batches, newest first:
+                                   {object: list, data, first_id, last_id,
+                                   has_more}; limit 1 to 100, default 20
+                                   (at most --batch-list-page N, to make
+                                   a client follow the pages)
     GET  /v1/batches/{id}          the batch object: status, request_counts,
-                                   output_file_id, error_file_id
+                                   output_file_id, error_file_id, metadata
     POST /v1/batches/{id}/cancel   cancelling, then cancelled
 
 A batch is "validating", then "in_progress" while a thread answers its
@@ -14,16 +20,21 @@ requests one at a time, each with the server's normal chat-completions logic
 file holds the 200 replies, in reverse order (an output file keeps none);
 the error file the rest (non-200, dropped) and, for an expired or cancelled
 batch, every request not run, with error code batch_expired or
-batch_cancelled.  The requests of a batch are not logged; the HTTP requests
-to these routes are, as any other."""
+batch_cancelled.  With --batch-create-hang N the first N creates make their
+batch (it runs) but never answer, until the client goes away: a client
+killed or timed out after the server made the batch, before it heard of it.
+The requests of a batch are not logged; the HTTP requests to these routes
+are, as any other."""
 import json
 import threading
 import time
+from urllib.parse import parse_qs, urlsplit
 
 host = None  # the fake_openai module, set by it: json_reply, Reply, Handler, STOP, CHAT
 FILES = {}
 BATCHES = {}
 _ids = [0]
+_hung = [0]  # creates left unanswered so far (--batch-create-hang)
 
 
 def _next_id(prefix):
@@ -65,7 +76,7 @@ def _multipart(handler, raw):
 
 def _batch_view(b):
     keys = ("id", "object", "endpoint", "input_file_id", "completion_window", "status", "output_file_id",
-            "error_file_id", "created_at", "request_counts")
+            "error_file_id", "created_at", "request_counts", "metadata")
     return {k: b.get(k) for k in keys}
 
 
@@ -120,6 +131,28 @@ def _run(server, b, requests):
     b["status"] = {"cancelling": "cancelled", "expired": "expired"}.get(b["status"], "completed")
 
 
+def _list(handler):
+    """A page of GET /v1/batches: newest first, limit, after (the last id of the page before)."""
+    query = parse_qs(urlsplit(handler.path).query)
+    try:
+        limit = int(query.get("limit", ["20"])[0])
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 100:
+        return _error(400, "fake: limit is 1 to 100")
+    order = list(reversed(list(BATCHES)))
+    after = query.get("after", [None])[0]
+    if after is not None:
+        if after not in BATCHES:
+            return _error(400, "fake: no batch %s to list after" % after)
+        order = order[order.index(after) + 1:]
+    if handler.server.state.args.batch_list_page > 0:
+        limit = min(limit, handler.server.state.args.batch_list_page)
+    page = [_batch_view(BATCHES[i]) for i in order[:limit]]
+    return _reply(200, {"object": "list", "data": page, "first_id": page[0]["id"] if page else None,
+                        "last_id": page[-1]["id"] if page else None, "has_more": len(order) > limit})
+
+
 def route(handler, st, path, raw, body):
     """The reply to a Files or Batches request (state lock held)."""
     method = handler.command
@@ -150,14 +183,25 @@ def route(handler, st, path, raw, body):
                         if x.strip()]
         except ValueError:
             return _error(400, "fake: the input file is not JSON Lines")
+        meta = body.get("metadata")
+        if meta is not None and not (isinstance(meta, dict) and len(meta) <= 16 and all(
+                isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and len(v) <= 512
+                for k, v in meta.items())):
+            return _error(400, "fake: metadata is up to 16 pairs of strings (keys up to 64 "
+                          "characters, values up to 512)")
         bid = _next_id("batch")
         b = {"id": bid, "object": "batch", "endpoint": body["endpoint"], "input_file_id": body["input_file_id"],
              "completion_window": "24h", "status": "validating", "output_file_id": None, "error_file_id": None,
-             "created_at": int(time.time()),
+             "created_at": int(time.time()), "metadata": meta,
              "request_counts": {"total": len(requests), "completed": 0, "failed": 0}}
         BATCHES[bid] = b
         threading.Thread(target=_run, args=(handler.server, b, requests), daemon=True).start()
+        if _hung[0] < st.args.batch_create_hang:
+            _hung[0] += 1
+            return host.Reply(fault="hang")
         return _reply(200, _batch_view(b))
+    if method == "GET" and len(parts) == 2:
+        return _list(handler)
     b = BATCHES.get(parts[2]) if len(parts) >= 3 else None
     if b is None:
         return _error(404, "No such Batch object: %s" % (parts[2] if len(parts) >= 3 else ""))

@@ -12,7 +12,9 @@ of the servers it imitates; the tape format is described in TAPE below.
 
 Routes: POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models,
 GET /health, and the Files and Batches endpoints of fake_batch.py
-(--batch-step-ms, --batch-expire-after N).  Control (never logged, never counted, never limited):
+(--batch-step-ms, --batch-expire-after N, --batch-create-hang N,
+--batch-list-page N).  Control
+(never logged, never counted, never limited):
 POST /__fake/tape (body: JSONL tape, or a JSON array of entries; replaces the
 tape), POST /__fake/reset (empties the log, zeroes counters and stats,
 reseeds --fail-seed, refills --rpm, reloads --tape, forgets the shape),
@@ -1047,6 +1049,8 @@ def main():
     p.add_argument("--embed-dim", type=int, default=8)
     p.add_argument("--batch-step-ms", type=float, default=1.0)
     p.add_argument("--batch-expire-after", type=int, default=-1)
+    p.add_argument("--batch-create-hang", type=int, default=0)
+    p.add_argument("--batch-list-page", type=int, default=0)
     args = p.parse_args()
     if args.embed_dim <= 0 or args.rpm < 0 or args.max_inflight < 0 or not 0.0 <= args.fail_rate <= 1.0:
         p.error("bad --embed-dim, --rpm, --max-inflight or --fail-rate")

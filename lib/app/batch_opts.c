@@ -9,6 +9,7 @@
 
 #include "app/batchrun.h"
 #include "core/diag.h"
+#include "core/progress.h"
 
 int ise_batch_option(int opt, const char *arg, struct ise_batch_opts *b)
 {
@@ -81,6 +82,9 @@ int ise_batch_run(const struct ise_batch_opts *opts, struct ise_options *o, stru
 		b.max_requests = opts->max_requests;
 	if (opts->max_bytes)
 		b.max_bytes = opts->max_bytes;
+	struct ise_progress shown; /* decides as every progress line does */
+	ise_progress_init(&shown, o->progress, 0);
+	b.progress = shown.enabled;
 	o->resume |= b.existed;
 	if (opts->cancel && !ise_batchrun_pending(&b))
 		ise_warn("no batch in progress to cancel");

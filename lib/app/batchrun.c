@@ -5,6 +5,7 @@
 #include "app/batchrun.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "core/diag.h"
 #include "core/jsondoc.h"
+#include "core/rng.h"
 #include "core/xalloc.h"
 #include "llm/batchapi.h"
 
@@ -168,7 +170,33 @@ static void set_string(cJSON *obj, const char *key, const char *value)
 		cJSON_AddNullToObject(obj, key);
 }
 
-/* Upload and create what a killed run left undone. */
+/* A fresh key for a batch, 32 hex digits: unique, not secret. */
+static void new_key(char hex[33])
+{
+	unsigned char bytes[16];
+	FILE *f = fopen("/dev/urandom", "rb");
+	int ok = f && fread(bytes, 1, sizeof bytes, f) == sizeof bytes;
+
+	if (f)
+		fclose(f);
+	if (!ok) { /* no /dev/urandom (a chroot): the time and the process */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		uint64_t a = ise_mix64((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec),
+			 b = ise_mix64(a ^ (uint64_t)getpid());
+		memcpy(bytes, &a, 8);
+		memcpy(bytes + 8, &b, 8);
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+}
+
+/*
+ * Upload and create what a killed run left undone.  The batch's key is
+ * saved before the create: a run killed after the server made the batch
+ * but before its id was saved finds it again by that key, and so never
+ * pays for it twice.
+ */
 static int start(struct ise_batchrun *b, struct ise_llm *llm, cJSON *batch, char *err,
 		 size_t errlen)
 {
@@ -182,18 +210,36 @@ static int start(struct ise_batchrun *b, struct ise_llm *llm, cJSON *batch, char
 		if (save(b, err, errlen) < 0)
 			return -1;
 	}
-	if (!ise_json_string(batch, "id")) {
-		cJSON *made;
-		if (ise_batchapi_create(llm, ise_json_string(batch, "input_file_id"), &made, err,
-					errlen) < 0)
+	if (ise_json_string(batch, "id")) {
+		ise_warn("batch %s reattached for '%s'", ise_json_string(batch, "id"), requests);
+		return 0;
+	}
+	const char *file = ise_json_string(batch, "input_file_id");
+	cJSON *made = NULL;
+	int found = 0;
+	if (ise_json_string(batch, "key")) {
+		if (ise_batchapi_find(llm, file, ise_json_string(batch, "key"), &made, err,
+				      errlen) < 0)
 			return -1;
-		set_string(batch, "id", ise_json_string(made, "id"));
-		set_string(batch, "status", ise_json_string(made, "status"));
-		cJSON_Delete(made);
+		found = made != NULL;
+	} else {
+		char key[33];
+		new_key(key);
+		set_string(batch, "key", key);
 		if (save(b, err, errlen) < 0)
 			return -1;
-		ise_warn("batch %s created for '%s'", ise_json_string(batch, "id"), requests);
 	}
+	if (!made &&
+	    ise_batchapi_create(llm, file, ise_json_string(batch, "key"), &made, err, errlen) < 0)
+		return -1;
+	set_string(batch, "id", ise_json_string(made, "id"));
+	set_string(batch, "status", ise_json_string(made, "status"));
+	cJSON_Delete(made);
+	if (save(b, err, errlen) < 0)
+		return -1;
+	/* always said: the id is how a user finds the batch at the provider */
+	ise_warn("batch %s %s for '%s'", ise_json_string(batch, "id"),
+		 found ? "reattached" : "created", requests);
 	return 0;
 }
 
@@ -219,7 +265,8 @@ static int look(struct ise_batchrun *b, struct ise_llm *llm, cJSON *batch, int n
 		 count(counts, "completed"), count(counts, "failed"), count(counts, "total"));
 	const char *said = ise_json_string_or(batch, "said", "");
 	if (strcmp(said, line)) { /* a line when something changed */
-		ise_warn("%s", line);
+		if (b->progress)
+			ise_warn("%s", line);
 		set_string(batch, "said", line);
 	}
 	set_string(batch, "status", status);

@@ -4,11 +4,13 @@
  *
  * The state lives beside the output, in OUTPUT.batch.json, rewritten whole
  * and renamed into place at every step: {"batches": [{requests,
- * input_file_id, id, status, output, errors, finished}]}.  A batch is
- * written there before it is uploaded, with its file id once uploaded and
- * with its batch id once created, so a rerun uploads or creates only what
- * a killed run had not, and never pays for a batch twice.  Each finished
- * batch's output and error files are downloaded beside the output too
+ * input_file_id, key, id, status, output, errors, finished}]}.  A batch is
+ * written there before it is uploaded, with its file id once uploaded, with
+ * a random key (sent as the batch's metadata) before it is created and with
+ * its batch id once created, so a rerun uploads or creates only what a
+ * killed run had not, finds by its key a batch created just before the
+ * kill, and never pays for a batch twice.  Each finished batch's output
+ * and error files are downloaded beside the output too
  * (OUTPUT.batch-N.output.jsonl, .errors.jsonl); together they are the
  * replies a program reads as batch output files (llm/batchfile.h).
  * Fatal errors are returned, never exited on.  One thread.
@@ -28,6 +30,7 @@ struct ise_batchrun {
 	unsigned long long max_requests; /* per batch (default 50,000) */
 	size_t max_bytes;                /* per input file (default 200 MB) */
 	double poll;                     /* seconds between looks (default 30) */
+	int progress;                    /* say each change of a batch's status and counts */
 };
 
 /* Read the state of the run whose output is output, if it has one. */
@@ -41,8 +44,10 @@ char *ise_batchrun_requests_path(const struct ise_batchrun *b);
  * file of its own, recorded as pending; path is removed.  -1 and err when
  * it cannot. */
 int ise_batchrun_add(struct ise_batchrun *b, const char *path, char *err, size_t errlen);
-/* Upload, create, then look at every pending batch until it ends, saying
- * its progress on standard error, and download its files. */
+/* Upload, create (or find again), then look at every pending batch until
+ * it ends, and download its files.  Each batch's id is said on standard
+ * error when it is created or reattached; with progress, each change of its
+ * status and counts too. */
 int ise_batchrun_wait(struct ise_batchrun *b, struct ise_llm *llm, char *err, size_t errlen);
 /* Ask the server to cancel every pending batch that it has. */
 int ise_batchrun_cancel(struct ise_batchrun *b, struct ise_llm *llm, char *err, size_t errlen);

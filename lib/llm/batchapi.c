@@ -20,16 +20,26 @@ static size_t on_body(char *data, size_t size, size_t n, void *p)
 	return size * n;
 }
 
+/* What call() returns when it gave up on a failure that a later try might
+ * not have (no answer, 408, 409, 429, 5xx): the server may have acted on
+ * the request all the same. */
+#define TRANSIENT (-2)
+
 /*
  * method path (under base_url) with a JSON body or a file upload (form:
- * NULL for none); the 200 reply's body into *reply (ise_sb, the caller's).
+ * NULL for none); the 200 reply's body into *reply (ise_sb, the caller's),
+ * the API key taken out.  retries < 0: as many as the client's.  0, -1, or
+ * TRANSIENT.
  */
 static int call(struct ise_llm *llm, const char *method, const char *path, const cJSON *json,
-		const char *upload, struct ise_strbuf *reply, char *err, size_t errlen)
+		const char *upload, int retries, struct ise_strbuf *reply, char *err, size_t errlen)
 {
 	char url[2048], errbuf[CURL_ERROR_SIZE], auth[1024], detail[600];
 	char *text = json ? cJSON_PrintUnformatted(json) : NULL;
-	int retries = llm->cfg.retries > 0 ? llm->cfg.retries : 0, result = -1;
+	int result = -1;
+
+	if (retries < 0)
+		retries = llm->cfg.retries > 0 ? llm->cfg.retries : 0;
 
 	ise_llm_url(llm, path, 0, url, sizeof url);
 	for (int attempt = 0;; attempt++) {
@@ -85,6 +95,11 @@ static int call(struct ise_llm *llm, const char *method, const char *path, const
 		curl_mime_free(mime);
 		curl_slist_free_all(headers);
 		if (rc == CURLE_OK && status == 200) {
+			/* a server may echo the key: what is kept of a reply
+			 * (records, downloaded files, the state) never holds it */
+			reply->s = ise_llm_scrub_body(llm, reply->s);
+			reply->len = reply->s ? strlen(reply->s) : 0;
+			reply->cap = reply->s ? reply->len + 1 : 0;
 			result = 0;
 			break;
 		}
@@ -97,6 +112,7 @@ static int call(struct ise_llm *llm, const char *method, const char *path, const
 			ise_llm_error_message(reply->s ? reply->s : "", detail, sizeof detail);
 		}
 		if (!transient || attempt >= retries) {
+			result = transient ? TRANSIENT : -1;
 			if (rc != CURLE_OK)
 				ise_llm_fail(llm, err, errlen, "%s %s: %s", method, url, detail);
 			else
@@ -112,16 +128,17 @@ static int call(struct ise_llm *llm, const char *method, const char *path, const
 	return result;
 }
 
-/* The JSON object of a 200 reply. */
+/* The JSON object of a 200 reply; returns as call() does. */
 static int call_json(struct ise_llm *llm, const char *method, const char *path, const cJSON *json,
-		     const char *upload, cJSON **out, char *err, size_t errlen)
+		     const char *upload, int retries, cJSON **out, char *err, size_t errlen)
 {
 	struct ise_strbuf reply = {0};
 
 	*out = NULL;
-	if (call(llm, method, path, json, upload, &reply, err, errlen) < 0) {
+	int rc = call(llm, method, path, json, upload, retries, &reply, err, errlen);
+	if (rc < 0) {
 		free(reply.s);
-		return -1;
+		return rc;
 	}
 	*out = reply.s ? cJSON_Parse(reply.s) : NULL;
 	if (!cJSON_IsObject(*out)) {
@@ -139,7 +156,7 @@ int ise_batchapi_upload(struct ise_llm *llm, const char *path, char *id, size_t 
 {
 	cJSON *file;
 
-	if (call_json(llm, "POST", "/files", NULL, path, &file, err, errlen) < 0)
+	if (call_json(llm, "POST", "/files", NULL, path, -1, &file, err, errlen) < 0)
 		return -1;
 	const char *got = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(file, "id"));
 	if (got)
@@ -150,23 +167,93 @@ int ise_batchapi_upload(struct ise_llm *llm, const char *path, char *id, size_t 
 	return got ? 0 : -1;
 }
 
-int ise_batchapi_create(struct ise_llm *llm, const char *input_file_id, cJSON **batch, char *err,
-			size_t errlen)
+/* The batch of input_file_id whose metadata holds key, if it is one of
+ * list's. */
+static cJSON *match(cJSON *list, const char *input_file_id, const char *key)
 {
-	cJSON *body = cJSON_CreateObject();
+	cJSON *batch;
+
+	cJSON_ArrayForEach(batch, cJSON_GetObjectItemCaseSensitive(list, "data")) {
+		const cJSON *meta = cJSON_GetObjectItemCaseSensitive(batch, "metadata");
+		const char *got =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, ISE_BATCHAPI_KEY));
+		const char *file =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(batch, "input_file_id"));
+		if (got && !strcmp(got, key) && file && !strcmp(file, input_file_id))
+			return batch;
+	}
+	return NULL;
+}
+
+int ise_batchapi_find(struct ise_llm *llm, const char *input_file_id, const char *key,
+		      cJSON **batch, char *err, size_t errlen)
+{
+	char path[512], after[400] = "";
+
+	*batch = NULL;
+	for (;;) {
+		cJSON *list;
+		snprintf(path, sizeof path, "/batches?limit=100%s%s", *after ? "&after=" : "",
+			 after);
+		if (call_json(llm, "GET", path, NULL, NULL, -1, &list, err, errlen) < 0)
+			return -1;
+		cJSON *found = match(list, input_file_id, key);
+		if (found) {
+			*batch = cJSON_DetachItemViaPointer(
+			    cJSON_GetObjectItemCaseSensitive(list, "data"), found);
+			cJSON_Delete(list);
+			return 0;
+		}
+		const char *last =
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(list, "last_id"));
+		/* the page's last id, not the server's word alone, says there is
+		 * more: a server that repeats a page would keep us here forever */
+		int more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(list, "has_more")) &&
+			   last && *last && strlen(last) < sizeof after && strcmp(last, after);
+		if (more)
+			snprintf(after, sizeof after, "%s", last);
+		cJSON_Delete(list);
+		if (!more)
+			return 0;
+	}
+}
+
+int ise_batchapi_create(struct ise_llm *llm, const char *input_file_id, const char *key,
+			cJSON **batch, char *err, size_t errlen)
+{
+	cJSON *body = cJSON_CreateObject(), *meta;
+	int retries = llm->cfg.retries > 0 ? llm->cfg.retries : 0, rc;
 
 	cJSON_AddStringToObject(body, "input_file_id", input_file_id);
 	cJSON_AddStringToObject(body, "endpoint", "/v1/chat/completions");
 	cJSON_AddStringToObject(body, "completion_window", "24h");
-	int rc = call_json(llm, "POST", "/batches", body, NULL, batch, err, errlen);
+	meta = cJSON_AddObjectToObject(body, "metadata");
+	cJSON_AddStringToObject(meta, ISE_BATCHAPI_KEY, key);
+	/* Tried one at a time: a create that timed out or got a 5xx may have
+	 * made the batch all the same, so before each new try look for it. */
+	for (int attempt = 0;; attempt++) {
+		if (attempt > 0) {
+			rc = ise_batchapi_find(llm, input_file_id, key, batch, err, errlen);
+			if (rc < 0 || *batch)
+				break;
+		}
+		rc = call_json(llm, "POST", "/batches", body, NULL, 0, batch, err, errlen);
+		if (rc != TRANSIENT || attempt >= retries)
+			break;
+		double delay =
+		    ise_llm_retry_delay(NULL, NULL, attempt, llm->cfg.retry_after_cap, 1);
+		ise_llm_sleep_until(ise_llm_now() + (delay > 0 ? delay : 1));
+	}
 	cJSON_Delete(body);
-	if (!rc && !cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*batch, "id"))) {
+	if (rc < 0)
+		return -1;
+	if (!cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(*batch, "id"))) {
 		ise_llm_fail(llm, err, errlen, "POST /batches: the reply has no batch id");
 		cJSON_Delete(*batch);
 		*batch = NULL;
 		return -1;
 	}
-	return rc;
+	return 0;
 }
 
 int ise_batchapi_get(struct ise_llm *llm, const char *batch_id, cJSON **batch, char *err,
@@ -175,7 +262,7 @@ int ise_batchapi_get(struct ise_llm *llm, const char *batch_id, cJSON **batch, c
 	char path[512];
 
 	snprintf(path, sizeof path, "/batches/%.400s", batch_id);
-	return call_json(llm, "GET", path, NULL, NULL, batch, err, errlen);
+	return call_json(llm, "GET", path, NULL, NULL, -1, batch, err, errlen);
 }
 
 int ise_batchapi_cancel(struct ise_llm *llm, const char *batch_id, cJSON **batch, char *err,
@@ -184,7 +271,7 @@ int ise_batchapi_cancel(struct ise_llm *llm, const char *batch_id, cJSON **batch
 	char path[512];
 
 	snprintf(path, sizeof path, "/batches/%.400s/cancel", batch_id);
-	return call_json(llm, "POST", path, NULL, NULL, batch, err, errlen);
+	return call_json(llm, "POST", path, NULL, NULL, -1, batch, err, errlen);
 }
 
 int ise_batchapi_download(struct ise_llm *llm, const char *file_id, const char *path, char *err,
@@ -194,7 +281,7 @@ int ise_batchapi_download(struct ise_llm *llm, const char *file_id, const char *
 	struct ise_strbuf reply = {0};
 
 	snprintf(url_path, sizeof url_path, "/files/%.400s/content", file_id);
-	if (call(llm, "GET", url_path, NULL, NULL, &reply, err, errlen) < 0) {
+	if (call(llm, "GET", url_path, NULL, NULL, -1, &reply, err, errlen) < 0) {
 		free(reply.s);
 		return -1;
 	}

@@ -183,11 +183,7 @@ static void scrub(const struct ise_llm *llm, char *dst, size_t size, const char 
 	dst[n] = '\0';
 }
 
-/* A reply body with the API key (any run starting with its first 8
- * characters) replaced by "[api key]": a server may echo the request, and
- * a body goes into records, --rejects and the cache.  Only key characters
- * are replaced, so the JSON text stays valid.  Takes body; NULL stays NULL. */
-static char *scrub_body(const struct ise_llm *llm, char *body)
+char *ise_llm_scrub_body(const struct ise_llm *llm, char *body)
 {
 	const char *key = llm->cfg.api_key;
 	if (!body || !key || strlen(key) < 8)
@@ -570,7 +566,7 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 			snprintf(message, sizeof message, "%s",
 				 *errbuf ? errbuf : curl_easy_strerror(rc));
 		} else if (status == 200 && !in_200) {
-			resp.body = scrub_body(llm, resp.body);
+			resp.body = ise_llm_scrub_body(llm, resp.body);
 			*out = resp.body ? cJSON_Parse(resp.body) : NULL;
 			if (*out && cJSON_IsObject(*out)) {
 				const cJSON *total = cJSON_GetObjectItemCaseSensitive(

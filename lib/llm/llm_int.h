@@ -39,6 +39,13 @@ CURL *ise_llm_handle(struct ise_llm *llm);
 void ise_llm_fail(const struct ise_llm *llm, char *err, size_t errlen, const char *fmt, ...)
     ISE_PRINTF(4, 5);
 
+/* A reply body with the API key (any run starting with its first 8
+ * characters) replaced by "[api key]": a server may echo the request, and
+ * a body goes into records, --rejects, the cache and the files of a batch.
+ * Only key characters are replaced, so JSON text stays valid.  Takes body
+ * (malloc'd) and returns the body to use; NULL stays NULL. */
+char *ise_llm_scrub_body(const struct ise_llm *llm, char *body);
+
 /* base_url + path, without doubled slashes; root: the URL without a
  * trailing /v1 (where /health and /props live). */
 void ise_llm_url(const struct ise_llm *llm, const char *path, int root, char *url, size_t size);
