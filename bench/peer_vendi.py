@@ -82,29 +82,25 @@ def vendi(w, q):
     return float(np.exp(np.log(np.sum(w**q)) / (1 - q)))
 
 
-def cmd_score(args):
-    field = arg(args, "--field", "emb")
-    qs = parse_q(arg(args, "--q", "1"))
+def timed_score(load, qs, load_name):
+    """Load the pool with load(), score it; the times of both steps."""
     t0 = time.perf_counter()
-    x = read_pool(args[0], field)
+    x = load()
     t1 = time.perf_counter()
     w = spectrum(x)
     scores = {qname(q): vendi(w, q) for q in qs}
     t2 = time.perf_counter()
     print(json.dumps({"n": len(x), "vendi": scores, "rank": len(w), "trace": float(w.sum()),
-                      "read_s": t1 - t0, "score_s": t2 - t1, "total_s": t2 - t0}))
+                      load_name: t1 - t0, "score_s": t2 - t1, "total_s": t2 - t0}))
+
+
+def cmd_score(args):
+    field = arg(args, "--field", "emb")
+    timed_score(lambda: read_pool(args[0], field), parse_q(arg(args, "--q", "1")), "read_s")
 
 
 def cmd_npy(args):
-    qs = parse_q(arg(args, "--q", "1"))
-    t0 = time.perf_counter()
-    x = np.load(args[0])
-    t1 = time.perf_counter()
-    w = spectrum(x)
-    scores = {qname(q): vendi(w, q) for q in qs}
-    t2 = time.perf_counter()
-    print(json.dumps({"n": len(x), "vendi": scores, "rank": len(w), "trace": float(w.sum()),
-                      "load_s": t1 - t0, "score_s": t2 - t1, "total_s": t2 - t0}))
+    timed_score(lambda: np.load(args[0]), parse_q(arg(args, "--q", "1")), "load_s")
 
 
 def generated(n, d=768, alpha=0.62):
