@@ -12,12 +12,15 @@
 #include <stddef.h>
 
 #include "core/diag.h"
+#include "llm/inflight_int.h"
 #include "llm/llm.h"
 
 struct ise_llm {
 	struct ise_llm_config cfg;
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	/* the requests in flight: up to -j, fewer while the server is busy */
+	struct ise_inflight inflight;
 	pthread_mutex_t lock;     /* everything below */
 	double next_start;        /* --rpm: earliest start of the next request */
 	double tokens, tokens_at; /* --tpm bucket */
