@@ -253,8 +253,12 @@ int main(int argc, char **argv)
 		/* rewritten every run: a resumed run retries every reject */
 		ise_writer_open(&rejects, cf.rejects_file, ISE_WRITE_UNBUFFERED);
 	ise_reader_init(&in, o.files, o.nfiles, o.max_line, ise_read_flags(&o));
-	struct ise_pool_io io = {&in,  &out, cf.rejects_file ? &rejects : NULL, &done, &o, 0, 0, 0,
-				 NULL, NULL};
+	struct ise_pool_io io = {.in = &in,
+				 .out = &out,
+				 .rejects = cf.rejects_file ? &rejects : NULL,
+				 .done = &done,
+				 .options = &o,
+				 .llm = cf.llm};
 	int status = ise_pool_run(&io, work, &cf);
 	if (cf.llm) {
 		char totals[256];

@@ -451,7 +451,8 @@ int main(int argc, char **argv)
 				 .rejects = cf.rejects_file ? &rejects : NULL,
 				 .done = &done,
 				 .options = &pool_options};
-	struct ise_sim_progress *progress = ise_sim_progress_start(&cf.stats, o.progress);
+	struct ise_sim_progress *progress =
+	    ise_sim_progress_start(&cf.stats, o.progress, s->user_llm, s->agent_llm);
 	int status = ise_pool_run(&io, work, &cf);
 	ise_sim_progress_stop(progress);
 	if (s->user_llm) {
