@@ -67,9 +67,11 @@ void ise_inflight_leave(struct ise_inflight *g, const struct ise_inflight_ticket
 {
 	(void)t;
 	pthread_mutex_lock(&g->lock);
-	g->count--;
-	if (success && !gate_off(g))
+	/* a limit the jobs do not use proves nothing: climb only while at
+	 * least half of it was in flight */
+	if (success && !gate_off(g) && 2 * g->count >= g->limit)
 		climb(g);
+	g->count--;
 	/* wake as many as may go (one, or two when the limit rose), not every
 	 * job that waits: at -j 64 that is 60 threads a reply for nothing */
 	unsigned room = g->count < g->limit ? g->limit - g->count : 0;

@@ -17,7 +17,10 @@
  *    to reach the mark, or to pass it, it needs a run of successes as long
  *    as the limit, a run that doubles (up to 16 limits) each time the mark
  *    is refused again, so a server of fixed capacity is probed less and
- *    less often; past the mark, the next level up is the mark.
+ *    less often; past the mark, the next level up is the mark;
+ *  - it climbs only on replies that came while at least half the limit
+ *    was in flight: a limit the jobs do not reach (they are busy with
+ *    other work, as ise-sim's running tools) proves nothing.
  *
  * max 0 (no -j given to the client) or fixed (--fixed-jobs) turns the gate
  * off: every request goes at once, as the jobs send them.  What counts as
