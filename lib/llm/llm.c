@@ -125,6 +125,7 @@ struct ise_llm *ise_llm_new(const struct ise_llm_config *cfg)
 	llm->tokens = cfg->tpm;
 	llm->tokens_at = ise_llm_now();
 	ise_inflight_init(&llm->inflight, cfg->jobs, cfg->fixed_jobs);
+	llm->gate = &llm->inflight;
 	return llm;
 }
 
@@ -533,7 +534,7 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		CURL *h = ise_llm_handle(llm);
 		/* a place among the requests in flight first, then a start
 		 * time: a start reserved while waiting for a place is wasted */
-		ise_inflight_enter(&llm->inflight, &ticket);
+		ise_inflight_enter(llm->gate, &ticket);
 		wait_for_turn(llm, reserve_estimate(llm, len));
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
@@ -555,7 +556,7 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		long status = 0;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		meta->http_status = status;
-		ise_inflight_leave(&llm->inflight, &ticket, rc == CURLE_OK && status == 200);
+		ise_inflight_leave(llm->gate, &ticket, rc == CURLE_OK && status == 200);
 		pthread_mutex_lock(&llm->lock);
 		llm->requests++;
 		pthread_mutex_unlock(&llm->lock);
@@ -635,7 +636,7 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		/* refused for load: fewer at once from now on, before anything
 		 * else, as each reply that comes meanwhile lets another one go */
 		if (transient && cls.kind == ISE_LLM_ERR_BUSY)
-			ise_inflight_busy(&llm->inflight, &ticket);
+			ise_inflight_busy(llm->gate, &ticket);
 		if (waitable && llm->cfg.wait > 0) {
 			/* starting or busy: wait for it, retries or not, up to --wait */
 			if (!wait_since)
@@ -683,8 +684,8 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		/* a 429 pauses every job for its delay; where the gate adapts,
 		 * only when the server said how long: else the lower limit is the
 		 * answer, and a pause would idle every job for one refusal */
-		if (status == 429 && (!ise_inflight_adapts(&llm->inflight) ||
-				      *resp.retry_after_ms || *resp.retry_after))
+		if (status == 429 &&
+		    (!ise_inflight_adapts(llm->gate) || *resp.retry_after_ms || *resp.retry_after))
 			pause_everyone(llm, delay);
 		pthread_mutex_lock(&llm->lock);
 		llm->retried++;
@@ -956,9 +957,14 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 	return ISE_LLM_OK;
 }
 
+void ise_llm_share_jobs(struct ise_llm *llm, struct ise_llm *with)
+{
+	llm->gate = with->gate;
+}
+
 void ise_llm_jobs_note(struct ise_llm *llm, const char *who, char *buf, size_t size)
 {
-	unsigned jobs, limit = ise_inflight_limit(&llm->inflight, &jobs);
+	unsigned jobs, limit = ise_inflight_limit(llm->gate, &jobs);
 
 	if (limit < jobs)
 		snprintf(buf, size, ", %s%sjobs limited to %u of %u", who ? who : "",

@@ -124,6 +124,12 @@ const char *ise_llm_reply_problem(const struct ise_llm *llm, const struct ise_ll
 /* "N requests (C cached, R retried), P prompt + Q completion tokens" */
 void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size);
 
+/* Send llm's requests through the gate of with, for two clients of one
+ * server that differ in what they ask (ise-sim's roles with models of
+ * their own): its slots are shared, and so is the limit on requests in
+ * flight.  Before either sends; with must outlive llm. */
+void ise_llm_share_jobs(struct ise_llm *llm, struct ise_llm *with);
+
 /* For a progress line: ", jobs limited to L of N" (", WHO jobs ..." with
  * who) while the client sends fewer than -j requests at once, as it does
  * to a busy server, else "". */

@@ -19,8 +19,9 @@ struct ise_llm {
 	struct ise_llm_config cfg;
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
-	/* the requests in flight: up to -j, fewer while the server is busy */
-	struct ise_inflight inflight;
+	/* the requests in flight: up to -j, fewer while the server is busy;
+	 * gate is this one, or that of another client of the same server */
+	struct ise_inflight inflight, *gate;
 	pthread_mutex_t lock;     /* everything below */
 	double next_start;        /* --rpm: earliest start of the next request */
 	double tokens, tokens_at; /* --tpm bucket */

@@ -35,8 +35,8 @@ static void show(const struct ise_sim_progress *p)
 	if (t <= 0)
 		t = 1e-9;
 	if (p->user)
-		ise_llm_jobs_note(p->user, p->agent == p->user ? NULL : "user", user, sizeof user);
-	if (p->agent && p->agent != p->user)
+		ise_llm_jobs_note(p->user, p->agent ? "user" : NULL, user, sizeof user);
+	if (p->agent)
 		ise_llm_jobs_note(p->agent, "agent", agent, sizeof agent);
 	/* a whole line each time: on a terminal it goes above the pool's own */
 	int n = snprintf(line, sizeof line,
