@@ -3,7 +3,9 @@
  */
 #include "llm/inflight_int.h"
 
-/* The run of successes asked for at the mark grows to this many limits. */
+/* The limit to start with (or max when lower), and the run of successes
+ * asked for at the mark grows to this many limits. */
+#define START        8
 #define PATIENCE_MAX 16
 
 static int gate_off(const struct ise_inflight *g)
@@ -17,7 +19,7 @@ void ise_inflight_init(struct ise_inflight *g, unsigned max, int fixed)
 	pthread_cond_init(&g->room, NULL);
 	g->max = max;
 	g->fixed = fixed;
-	g->limit = gate_off(g) ? max : 1;
+	g->limit = gate_off(g) || max < START ? max : START;
 	g->count = g->waiting = g->mark = g->run = 0;
 	g->patience = 1;
 	g->epoch = 0;

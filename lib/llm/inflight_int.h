@@ -7,8 +7,10 @@
  * more than N, and moves the limit as the server answers, the way TCP
  * moves its window:
  *
- *  - the limit starts at 1 and climbs by one every second reply, so it
- *    grows by half each round trip while nothing is refused;
+ *  - the limit starts at 8 (N when lower: most servers take that many,
+ *    and starting at 1 would cost a server that takes 64 ten round trips)
+ *    and climbs by one every second reply, so it grows by half each
+ *    round trip while nothing is refused;
  *  - a request refused as busy halves the limit (at least 1) and marks
  *    the limit it had as too many; a refusal of a request sent before
  *    that halving (the same overload) only lowers the mark to the number
