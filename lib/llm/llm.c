@@ -119,7 +119,9 @@ struct ise_llm *ise_llm_new(const struct ise_llm_config *cfg)
 	curl_share_setopt(llm->share, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(llm->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(llm->share, CURLSHOPT_USERDATA, llm);
-	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	/* not CURL_LOCK_DATA_CONNECT: libcurl does not support a connection
+	 * cache shared by concurrent threads (CURLSHOPT_SHARE(3)); each
+	 * thread's handle keeps its own connections across resets */
 	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	llm->tokens = cfg->tpm;

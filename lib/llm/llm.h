@@ -4,7 +4,7 @@
  * serve (libcurl + cJSON; non-streaming).
  *
  * One struct ise_llm is shared by every worker thread: the configuration,
- * the libcurl share (connections, DNS, TLS sessions), the rate limits and
+ * the libcurl share (DNS, TLS sessions), the rate limits and
  * the pause after a 429, the cache and the usage totals.  Each thread keeps
  * its own easy handle, ended with the thread (or by ise_llm_thread_done).
  *

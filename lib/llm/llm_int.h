@@ -36,7 +36,8 @@ struct ise_llm {
 double ise_llm_now(void);
 void ise_llm_sleep_until(double t);
 
-/* The calling thread's easy handle, reset, sharing llm's connections. */
+/* The calling thread's easy handle, reset (its connections kept), sharing
+ * llm's DNS cache and TLS sessions. */
 CURL *ise_llm_handle(struct ise_llm *llm);
 
 /* printf into err with the API key and control characters taken out. */
