@@ -292,8 +292,12 @@ int main(int argc, char **argv)
 		ise_catalog_load(&catalog, cf.catalog_file);
 		cf.rc = (struct ise_replay_config){cf.sb, &cf.tools, &catalog, o.seed};
 	}
-	struct ise_pool_io io = {&in, &out, NULL, &done, &o, 0, 0, 0, cf.replay ? NULL : admit,
-				 &cf};
+	struct ise_pool_io io = {.in = &in,
+				 .out = &out,
+				 .done = &done,
+				 .options = &o,
+				 .admit = cf.replay ? NULL : admit,
+				 .admit_ctx = &cf};
 	int status = ise_pool_run(&io, cf.replay ? replay : work, &cf);
 	if (cf.replay)
 		ise_catalog_release(&catalog);

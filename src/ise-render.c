@@ -362,8 +362,12 @@ static int pass(void *ctx, const char *emit_file, const char **outputs, size_t n
 			ise_writer_open(&rejects, cf->rejects_file, ISE_WRITE_UNBUFFERED);
 	}
 	ise_reader_init(&in, o->files, o->nfiles, o->max_line, ise_read_flags(o));
-	struct ise_pool_io io = {&in,  &out, rejects_open ? &rejects : NULL, &done, o, 0, 0, 0,
-				 NULL, NULL};
+	struct ise_pool_io io = {.in = &in,
+				 .out = &out,
+				 .rejects = rejects_open ? &rejects : NULL,
+				 .done = &done,
+				 .options = o,
+				 .llm = cf->llm};
 	int status = ise_pool_run(&io, work, cf);
 	if (cf->emit_file) {
 		ise_warn("%llu requests written to '%s'", io.written, cf->emit_file);

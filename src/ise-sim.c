@@ -416,10 +416,16 @@ int main(int argc, char **argv)
 
 	ise_cli_note_offline(&o);
 	struct ise_sim_config *s = &cf.sim;
+	struct ise_llm *agent_gate = NULL; /* the agent's client, when its limit is its own */
 	if (!o.offline) {
 		s->user_llm = ise_llm_new(&user);
 		s->agent_llm =
 		    ise_sim_same_endpoint(&user, &agent) ? s->user_llm : ise_llm_new(&agent);
+		/* two models of one server: one limit on the requests in flight */
+		if (s->agent_llm != s->user_llm && ise_sim_same_server(&user, &agent))
+			ise_llm_share_jobs(s->agent_llm, s->user_llm);
+		else if (s->agent_llm != s->user_llm)
+			agent_gate = s->agent_llm; /* a limit of its own, shown apart */
 		s->user_model = user.model;
 		s->agent_model = agent.model;
 		agent_window(&cf, s, &agent, ro);
@@ -451,7 +457,8 @@ int main(int argc, char **argv)
 				 .rejects = cf.rejects_file ? &rejects : NULL,
 				 .done = &done,
 				 .options = &pool_options};
-	struct ise_sim_progress *progress = ise_sim_progress_start(&cf.stats, o.progress);
+	struct ise_sim_progress *progress =
+	    ise_sim_progress_start(&cf.stats, o.progress, s->user_llm, agent_gate);
 	int status = ise_pool_run(&io, work, &cf);
 	ise_sim_progress_stop(progress);
 	if (s->user_llm) {

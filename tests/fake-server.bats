@@ -423,6 +423,24 @@ chat() {
 	assert_output 200
 }
 
+@test "--over-inflight-status 429: the refusal is OpenAI's rate limit, with the Retry-After asked for; GETs pass" {
+	fake_start --echo --max-inflight 1 --over-inflight-status 429 --over-inflight-retry-after 0.5 --latency-ms 700
+	chat a >a.code &
+	local pid=$!
+	sleep 0.25
+	run -0 chat b
+	assert_output 429
+	run -0 jq -e '.error.code == "rate_limit_exceeded" and .error.type == "requests"' body
+	run -0 grep -i '^retry-after: 0.5' headers
+	# a busy server still answers these
+	run -0 curl -sS --noproxy '*' -f "$FAKE_URL/health"
+	run -0 curl -sS --noproxy '*' -f "$OPENAI_BASE_URL/models"
+	wait "$pid"
+	assert_equal "$(cat a.code)" 200
+	run -0 jq -e '.rejected_inflight == 1 and .peak_served == 1 and .requests == 4' <<<"$(fake_stats)"
+	assert_equal "$(jq -s -c 'map(select(.path == "/v1/chat/completions")) | map([.status, .fault])' "$FAKE_LOG")" '[[200,null],[429,"inflight"]]'
+}
+
 @test "--latency-ms delays every reply" {
 	fake_start --echo --latency-ms 300
 	run -0 post /v1/chat/completions "$(chat_body x)" -w '%{time_total}'

@@ -2,7 +2,8 @@
 """A fake OpenAI-compatible server for the ise test suites (standard library only).
 
     fake_openai.py --port 0 --port-file F [--tape T.jsonl] [--log R.jsonl] [--echo]
-                   [--rpm N] [--max-inflight N] [--latency-ms N]
+                   [--rpm N] [--max-inflight N [--over-inflight-status 503|429]
+                   [--over-inflight-retry-after S]] [--latency-ms N]
                    [--fail-rate P --fail-seed S] [--embed-dim D]
 
 Binds 127.0.0.1 only, writes the chosen port to F (F.tmp, then rename) once
@@ -27,8 +28,17 @@ is sent (after any delay is decided, before it elapses):
 status is the HTTP status sent, 0 for a dropped or hung request; fault says
 why when it is not a plain reply: "drop" or "hang" (from the tape),
 "injected" (--fail-rate: 500, 503 or dropped), "rpm" (429) or "inflight"
-(503).  The value
+(503, or the --over-inflight-status).  The value
 of Authorization (or api-key) is never written anywhere.
+
+--max-inflight N refuses an API request (POST) that arrives while N are
+being served: 503 Ollama-style (queue full) by default, or with
+--over-inflight-status 429 OpenAI-style (rate_limit_exceeded); with
+--over-inflight-retry-after S the refusal carries "Retry-After: S" (S as
+given, fractions too).  GET /health and /v1/models are never refused, as
+a busy server still answers them.  The stats count the refusals
+(rejected_inflight) and the most API requests served at once
+(peak_served), beside peak_inflight (every request, refused ones too).
 
 TAPE: one JSON object per line (blank lines and lines starting with # are
 skipped).  A request is answered by the first entry, in tape order, whose
@@ -321,6 +331,7 @@ class State:
         self.log = open(args.log, "a", encoding="utf-8") if args.log else None
         self.tape = self.load_tape_file()
         self.inflight = 0
+        self.serving = 0  # API requests in flight that were not refused
         self.reset_counters()
 
     def load_tape_file(self):
@@ -334,6 +345,7 @@ class State:
         self.call_n = 0
         self.requests = 0
         self.peak = self.inflight
+        self.peak_served = self.serving
         self.rejected_rpm = 0
         self.rejected_inflight = 0
         self.injected = 0
@@ -361,7 +373,8 @@ class State:
                     break
                 left += n
             return {"requests": self.requests, "peak_inflight": self.peak, "rejected_rpm": self.rejected_rpm,
-                    "rejected_inflight": self.rejected_inflight, "injected_failures": self.injected,
+                    "rejected_inflight": self.rejected_inflight, "peak_served": self.peak_served,
+                    "injected_failures": self.injected,
                     "inflight": self.inflight, "tape_left": left}
 
     def rpm_take(self):
@@ -542,7 +555,21 @@ class Handler(BaseHTTPRequestHandler):
             rec["status"] = 0 if r.action else r.status
             if r.fault:
                 rec["fault"] = r.fault
+            serving = [path in API_POST and r.fault != "inflight"]
+            if serving[0]:
+                st.serving += 1
+                st.peak_served = max(st.peak_served, st.serving)
             st.write_log(rec)
+
+        def served():
+            # a real server frees the slot when the reply is made, before
+            # the client has read it: a client that sends again at once
+            # must find room
+            with st.lock:
+                if serving[0]:
+                    st.serving -= 1
+                    serving[0] = False
+
         try:
             if r.delay > 0 and STOP.wait(r.delay):
                 return self.drop()
@@ -550,8 +577,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.drop()
             if r.action == "hang":
                 return self.hang()
+            served()
             self.send(r)
         finally:
+            served()
             with st.lock:
                 st.inflight -= 1
 
@@ -567,9 +596,18 @@ class Handler(BaseHTTPRequestHandler):
         if not known:
             return json_reply(404, {"error": {"message": "fake: no route %s %s" % (self.command, path),
                                               "type": "invalid_request_error", "param": None, "code": None}})
-        if a.max_inflight and st.inflight > a.max_inflight:
+        if a.max_inflight and path in API_POST and st.serving >= a.max_inflight:
             st.rejected_inflight += 1
-            r = json_reply(503, {"error": OLLAMA_BUSY})
+            headers = {}
+            if a.over_inflight_retry_after is not None:
+                headers["Retry-After"] = a.over_inflight_retry_after
+            if a.over_inflight_status == 429:
+                r = json_reply(429, {"error": {"message": "Rate limit reached: %d requests at once (fake: "
+                                                          "--max-inflight)" % a.max_inflight,
+                                               "type": "requests", "param": None,
+                                               "code": "rate_limit_exceeded"}}, headers=headers)
+            else:
+                r = json_reply(503, {"error": OLLAMA_BUSY}, headers=headers)
             r.fault = "inflight"
             return r
         rl_headers = {}
@@ -1043,6 +1081,8 @@ def main():
     p.add_argument("--echo", action="store_true")
     p.add_argument("--rpm", type=int, default=0)
     p.add_argument("--max-inflight", type=int, default=0)
+    p.add_argument("--over-inflight-status", type=int, choices=(503, 429), default=503)
+    p.add_argument("--over-inflight-retry-after")
     p.add_argument("--latency-ms", type=float, default=0.0)
     p.add_argument("--fail-rate", type=float, default=0.0)
     p.add_argument("--fail-seed", type=int, default=0)

@@ -217,3 +217,21 @@ personas_reply() {
 	[[ $stderr != *SECRET* ]]
 	fake_stop
 }
+
+@test "with a model: -j 16 against a server that serves 2 at once has few requests refused" {
+	load fake
+	fake_start --latency-ms 30 --max-inflight 2 --over-inflight-status 429
+	# the same two personas every time: the budget, 30 requests, is spent
+	personas_reply '[["Ada Obi","Nurse","Healthcare"],["Bo Ek","Clerk","Retail"]]' | jq -c '.repeat = -1' >tape.jsonl
+	fake_tape tape.jsonl
+	run -1 --separate-stderr ise-persona -n 4 --batch 2 --budget 30 -j 16
+	[[ $stderr == *"only 2 of 4 distinct personas after 30 requests"* ]] || fail "$stderr"
+	refused=$(fake_stats | jq .rejected_inflight)
+	echo "refused: $refused"
+	assert_equal "$(fake_requests /v1/chat/completions)" $((30 + refused))
+	# fewer than the first 16 of a fixed -j 16 alone would have refused
+	# (with --fixed-jobs each 429 pauses every job too: that run gives up,
+	# exit 3, after a minute)
+	[ "$refused" -le 14 ]
+	fake_stop
+}

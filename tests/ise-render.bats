@@ -112,6 +112,80 @@ teardown() {
 	[ "$(jq .peak_inflight <<<"$output")" -ge 4 ]
 }
 
+# busy_server STATUS [RETRY_AFTER]: a server that serves 8 requests at once
+# and refuses more with STATUS; t400.jsonl and eight.jsonl, the records of
+# today's -j 8 (which never meets a refusal), for the run to compare with.
+busy_server() {
+	fake_start --echo --latency-ms 30 --max-inflight 8 --over-inflight-status "$1" \
+		${2:+--over-inflight-retry-after "$2"}
+	head -n 400 "$TUPLES" >t400.jsonl
+	ise-render --words 1-5 -j 8 --fixed-jobs t400.jsonl >eight.jsonl 2>/dev/null
+	fake_reset
+}
+
+# adapts: -j 64 against the busy server gives the records of -j 8 byte for
+# byte; the server refuses under 5% of the records (20 of 400, where -j 64
+# without the gate has most of its first 64 refused: see --fixed-jobs
+# below), each refusal a retry; the last progress line shows the limit,
+# lowered near the server's 8 and never above -j.
+adapts() {
+	run -0 --separate-stderr ise-render --words 1-5 -j 64 --progress t400.jsonl
+	cmp eight.jsonl <(printf '%s\n' "${lines[@]}")
+	local refused
+	refused=$(fake_stats | jq .rejected_inflight)
+	echo "refused: $refused"
+	[ "$refused" -lt 20 ]
+	assert_equal "$(fake_requests /v1/chat/completions)" $((400 + refused))
+	[[ $stderr == *"$((400 + refused)) requests (0 cached, $refused retried)"* ]] || fail "$stderr"
+	[[ ${stderr_lines[-2]} =~ ^ise-render:\ 400\ done.*,\ jobs\ limited\ to\ ([0-9]+)\ of\ 64$ ]] || fail "$stderr"
+	[ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le 12 ]
+}
+
+@test "llm: -j 64 against a server that takes 8 at once and answers 429 above: the records of -j 8, few refusals" {
+	busy_server 429
+	adapts
+}
+
+@test "llm: the same with 503 (Ollama's full queue): the limit comes down as for 429" {
+	busy_server 503
+	adapts
+}
+
+@test "llm: the same with 429 and Retry-After: every job still waits it out" {
+	busy_server 429 0.2
+	adapts
+	# after a refusal no request starts for 0.2 s: the log has gaps of
+	# 0.15 s or more between two requests (one a pause, without a pause none)
+	run -0 jq -s '[.[] | select(.path == "/v1/chat/completions")] | [range(1; length) as $i |
+		select(.[$i].t - .[$i - 1].t >= 0.15)] | length' "$FAKE_LOG"
+	[ "$output" -ge 2 ]
+}
+
+@test "llm: -j never exceeded: a server with room for 8 gets at most 4 from -j 4, and no lowered limit shows" {
+	fake_start --echo --latency-ms 30 --max-inflight 8 --over-inflight-status 429
+	head -n 200 "$TUPLES" >t200.jsonl
+	run -0 --separate-stderr ise-render --words 1-5 -j 4 --progress t200.jsonl
+	assert_equal "${#lines[@]}" 200
+	run -0 jq -e '.peak_served <= 4 and .rejected_inflight == 0' <<<"$(fake_stats)"
+	[[ $stderr != *"jobs limited"* ]] || fail "$stderr"
+}
+
+@test "llm: --fixed-jobs sends -j at once as before, busy server or not" {
+	fake_start --echo --latency-ms 30 --max-inflight 8 --over-inflight-status 429
+	head -n 32 "$TUPLES" >t32.jsonl
+	ise-render --words 1-5 -j 8 --fixed-jobs t32.jsonl >eight.jsonl 2>/dev/null
+	fake_reset
+	run -0 --separate-stderr ise-render --words 1-5 -j 32 --fixed-jobs --retries 10 --progress t32.jsonl
+	cmp eight.jsonl <(printf '%s\n' "${lines[@]}")
+	# the first 32 go together, and most are refused
+	[ "$(fake_stats | jq .rejected_inflight)" -ge 12 ]
+	[[ $stderr != *"jobs limited"* ]] || fail "$stderr"
+	# where the gate, on, has a few refused while it finds the level
+	fake_reset
+	ise-render --words 1-5 -j 32 t32.jsonl | cmp eight.jsonl -
+	[ "$(fake_stats | jq .rejected_inflight)" -le 12 ]
+}
+
 @test "llm: the cache makes a rerun free and identical" {
 	fake_start --echo
 	ise-render --words 1-5 --cache c "$T20" >a.jsonl 2>/dev/null

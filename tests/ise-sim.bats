@@ -420,6 +420,20 @@ $(agent_says "Printed hello.")"
 	[[ $stderr =~ ise-sim:\ 3\ done\ \(3\ kept,\ 0\ rejected\),\ [0-9.]+\ turns/s,\ [0-9]+\ tokens/s,\ 3\ tool\ calls ]] || fail "$stderr"
 }
 
+@test "--progress: a busy server's lowered limit on requests in flight, one for both roles of one server" {
+	fake_start --max-inflight 2 --over-inflight-status 429 --latency-ms 50
+	fake_tape "$(user_turn 1 "Print hello.")
+$(user_done)
+$(agent_calls "." '[{"name":"exec","arguments":{"command":"echo hello"}}]')
+$(agent_says "Printed hello.")"
+	run -0 --separate-stderr sim --progress -j 8 <(head -n 8 "$INTENTS")
+	assert_equal "${#lines[@]}" 8
+	[[ $stderr =~ ise-sim:\ 8\ done\ \(8\ kept,\ 0\ rejected\).*,\ jobs\ limited\ to\ [1-4]\ of\ 8 ]] || fail "$stderr"
+	[[ $stderr != *"user jobs"* ]] || fail "$stderr"
+	# 32 requests; a fixed -j 8 would have 6 of the first 8 refused
+	[ "$(fake_stats | jq .rejected_inflight)" -le 8 ]
+}
+
 @test "--exec-timeout is a command's wall time; --timeout a model request's" {
 	fake_start
 	fake_tape "$(user_turn 1 "Sleep.")

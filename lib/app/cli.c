@@ -24,6 +24,7 @@ enum {
 	OPT_STRICT,
 	OPT_MAX_LINE,
 	OPT_UNORDERED,
+	OPT_FIXED_JOBS,
 	OPT_PROGRESS,
 	OPT_BASE_URL,
 	OPT_MODEL,
@@ -71,6 +72,9 @@ static const struct common_option common[] = {
     {ISE_OPT_JOBS,
      {"unordered", no_argument, NULL, OPT_UNORDERED},
      "      --unordered     write records as they finish, not in input order"},
+    {ISE_OPT_LLM,
+     {"fixed-jobs", no_argument, NULL, OPT_FIXED_JOBS},
+     "      --fixed-jobs    send -j requests at once even while the server is busy"},
     {ISE_OPT_PROGRESS,
      {"progress", no_argument, NULL, OPT_PROGRESS},
      "      --progress      show a progress line on standard error"},
@@ -213,6 +217,9 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 		case OPT_UNORDERED:
 			o->unordered = 1;
 			break;
+		case OPT_FIXED_JOBS:
+			o->llm.fixed_jobs = 1;
+			break;
 		case OPT_PROGRESS:
 			o->progress = 1;
 			break;
@@ -299,6 +306,8 @@ void ise_cli_parse(const struct ise_cli *cli, int argc, char **argv, struct ise_
 		ise_usage_error("--resume needs --output=FILE");
 	if (o->llm.cache_mode != ISE_CACHE_OFF && !o->llm.cache_dir)
 		ise_usage_error("--cache-mode needs --cache=DIR");
+	if (cli->common & ISE_OPT_LLM)
+		o->llm.jobs = o->jobs; /* the most requests in flight, lowered when busy */
 	if (!o->offline && !o->llm.base_url && o->llm.cache_mode != ISE_CACHE_RO)
 		o->offline = ISE_OFFLINE_NO_ENDPOINT; /* a ro cache can replay without one */
 	o->files = argv + optind;

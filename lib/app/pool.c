@@ -7,6 +7,7 @@
 #include "core/diag.h"
 #include "core/progress.h"
 #include "core/xalloc.h"
+#include "llm/llm.h"
 
 struct pool {
 	pthread_mutex_t lock;
@@ -107,6 +108,11 @@ static void drain(struct pool *p)
 	pthread_cond_broadcast(&p->work_done);
 }
 
+static void jobs_note(void *llm, char *buf, size_t size)
+{
+	ise_llm_jobs_note(llm, NULL, buf, size);
+}
+
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
@@ -154,6 +160,10 @@ int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 		if (pthread_create(&threads[i], NULL, worker, &p))
 			ise_fatal("cannot start a worker thread");
 	ise_progress_init(&progress, o->progress, 0);
+	if (io->llm) {
+		progress.note = jobs_note;
+		progress.note_ctx = io->llm;
+	}
 
 	for (;;) {
 		pthread_mutex_lock(&p.lock);

@@ -51,6 +51,9 @@ struct ise_pool_io {
 	 * order, before any worker sees it (e.g. to take a ticket) */
 	ise_work_fn admit;
 	void *admit_ctx;
+	/* optional: the client the work sends to, whose limit on requests in
+	 * flight the progress line shows while a busy server keeps it below -j */
+	struct ise_llm *llm;
 };
 
 /* Returns the worst status it saw (it reports bad records itself). */

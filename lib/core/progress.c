@@ -21,7 +21,7 @@ static void show(struct ise_progress *p, unsigned long long done, unsigned long 
 {
 	double t = ise_now(), elapsed = t - p->start;
 	double rate = elapsed > 0 ? (double)done / elapsed : 0;
-	char line[256], percent[32] = "", eta[64] = "";
+	char line[320], percent[32] = "", eta[64] = "", note[64] = "";
 
 	if (fraction < 0 && p->total)
 		fraction = (double)done / (double)p->total;
@@ -32,8 +32,10 @@ static void show(struct ise_progress *p, unsigned long long done, unsigned long 
 		snprintf(eta, sizeof eta, ", ETA %dh%02dm%02ds", (int)(left / 3600),
 			 (int)(left / 60) % 60, (int)left % 60);
 	}
-	int n = snprintf(line, sizeof line, "%s%s: %llu done%s, %.1f/s, %llu failed%s%s",
-			 p->tty ? "\r" : "", ise_progname(), done, percent, rate, failed, eta,
+	if (p->note)
+		p->note(p->note_ctx, note, sizeof note);
+	int n = snprintf(line, sizeof line, "%s%s: %llu done%s, %.1f/s, %llu failed%s%s%s",
+			 p->tty ? "\r" : "", ise_progname(), done, percent, rate, failed, note, eta,
 			 p->tty ? (final ? "\033[K\n" : "\033[K") : "\n");
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line,

@@ -6,10 +6,16 @@
 #ifndef ISE_PROGRESS_H
 #define ISE_PROGRESS_H
 
+#include <stddef.h>
+
 struct ise_progress {
 	int enabled, tty;
 	double start, last;
 	unsigned long long total; /* records expected, 0 when unknown */
+	/* optional, set after init: more for the end of the line (", ..."),
+	 * or "" for nothing; called on the thread that updates */
+	void (*note)(void *ctx, char *buf, size_t size);
+	void *note_ctx;
 };
 
 /* Enabled when forced or when stderr is a terminal. */

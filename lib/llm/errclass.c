@@ -261,6 +261,11 @@ void ise_llm_classify(long status, const char *path, const char *body, struct is
 	/* TGI wants its own response_format shape and answers 422 to OpenAI's */
 	if ((status == 400 || status == 422 || status == 500) && any(text, format_words))
 		c->kind = ISE_LLM_ERR_FORMAT;
+	/* too much at once, but not an exhausted quota (no retry helps) nor
+	 * llama-server's "Loading model" (it will take them all once loaded) */
+	else if ((status == 429 && !has(text, "insufficient_quota")) ||
+		 (status == 503 && !has(text, "loading model")))
+		c->kind = ISE_LLM_ERR_BUSY;
 done:
 	cJSON_Delete(j);
 }

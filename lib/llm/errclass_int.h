@@ -5,7 +5,9 @@
  * client must tell apart from a bad record: a mistake every later request
  * will repeat (a server flag missing, an option the model refuses, a model
  * that is not served), a refusal of response_format (ask more plainly, on
- * that endpoint only), and a prompt longer than the context window.
+ * that endpoint only), and a prompt longer than the context window; and
+ * a refusal for load, which asks the client to send less at once, from
+ * one that does not: an exhausted quota, a model still loading.
  */
 #ifndef ISE_ERRCLASS_INT_H
 #define ISE_ERRCLASS_INT_H
@@ -18,6 +20,7 @@ enum ise_llm_errkind {
 	ISE_LLM_ERR_CONFIG,  /* every request will fail the same way: stop the run */
 	ISE_LLM_ERR_MODEL,   /* the model is not served: a CONFIG error */
 	ISE_LLM_ERR_CONTEXT, /* the prompt does not fit the model's context window */
+	ISE_LLM_ERR_BUSY,    /* refused for load (429, 503), not for this request */
 };
 
 struct ise_llm_errclass {

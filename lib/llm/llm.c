@@ -119,11 +119,15 @@ struct ise_llm *ise_llm_new(const struct ise_llm_config *cfg)
 	curl_share_setopt(llm->share, CURLSHOPT_LOCKFUNC, share_lock);
 	curl_share_setopt(llm->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
 	curl_share_setopt(llm->share, CURLSHOPT_USERDATA, llm);
-	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	/* not CURL_LOCK_DATA_CONNECT: libcurl does not support a connection
+	 * cache shared by concurrent threads (CURLSHOPT_SHARE(3)); each
+	 * thread's handle keeps its own connections across resets */
 	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(llm->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	llm->tokens = cfg->tpm;
 	llm->tokens_at = ise_llm_now();
+	ise_inflight_init(&llm->inflight, cfg->jobs, cfg->fixed_jobs);
+	llm->gate = &llm->inflight;
 	return llm;
 }
 
@@ -156,6 +160,7 @@ void ise_llm_free(struct ise_llm *llm)
 	for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_destroy(&llm->share_locks[i]);
 	pthread_mutex_destroy(&llm->lock);
+	ise_inflight_destroy(&llm->inflight);
 	free(llm);
 }
 
@@ -530,7 +535,11 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 	}
 	for (int retry = 0;; retry++) {
 		struct response resp = {0};
+		struct ise_inflight_ticket ticket;
 		CURL *h = ise_llm_handle(llm);
+		/* a place among the requests in flight first, then a start
+		 * time: a start reserved while waiting for a place is wasted */
+		ise_inflight_enter(llm->gate, &ticket);
 		wait_for_turn(llm, reserve_estimate(llm, len));
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
@@ -552,6 +561,7 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		long status = 0;
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 		meta->http_status = status;
+		ise_inflight_leave(llm->gate, &ticket, rc == CURLE_OK && status == 200);
 		pthread_mutex_lock(&llm->lock);
 		llm->requests++;
 		pthread_mutex_unlock(&llm->lock);
@@ -628,6 +638,10 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		}
 		double delay = -1;
 		int waited_out = 0, too_long = 0;
+		/* refused for load: fewer at once from now on, before anything
+		 * else, as each reply that comes meanwhile lets another one go */
+		if (transient && cls.kind == ISE_LLM_ERR_BUSY)
+			ise_inflight_busy(llm->gate, &ticket);
 		if (waitable && llm->cfg.wait > 0) {
 			/* starting or busy: wait for it, retries or not, up to --wait */
 			if (!wait_since)
@@ -672,7 +686,11 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 				result = ISE_LLM_FATAL;
 			break;
 		}
-		if (status == 429)
+		/* a 429 pauses every job for its delay; where the gate adapts,
+		 * only when the server said how long: else the lower limit is the
+		 * answer, and a pause would idle every job for one refusal */
+		if (status == 429 &&
+		    (!ise_inflight_adapts(llm->gate) || *resp.retry_after_ms || *resp.retry_after))
 			pause_everyone(llm, delay);
 		pthread_mutex_lock(&llm->lock);
 		llm->retried++;
@@ -977,6 +995,22 @@ enum ise_llm_status ise_llm_chat_json(struct ise_llm *llm, const cJSON *request,
 	if (status != ISE_LLM_OK)
 		return status;
 	return ise_llm_json_answer(llm, reply, json, err, errlen);
+}
+
+void ise_llm_share_jobs(struct ise_llm *llm, struct ise_llm *with)
+{
+	llm->gate = with->gate;
+}
+
+void ise_llm_jobs_note(struct ise_llm *llm, const char *who, char *buf, size_t size)
+{
+	unsigned jobs, limit = ise_inflight_limit(llm->gate, &jobs);
+
+	if (limit < jobs)
+		snprintf(buf, size, ", %s%sjobs limited to %u of %u", who ? who : "",
+			 who ? " " : "", limit, jobs);
+	else if (size)
+		buf[0] = '\0';
 }
 
 void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size)

@@ -4,9 +4,15 @@
  * serve (libcurl + cJSON; non-streaming).
  *
  * One struct ise_llm is shared by every worker thread: the configuration,
- * the libcurl share (connections, DNS, TLS sessions), the rate limits and
+ * the libcurl share (DNS, TLS sessions), the rate limits and
  * the pause after a 429, the cache and the usage totals.  Each thread keeps
  * its own easy handle, ended with the thread (or by ise_llm_thread_done).
+ *
+ * The jobs share one gate on the requests in flight: up to -j, fewer while
+ * the server answers 429 or 503 for being busy (halved on a refusal,
+ * raised one at a time on success), unless --fixed-jobs.  With the gate,
+ * a 429 without Retry-After lowers the limit instead of pausing every job;
+ * a Retry-After still pauses them all.
  *
  * Retries follow openai-python: connection errors, timeouts, 408, 409, 429
  * and 5xx are retried with exponential backoff and jitter, honouring
@@ -42,6 +48,8 @@ struct ise_llm_config {
 	int retries;                  /* retries after the first try (default 4) */
 	double retry_after_cap;       /* longest Retry-After honoured (default 120 s) */
 	double rpm, tpm;              /* 0: no limit */
+	unsigned jobs;  /* requests in flight at most (-j); 0: no limit (inflight_int.h) */
+	int fixed_jobs; /* --fixed-jobs: always up to jobs, even when the server is busy */
 	const char *cache_dir;
 	enum ise_cache_mode cache_mode;
 	double wait; /* seconds to wait for a server that is not ready (default 600) */
@@ -136,6 +144,17 @@ const char *ise_llm_reply_problem(const struct ise_llm *llm, const struct ise_ll
 
 /* "N requests (C cached, R retried), P prompt + Q completion tokens" */
 void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size);
+
+/* Send llm's requests through the gate of with, for two clients of one
+ * server that differ in what they ask (ise-sim's roles with models of
+ * their own): its slots are shared, and so is the limit on requests in
+ * flight.  Before either sends; with must outlive llm. */
+void ise_llm_share_jobs(struct ise_llm *llm, struct ise_llm *with);
+
+/* For a progress line: ", jobs limited to L of N" (", WHO jobs ..." with
+ * who) while the client sends fewer than -j requests at once, as it does
+ * to a busy server, else "". */
+void ise_llm_jobs_note(struct ise_llm *llm, const char *who, char *buf, size_t size);
 
 /* The first JSON object in text: after <think>...</think>, inside ``` fences
  * or surrounded by prose, never inside reasoning (an unclosed <think> runs

@@ -12,12 +12,16 @@
 #include <stddef.h>
 
 #include "core/diag.h"
+#include "llm/inflight_int.h"
 #include "llm/llm.h"
 
 struct ise_llm {
 	struct ise_llm_config cfg;
 	CURLSH *share;
 	pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+	/* the requests in flight: up to -j, fewer while the server is busy;
+	 * gate is this one, or that of another client of the same server */
+	struct ise_inflight inflight, *gate;
 	pthread_mutex_t lock;     /* everything below */
 	double next_start;        /* --rpm: earliest start of the next request */
 	double tokens, tokens_at; /* --tpm bucket */
@@ -32,7 +36,8 @@ struct ise_llm {
 double ise_llm_now(void);
 void ise_llm_sleep_until(double t);
 
-/* The calling thread's easy handle, reset, sharing llm's connections. */
+/* The calling thread's easy handle, reset (its connections kept), sharing
+ * llm's DNS cache and TLS sessions. */
 CURL *ise_llm_handle(struct ise_llm *llm);
 
 /* printf into err with the API key and control characters taken out. */

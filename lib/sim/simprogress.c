@@ -15,9 +15,11 @@
 #include "core/clock.h"
 #include "core/diag.h"
 #include "core/xalloc.h"
+#include "llm/llm.h"
 
 struct ise_sim_progress {
 	struct ise_sim_stats *stats;
+	struct ise_llm *user, *agent;
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
@@ -28,19 +30,23 @@ struct ise_sim_progress {
 static void show(const struct ise_sim_progress *p)
 {
 	double t = ise_now() - p->start;
-	char line[256];
+	char line[384], user[64] = "", agent[64] = "";
 
 	if (t <= 0)
 		t = 1e-9;
+	if (p->user)
+		ise_llm_jobs_note(p->user, p->agent ? "user" : NULL, user, sizeof user);
+	if (p->agent)
+		ise_llm_jobs_note(p->agent, "agent", agent, sizeof agent);
 	/* a whole line each time: on a terminal it goes above the pool's own */
 	int n = snprintf(line, sizeof line,
 			 "%s%s: %llu done (%llu kept, %llu rejected), %.2f turns/s, %.0f tokens/s, "
-			 "%llu tool calls%s\n",
+			 "%llu tool calls%s%s%s\n",
 			 p->tty ? "\r" : "", ise_progname(), atomic_load(&p->stats->done),
 			 atomic_load(&p->stats->kept), atomic_load(&p->stats->rejected),
 			 (double)atomic_load(&p->stats->turns) / t,
 			 (double)atomic_load(&p->stats->tokens) / t, atomic_load(&p->stats->calls),
-			 p->tty ? "\033[K" : "");
+			 user, agent, p->tty ? "\033[K" : "");
 	if (n > 0)
 		(void)!write(STDERR_FILENO, line,
 			     (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
@@ -66,7 +72,8 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct ise_sim_progress *ise_sim_progress_start(struct ise_sim_stats *stats, int force)
+struct ise_sim_progress *ise_sim_progress_start(struct ise_sim_stats *stats, int force,
+						struct ise_llm *user, struct ise_llm *agent)
 {
 	int tty = isatty(STDERR_FILENO);
 
@@ -74,6 +81,8 @@ struct ise_sim_progress *ise_sim_progress_start(struct ise_sim_stats *stats, int
 		return NULL;
 	struct ise_sim_progress *p = ise_xcalloc(1, sizeof *p);
 	p->stats = stats;
+	p->user = user;
+	p->agent = agent;
 	p->tty = tty;
 	p->start = ise_now();
 	pthread_mutex_init(&p->lock, NULL);

@@ -43,6 +43,11 @@ int ise_sim_same_endpoint(const struct ise_llm_config *a, const struct ise_llm_c
 	       same(a->model, b->model) && a->extra_body == b->extra_body;
 }
 
+int ise_sim_same_server(const struct ise_llm_config *a, const struct ise_llm_config *b)
+{
+	return a->base_url && b->base_url && !strcmp(a->base_url, b->base_url);
+}
+
 cJSON *ise_sim_tools(const char *path, const struct ise_catalog *catalog)
 {
 	cJSON *tools = ise_json_checked(cJSON_CreateArray()), *spec;

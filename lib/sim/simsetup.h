@@ -19,6 +19,9 @@ struct ise_llm_config ise_sim_role(const struct ise_llm_config *common, const ch
 /* 1 when both roles can share one client: same URL, key, model and extra
  * body. */
 int ise_sim_same_endpoint(const struct ise_llm_config *a, const struct ise_llm_config *b);
+/* 1 when both roles send to one server (the same URL), whatever they ask
+ * of it: they share its slots. */
+int ise_sim_same_server(const struct ise_llm_config *a, const struct ise_llm_config *b);
 /* The agent's tool specs: the catalog's, or those of path (a JSON array of
  * OpenAI function specs, or an object with one under "tools"); a bad file
  * is a usage error.  The caller owns the array. */
