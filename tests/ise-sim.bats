@@ -535,6 +535,23 @@ $(agent_says "Slept.")"
 		.output == "looping\n\n(the check ran past its time limit)"' <<<"$output"
 }
 
+@test "offline: a Python check imports the standard json and email, not the agent's json.py, and still the agent's own modules" {
+	setup='echo "raise SystemExit(9)" >json.py; cp json.py email.py; echo "X = 7" >mine.py'
+	py() { printf "python3 - <<'EOF'\n%s\nEOF" "$1"; }
+	jq --arg setup "$setup" --arg std "$(py 'import json, email.utils
+print(json.dumps(email.utils.parseaddr("A <a@b.c>")))')" \
+		--arg own "$(py 'import mine
+assert mine.X == 7')" --arg path "$(py 'import sys
+assert sys.path[0] == "", sys.path')" \
+		'(.tasks[] | select(.id == "create-new-document")) |= (.setup = $setup |
+			.checks = [{what: "std", command: $std}, {what: "own", command: $own}, {what: "path", command: $path}])' \
+		"$ROOT/share/ise/catalog.json" >cat.json
+	head -n 1 "$SINGLE" | jq -c '.tasks = [.tasks[0] | .id = "create-new-document"] | del(.task_params)' >in.jsonl
+	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record in.jsonl
+	jq -e '.verification.checks[0] | .ok and .output == "[\"A\", \"a@b.c\"]\n"' <<<"$output"
+	jq -e '.verification | .passed == 3 and .total == 3' <<<"$output"
+}
+
 @test "offline: without the network the user accepts the fallback values" {
 	jq '(.tasks[] | select(.id == "create-new-document")) |= (.tools += ["http_request"] | .plan = [{tool: "http_request", args: {method: "GET", url: "http://127.0.0.1:9/rates"}}] + .plan)' \
 		"$ROOT/share/ise/catalog.json" >cat.json

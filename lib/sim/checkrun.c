@@ -15,10 +15,39 @@
 /* The Python side: argv[1] the mark, argv[2] the bytes kept, standard
  * input [[i, timeout, code]...].  Each program runs in a forked child, as
  * `python3 -` would run it: __main__, argv ['-'], stdin empty, an uncaught
- * exception's traceback and exit status 1, SystemExit's code. */
+ * exception's traceback and exit status 1, SystemExit's code.
+ *
+ * A fork is cheap but an import is not (email.policy alone is 30 ms), so
+ * the standard modules the programs import are imported once, before the
+ * first fork, with the workspace off sys.path: a file the agent left named
+ * email.py or csv.py cannot stand in for the module a check relies on.
+ * The children get the workspace back on sys.path for their own modules
+ * (a check may import the agent's dedup.py), and gc.freeze() keeps the
+ * collector from copying the parent's pages into every child. */
 static const char driver[] =
-    "import json, os, sys, tempfile, time, traceback\n"
+    "import sys\n"
+    "here = sys.path.pop(0) if sys.path and sys.path[0] == '' else None\n"
+    "import gc, json, os, re, tempfile, time, traceback\n"
     "mark, kept = sys.argv[1], int(sys.argv[2])\n"
+    "checks = json.load(sys.stdin)\n"
+    "names = set()\n"
+    "for _, _, code in checks:\n"
+    "    for m in re.finditer(r'^[ \\t]*(?:from[ \\t]+([\\w.]+)[ \\t]+import\\b|import[ \\t]+"
+    "([\\w. \\t,]+))', code, re.M):\n"
+    "        names.update(n.split()[0] for n in (m[1] or m[2]).split(',') if n.split())\n"
+    "std = getattr(sys, 'stdlib_module_names', ())\n"
+    "sys.stdout = open(os.devnull, 'w')\n"
+    "for name in sorted(names):\n"
+    "    if name.split('.')[0] in std:\n"
+    "        try:\n"
+    "            __import__(name)\n"
+    "        except BaseException:\n"
+    "            pass\n"
+    "sys.stdout.close()\n"
+    "sys.stdout = sys.__stdout__\n"
+    "if here is not None:\n"
+    "    sys.path.insert(0, here)\n"
+    "gc.freeze()\n"
     "def child(code):\n"
     "    try:\n"
     "        sys.argv = ['-']\n"
@@ -33,7 +62,7 @@ static const char driver[] =
     "    except BaseException as e:\n"
     "        traceback.print_exception(type(e), e, e.__traceback__.tb_next)\n"
     "        return 1\n"
-    "for i, limit, code in json.load(sys.stdin):\n"
+    "for i, limit, code in checks:\n"
     "    with tempfile.TemporaryFile() as out:\n"
     "        sys.stdout.flush()\n"
     "        sys.stderr.flush()\n"
