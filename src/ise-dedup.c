@@ -77,7 +77,7 @@ static const struct ise_cli cli = {
 	"  -q, --quiet         no summary on standard error\n",
     .options = options,
     .shortopts = "q",
-    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
+    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS | ISE_OPT_NET,
 };
 
 static void handle(int opt, const char *arg, void *ctx)

@@ -80,7 +80,7 @@ static const struct ise_cli cli = {
 	"      --lexical-sample=N  texts sampled for --lexical, 0 all (default 5000)\n",
     .options = options,
     .shortopts = "",
-    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS,
+    .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_PROGRESS | ISE_OPT_NET,
 };
 
 /* Split a comma-separated list into buf's items; an empty item is an error. */

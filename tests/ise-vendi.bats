@@ -532,6 +532,29 @@ v.jsonl"
 	fake_stop
 }
 
+@test "an embedding server that is still loading is waited for up to --wait; past it, exit 3" {
+	fake_start
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+	fake_shape '{"loading_s":1.5}'
+	run -0 --separate-stderr ise-vendi --embed-url "$FAKE_URL/v1" --wait 20 --timeout 10 "$INTENTS"
+	assert_equal "$(jq -c '[.n, .dim]' <<<"$output")" '[240,8]'
+	[[ $stderr == *"waiting for the server: HTTP 503: Loading model"*"of --wait 20)"* ]] || fail "$stderr"
+	fake_reset
+	fake_shape '{"loading_s":30}'
+	run -3 --separate-stderr ise-vendi --embed-url "$FAKE_URL/v1" --wait 1 --retries 0 "$INTENTS"
+	[[ $stderr == *"Loading model"*"(not ready after --wait 1 s)"* ]] || fail "$stderr"
+	# the same options in ise-dedup --semantic
+	fake_reset
+	fake_tape '{"match":{"path":"/v1/embeddings"},"reply":{},"repeat":-1}'
+	fake_shape '{"loading_s":1}'
+	run -0 --separate-stderr ise-dedup -q --semantic 0.99 --embed-url "$FAKE_URL/v1" --wait 20 "$INTENTS"
+	[ "$(wc -l <<<"$output")" -gt 200 ]
+	[[ $stderr == *"waiting for the server"* ]] || fail "$stderr"
+	fake_stop
+	# without --embed-url they are accepted and change nothing
+	run -0 ise-vendi --wait 5 --rpm 60 "$INTENTS"
+}
+
 @test "bad records: reported with file and line, left out, exit 1; --strict stops" {
 	{
 		head -n 2 "$INTENTS"

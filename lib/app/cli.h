@@ -25,6 +25,8 @@ enum ise_common_options {
 	ISE_OPT_PROGRESS = 1 << 4, /* --progress */
 	ISE_OPT_LLM = 1 << 5, /* --base-url, --model, sampling, retries, limits, cache, --offline */
 	ISE_OPT_NO_STDIN = 1 << 6, /* without operands the program reads no standard input */
+	ISE_OPT_NET = 1 << 7,      /* --timeout, --retries, --retry-after-cap, --wait, --rpm alone:
+				      a server used for something other than chat (embeddings) */
 };
 
 struct ise_cli {
