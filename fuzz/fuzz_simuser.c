@@ -77,12 +77,14 @@ static void prompt(const cJSON *persona, const char *intent, struct ise_decision
 
 	if (!cJSON_IsObject(persona) || ise_persona_check(persona))
 		return;
-	for (size_t nturns = 0; nturns < 2; nturns++) {
-		cJSON *m = ise_simuser_messages(ise_data_user, persona, intent, &turn, nturns, 3);
-		if (cJSON_GetArraySize(m) != 2)
-			fuzz_fail("fuzz_simuser: the user's prompt is not [system, user]");
-		cJSON_Delete(m);
-	}
+	for (size_t nturns = 0; nturns < 2; nturns++)
+		for (size_t brief = 0; brief <= nturns; brief++) { /* whole, brief, left out */
+			cJSON *m = ise_simuser_messages(ise_data_user, persona, intent, &turn,
+							nturns, 3, brief, brief && nturns);
+			if (cJSON_GetArraySize(m) != 2)
+				fuzz_fail("fuzz_simuser: the user's prompt is not [system, user]");
+			cJSON_Delete(m);
+		}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -50,6 +50,7 @@ enum {
 	OPT_VERIFY,
 	OPT_TRIALS,
 	OPT_CONTEXT,
+	OPT_USER_CONTEXT,
 	OPT_USER_EXTRA_BODY,
 	OPT_AGENT_EXTRA_BODY,
 };
@@ -69,6 +70,7 @@ struct config {
 	struct ise_sim_stats stats;
 	unsigned trials;              /* --trials: plays of each intent */
 	long context;                 /* --context: the agent's window; 0: ask the server */
+	long user_context;            /* --user-context: the simulator's */
 	const struct ise_idset *done; /* ids the output holds (--resume) */
 };
 
@@ -95,6 +97,7 @@ static const struct option options[] = {
     {"verify", required_argument, NULL, OPT_VERIFY},
     {"trials", required_argument, NULL, OPT_TRIALS},
     {"context", required_argument, NULL, OPT_CONTEXT},
+    {"user-context", required_argument, NULL, OPT_USER_CONTEXT},
     {"user-extra-body", required_argument, NULL, OPT_USER_EXTRA_BODY},
     {"agent-extra-body", required_argument, NULL, OPT_AGENT_EXTRA_BODY},
     ISE_SANDBOX_OPTIONS,
@@ -106,7 +109,8 @@ static const struct ise_cli cli = {
 		"       [--think inline|keep|drop] [--text-tool-calls parse|fail]\n"
 		"       [--tools FILE] [--user-prompt FILE]\n"
 		"       [--agent-prompt FILE] [--keep DIR] [--verify require|record|off]\n"
-		"       [--trials K] [--context TOKENS] [sandbox options] [-j N]\n"
+		"       [--trials K] [--context TOKENS] [--user-context TOKENS]\n"
+		"       [sandbox options] [-j N]\n"
 		"       [-o FILE [--resume]] [--progress] [LLM options] [FILE...]",
     .about = "Play each intent of FILE (or standard input) as a conversation: a simulated\n"
 	     "user gives one instruction per turn to an agent whose tool calls run for real\n"
@@ -137,6 +141,8 @@ static const struct ise_cli cli = {
 	    "      --user-extra-body=JSON, --agent-extra-body=JSON  a role's own --extra-body\n"
 	    "      --context=TOKENS  the agent model's context window (default: what\n"
 	    "                      the server reports; old tool outputs are cut to fit)\n"
+	    "      --user-context=TOKENS  the simulator model's (default: likewise; the\n"
+	    "                      oldest turns it is shown are shortened to fit)\n"
 	    "\nthe sandbox, as in ise-exec:\n" ISE_SANDBOX_HELP "\n",
     .options = options,
     .common = ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS | ISE_OPT_PROGRESS |
@@ -238,6 +244,9 @@ static void handle(int opt, const char *arg, void *ctx)
 	case OPT_CONTEXT:
 		cf->context = (long)ise_parse_uint("--context", arg, 64, 1 << 30);
 		break;
+	case OPT_USER_CONTEXT:
+		cf->user_context = (long)ise_parse_uint("--user-context", arg, 64, 1 << 30);
+		break;
 	case OPT_USER_EXTRA_BODY:
 		cf->user.extra_body = ise_parse_extra_body("--user-extra-body", arg);
 		break;
@@ -247,30 +256,46 @@ static void handle(int opt, const char *arg, void *ctx)
 	}
 }
 
-/* Wait for the servers, then learn the agent model's context window:
- * --context, else what its server reports.  A read-only cache replays
- * without a server: only --context gives it a window. */
-static void agent_window(struct config *cf, struct ise_sim_config *s,
-			 const struct ise_llm_config *agent, int ro)
+/* Wait for the servers, then learn the models' context windows: --context
+ * and --user-context, else what each server reports (one client: one
+ * window).  A read-only cache replays without a server: only the options
+ * give it a window. */
+static void windows(struct config *cf, struct ise_sim_config *s, const struct ise_llm_config *user,
+		    const struct ise_llm_config *agent, int ro)
 {
 	char err[1024];
 
 	s->agent_max_tokens = agent->max_tokens;
+	s->user_max_tokens = user->max_tokens;
+	if (!ro && (!cf->context || !cf->user_context) &&
+	    (ise_llm_wait_ready(s->agent_llm, err, sizeof err) ||
+	     (s->user_llm != s->agent_llm && ise_llm_wait_ready(s->user_llm, err, sizeof err))))
+		ise_fatal("%s", err);
 	if (cf->context) {
 		s->context_window = cf->context;
 		s->context_source = "--context";
 	} else if (!ro) {
-		if (ise_llm_wait_ready(s->agent_llm, err, sizeof err) ||
-		    (s->user_llm != s->agent_llm &&
-		     ise_llm_wait_ready(s->user_llm, err, sizeof err)))
-			ise_fatal("%s", err);
 		s->context_window = ise_llm_context_window(s->agent_llm, &s->context_source);
+	}
+	if (cf->user_context) {
+		s->user_context_window = cf->user_context;
+		s->user_context_source = "--user-context";
+	} else if (s->user_llm == s->agent_llm && !cf->context) {
+		s->user_context_window = s->context_window;
+		s->user_context_source = s->context_source;
+	} else if (!ro) {
+		s->user_context_window =
+		    ise_llm_context_window(s->user_llm, &s->user_context_source);
 	}
 	if (s->context_window && s->context_window <= agent->max_tokens)
 		ise_fatal(
 		    "--max-tokens %ld leaves no room for a prompt in the agent model's context "
 		    "window of %ld tokens (%s): lower --max-tokens",
 		    agent->max_tokens, s->context_window, s->context_source);
+	if (s->user_context_window && s->user_context_window <= user->max_tokens)
+		ise_fatal("--max-tokens %ld leaves no room for a prompt in the simulator model's "
+			  "context window of %ld tokens (%s): lower --max-tokens",
+			  user->max_tokens, s->user_context_window, s->user_context_source);
 }
 
 static char *read_text(const char *path, const char *builtin)
@@ -428,7 +453,7 @@ int main(int argc, char **argv)
 			agent_gate = s->agent_llm; /* a limit of its own, shown apart */
 		s->user_model = user.model;
 		s->agent_model = agent.model;
-		agent_window(&cf, s, &agent, ro);
+		windows(&cf, s, &user, &agent, ro);
 	}
 	s->user_prompt = user_prompt;
 	s->agent_prompt = agent_prompt;

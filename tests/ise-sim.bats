@@ -788,6 +788,54 @@ $(jq -cn '{reply: {content: "Printed.", model: "Qwen/Qwen3-8B"}, repeat: -1}')"
 	jq -e -s '[.[] | select(.path == "/v1/chat/completions") | .status] | map(select(. == 400)) | length == 1' "$FAKE_LOG"
 }
 
+# A conversation of 10 user turns ("Go on.") whose agent answers each with
+# 1,800 characters, on two servers: the agent's ($FAKE_URL after the call)
+# and the simulator's ($USER_URL, its log $USER_LOG), with fake_shape $1.
+long_replies() {
+	fake_start
+	fake_tape "$(jq -cn --arg c "$(decision true "" "done")" '{match: {model: "sim", contains: "no messages left"}, reply: {content: $c}, repeat: -1}')
+$(jq -cn --arg c "$(decision false "Go on.")" '{match: {model: "sim"}, reply: {content: $c}, repeat: -1}')"
+	fake_shape "$1"
+	USER_URL=$FAKE_URL/v1 USER_LOG=$FAKE_LOG USER_PID=$FAKE_PID
+	fake_start
+	fake_tape "$(jq -cn --arg c "$(printf 'word %.0s' $(seq 360))" '{match: {model: "agent"}, reply: {content: $c}, repeat: -1}')"
+}
+
+@test "context: the simulated user's view of a long conversation is shortened to fit its window" {
+	long_replies '{}'
+	run -0 --separate-stderr sim --user-base-url "$USER_URL" --max-turns 10 --max-tokens 256 --user-context 3000 "$ONE"
+	kill "$USER_PID"
+	r=$output
+	jq -e '.status == "completed" and .user_turns == 10 and
+		.user_context.window == 3000 and .user_context.source == "--user-context" and
+		.user_context.shortened >= 1 and .user_context.prefix_changes >= 1' <<<"$r"
+	# every request of the simulator fits: characters / 3 + the reply's 256 tokens
+	jq -e -s 'map(select(.path == "/v1/chat/completions") | .body.messages | tojson | length) |
+		length == 11 and all(. / 3 + 256 + 16 <= 3000)' "$USER_LOG"
+	# the last one: the last two turns whole, the oldest shortened or left out, saying so
+	last=$(jq -r -s 'map(select(.path == "/v1/chat/completions"))[-1].body.messages[-1].content' "$USER_LOG")
+	[[ $last == *"[9] Assistant: word word"*"[10] Assistant: "*"word word"* ]] || fail "$last"
+	[[ $(grep -o "word" <<<"$last" | wc -l) -lt 1000 ]] || fail "not shortened"
+	[[ $last == *"[1-"*"] (left out: the conversation is too long to show whole)"* || $last == *"[1] Assistant: word"* ]] || fail "$last"
+	# the agent's window is another: its own requests are whole
+	jq -e '.context.window == null' <<<"$r"
+}
+
+@test "context: the simulator's window comes from its own server, or from its refusal" {
+	long_replies '{"max_model_len":3000}'
+	run -0 --separate-stderr sim --user-base-url "$USER_URL" --max-turns 10 --max-tokens 256 "$ONE"
+	jq -e '.status == "completed" and .user_context.window == 3000 and .user_context.source == "max_model_len" and
+		.user_context.shortened >= 1' <<<"$output"
+	jq -e -s '[.[] | select(.path == "/v1/chat/completions")] | length == 11 and all(.status == 200)' "$USER_LOG"
+	# told a window too large, it learns the real one from the 400 and asks again
+	: >"$USER_LOG"
+	run -0 --separate-stderr sim --user-base-url "$USER_URL" --max-turns 10 --max-tokens 256 --user-context 100000 "$ONE"
+	kill "$USER_PID"
+	jq -e '.status == "completed" and .user_context.window == 3000 and
+		.user_context.source == "the server'"'"'s error"' <<<"$output"
+	jq -e -s '[.[] | select(.path == "/v1/chat/completions") | .status] | map(select(. == 400)) | length == 1' "$USER_LOG"
+}
+
 @test "context: a turn that cannot fit even with every older output cut fails as context_exceeded" {
 	fake_start
 	long_outputs 3000

@@ -157,6 +157,14 @@ int ise_context_fit(struct ise_context *c, cJSON *messages, const cJSON *tools,
 	return -1;
 }
 
+int ise_context_over(const struct ise_context *c, const cJSON *messages, size_t extra, int low,
+		     size_t *chars)
+{
+	*chars = json_chars(messages);
+	return c->window && (double)tokens(c, *chars + extra, cJSON_GetArraySize(messages) + 2) >
+				(low ? LOW_WATER : 1.0) * (double)c->window;
+}
+
 void ise_context_learn(struct ise_context *c, long prompt_tokens, size_t chars)
 {
 	if (prompt_tokens <= 0 || !chars)

@@ -50,6 +50,13 @@ void ise_context_release(struct ise_context *c);
 int ise_context_fit(struct ise_context *c, cJSON *messages, const cJSON *tools,
 		    unsigned long request, size_t *chars, char *err, size_t errlen);
 
+/* Whether messages, with extra characters more, are over the window
+ * (low: over the share of it a cut frees down to); never when the window
+ * is unknown.  *chars gets their size in characters.  For the simulated
+ * user's requests, which ise_simuser_decide shortens itself. */
+int ise_context_over(const struct ise_context *c, const cJSON *messages, size_t extra, int low,
+		     size_t *chars);
+
 /* The server counted prompt_tokens for a request of chars characters. */
 void ise_context_learn(struct ise_context *c, long prompt_tokens, size_t chars);
 

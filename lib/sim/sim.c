@@ -59,7 +59,8 @@ struct traj {
 	struct ise_turn *turns;
 	size_t nturns, cap;
 	struct ise_role_usage user, agent;
-	struct ise_context context;
+	struct ise_context context, user_context;
+	struct ise_simuser_fit user_fit;
 	unsigned long calls, agent_requests;
 	double start, deadline, t_user, t_agent, t_tools;
 	const char *failure;
@@ -374,11 +375,13 @@ static int user_turn(struct traj *t)
 					t->c->sim_attempts, t->c->drift_retries};
 		uint64_t seed = ise_mix64(t->seed ^ 0x5e77) + ((uint64_t)t->nturns << 8);
 		enum ise_simuser_status st = ise_simuser_decide(
-		    &u, t->persona, t->text, t->turns, t->nturns, t->c->max_turns, seed, &d,
-		    &t->user, t->error, sizeof t->error);
+		    &u, t->persona, t->text, t->turns, t->nturns, t->c->max_turns, seed,
+		    &t->user_fit, &d, &t->user, t->error, sizeof t->error);
 		t->t_user += ise_now() - t0;
 		if (st != ISE_SIMUSER_OK) {
-			t->failure = st == ISE_SIMUSER_DRIFT ? "role_drift" : "simulator_error";
+			t->failure = st == ISE_SIMUSER_DRIFT     ? "role_drift"
+				     : st == ISE_SIMUSER_CONTEXT ? "context_exceeded"
+								 : "simulator_error";
 			t->fatal = st == ISE_SIMUSER_FATAL;
 			return -1;
 		}
@@ -444,6 +447,22 @@ static cJSON *model_of(const struct ise_role_usage *u, const char *asked)
 	return name ? cJSON_CreateString(name) : cJSON_CreateNull();
 }
 
+/* {window, source, shortened, left_out, prefix_changes}: how the
+ * simulator's last request was fitted to its window (simuser.h). */
+static cJSON *user_context(const struct traj *t)
+{
+	const struct ise_context *c = &t->user_context;
+	cJSON *o = ise_json_checked(cJSON_CreateObject());
+
+	ise_json_add(o, "window",
+		     c->window ? cJSON_CreateNumber((double)c->window) : cJSON_CreateNull());
+	ise_json_add(o, "source", c->source ? cJSON_CreateString(c->source) : cJSON_CreateNull());
+	ise_json_add(o, "shortened", cJSON_CreateNumber((double)t->user_fit.brief));
+	ise_json_add(o, "left_out", cJSON_CreateNumber((double)t->user_fit.omitted));
+	ise_json_add(o, "prefix_changes", cJSON_CreateNumber((double)t->user_fit.changes));
+	return o;
+}
+
 static cJSON *models(const struct traj *t)
 {
 	cJSON *o = ise_json_checked(cJSON_CreateObject());
@@ -496,6 +515,7 @@ static cJSON *record_fields(struct traj *t)
 	if (!t->script) {
 		ise_json_add(a, "models", models(t));
 		ise_json_add(a, "context", ise_context_record(&t->context));
+		ise_json_add(a, "user_context", user_context(t));
 	}
 	ise_json_add(a, "workspace", cJSON_CreateString(t->id));
 	ise_json_add(a, "isolation",
@@ -553,6 +573,9 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	t.start = ise_now();
 	t.deadline = t.start + c->budget;
 	ise_context_init(&t.context, c->context_window, c->context_source, c->agent_max_tokens);
+	ise_context_init(&t.user_context, c->user_context_window, c->user_context_source,
+			 c->user_max_tokens);
+	t.user_fit.context = &t.user_context;
 	t.messages = ise_json_checked(cJSON_CreateArray());
 	ise_idset_init(&t.ids);
 	t.decisions = ise_json_checked(cJSON_CreateArray());
@@ -599,5 +622,6 @@ void ise_sim_run(const struct ise_sim_config *c, const cJSON *intent, struct ise
 	ise_script_free(t.script);
 	cJSON_Delete(t.verification);
 	ise_context_release(&t.context);
+	ise_context_release(&t.user_context);
 	ise_idset_release(&t.ids);
 }

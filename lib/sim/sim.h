@@ -43,6 +43,9 @@ struct ise_sim_config {
 	long context_window;        /* the agent model's, in tokens; 0: unknown (sim/context.h) */
 	const char *context_source; /* where it came from, for the record */
 	long agent_max_tokens;      /* kept free in the window for each reply */
+	long user_context_window;   /* the simulator model's, likewise */
+	const char *user_context_source;
+	long user_max_tokens;
 	const char *user_prompt, *agent_prompt;
 	const char *user_prompt_name, *agent_prompt_name; /* file, or "built-in" */
 	const struct ise_catalog *catalog;

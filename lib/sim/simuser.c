@@ -15,6 +15,11 @@
 #define REPLY_CHARS    2000
 #define DIGEST_CALLS   12
 #define FEEDBACK_CHARS 1500
+/* ... and of a turn shown briefly to fit the context window (context.h). */
+#define BRIEF_CHARS 300
+#define BRIEF_CALLS 0
+/* Room kept in the window for a repair request's bad reply and feedback. */
+#define FIT_SLACK (FEEDBACK_CHARS + 1024 + 64)
 
 /* At most max bytes of s, cut at a UTF-8 boundary, with a note when cut. */
 static void add_capped(struct ise_strbuf *t, const char *s, size_t max)
@@ -31,20 +36,25 @@ static void add_capped(struct ise_strbuf *t, const char *s, size_t max)
 	ise_sb_puts(t, " [...]");
 }
 
-static char *transcript(const struct ise_turn *turns, size_t nturns)
+static char *transcript(const struct ise_turn *turns, size_t nturns, size_t brief, size_t omitted)
 {
 	struct ise_strbuf t = {0};
 
 	if (!nturns)
 		ise_sb_puts(&t, "(nothing yet: this is your first message)");
-	for (size_t i = 0; i < nturns; i++) {
+	if (omitted)
+		ise_sb_printf(&t, "[1-%zu] (left out: the conversation is too long to show whole)",
+			      omitted);
+	for (size_t i = omitted; i < nturns; i++) {
 		const struct ise_turn *turn = &turns[i];
-		size_t failed = 0;
+		size_t failed = 0, shown = i < brief ? BRIEF_CALLS : DIGEST_CALLS;
 		if (i)
 			ise_sb_puts(&t, "\n\n");
-		ise_sb_printf(&t, "[%zu] You: %s", i + 1, turn->query);
+		ise_sb_printf(&t, "[%zu] You: ", i + 1);
+		add_capped(&t, turn->query, i < brief ? BRIEF_CHARS : (size_t)-1);
 		ise_sb_printf(&t, "\n[%zu] Assistant: ", i + 1);
-		add_capped(&t, *turn->reply ? turn->reply : "(no text reply)", REPLY_CHARS);
+		add_capped(&t, *turn->reply ? turn->reply : "(no text reply)",
+			   i < brief ? BRIEF_CHARS : REPLY_CHARS);
 		ise_sb_printf(&t, "\n[%zu] What actually ran: ", i + 1);
 		if (!turn->ncalls)
 			ise_sb_puts(&t, "no tool calls");
@@ -53,14 +63,14 @@ static char *transcript(const struct ise_turn *turns, size_t nturns)
 		if (turn->ncalls)
 			ise_sb_printf(&t, "%zu tool call%s, %zu failed", turn->ncalls,
 				      turn->ncalls == 1 ? "" : "s", failed);
-		for (size_t k = 0; k < turn->ncalls && k < DIGEST_CALLS; k++) {
+		for (size_t k = 0; k < turn->ncalls && k < shown; k++) {
 			char *line = ise_call_digest(&turn->calls[k]);
 			ise_sb_puts(&t, "\n  - ");
 			ise_sb_puts(&t, line);
 			free(line);
 		}
-		if (turn->ncalls > DIGEST_CALLS)
-			ise_sb_printf(&t, "\n  - ... and %zu more", turn->ncalls - DIGEST_CALLS);
+		if (turn->ncalls > shown && shown)
+			ise_sb_printf(&t, "\n  - ... and %zu more", turn->ncalls - shown);
 		if (turn->step_capped)
 			ise_sb_puts(&t,
 				    "\n  (the assistant hit its step limit before a final answer)");
@@ -69,7 +79,8 @@ static char *transcript(const struct ise_turn *turns, size_t nturns)
 }
 
 cJSON *ise_simuser_messages(const char *prompt, const cJSON *persona, const char *intent,
-			    const struct ise_turn *turns, size_t nturns, unsigned max_turns)
+			    const struct ise_turn *turns, size_t nturns, unsigned max_turns,
+			    size_t brief, size_t omitted)
 {
 	cJSON *vars = ise_json_checked(cJSON_CreateObject());
 	enum ise_level level = ise_register_level(ise_json_string(persona, "experience_level"));
@@ -95,7 +106,7 @@ cJSON *ise_simuser_messages(const char *prompt, const cJSON *persona, const char
 		 ise_style_instruction(family));
 	ise_template_var(vars, "style", style, "");
 	ise_template_var(vars, "intent", intent, "");
-	char *t = transcript(turns, nturns);
+	char *t = transcript(turns, nturns, brief, omitted);
 	ise_template_var(vars, "transcript", t, "");
 	free(t);
 	snprintf(num, sizeof num, "%zu", nturns + 1);
@@ -210,31 +221,113 @@ static cJSON *request(const cJSON *messages, const char *bad_reply, const char *
 	return req;
 }
 
+/* The conversation shown at shortening step j from where f stands: first
+ * more of the oldest turns shown briefly, then more of them left out. */
+static void step(const struct ise_simuser_fit *f, size_t old, size_t j, size_t *brief,
+		 size_t *omitted)
+{
+	size_t more_brief = old - f->brief;
+	*brief = j <= more_brief ? f->brief + j : old;
+	*omitted = j <= more_brief ? f->omitted : f->omitted + (j - more_brief);
+}
+
+/* The turn's messages, shortened no more than they must be to fit the
+ * simulator's window (a shortening, once made, stays, so the prompt's
+ * prefix changes only then); NULL when even the last turns alone are too
+ * long, err saying so. */
+static cJSON *fitted(const struct ise_simuser *u, const cJSON *persona, const char *intent,
+		     const struct ise_turn *turns, size_t nturns, unsigned max_turns,
+		     struct ise_simuser_fit *f, char *err, size_t errlen)
+{
+	size_t old = nturns > ISE_CONTEXT_KEEP_TURNS ? nturns - ISE_CONTEXT_KEEP_TURNS : 0;
+	size_t steps = (old - f->brief) + (old - f->omitted), chars, b, o, found = 0;
+	cJSON *m = ise_simuser_messages(u->prompt, persona, intent, turns, nturns, max_turns,
+					f->brief, f->omitted);
+
+	if (!f->context || !ise_context_over(f->context, m, FIT_SLACK, 0, &chars))
+		return m;
+	cJSON_Delete(m);
+	/* the least shortening that frees the window down to its low water */
+	for (size_t lo = 1, hi = steps; lo <= hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+		step(f, old, mid, &b, &o);
+		m = ise_simuser_messages(u->prompt, persona, intent, turns, nturns, max_turns, b,
+					 o);
+		int over = ise_context_over(f->context, m, FIT_SLACK, 1, &chars);
+		cJSON_Delete(m);
+		if (over) {
+			lo = mid + 1;
+		} else {
+			found = mid;
+			hi = mid - 1;
+		}
+	}
+	step(f, old, found ? found : steps, &b, &o);
+	m = ise_simuser_messages(u->prompt, persona, intent, turns, nturns, max_turns, b, o);
+	if (!found && ise_context_over(f->context, m, FIT_SLACK, 0, &chars)) {
+		ise_errf(err, errlen,
+			 "the simulated user's request needs about %zu characters with all but "
+			 "the last %d turns left out, over the context window of %ld tokens (%s)",
+			 chars, ISE_CONTEXT_KEEP_TURNS, f->context->window,
+			 f->context->source ? f->context->source : "?");
+		cJSON_Delete(m);
+		return NULL;
+	}
+	f->changes += b != f->brief || o != f->omitted;
+	f->brief = b;
+	f->omitted = o;
+	return m;
+}
+
 enum ise_simuser_status ise_simuser_decide(const struct ise_simuser *u, const cJSON *persona,
 					   const char *intent, const struct ise_turn *turns,
 					   size_t nturns, unsigned max_turns, uint64_t seed,
-					   struct ise_decision *d, struct ise_role_usage *usage,
-					   char *err, size_t errlen)
+					   struct ise_simuser_fit *fit, struct ise_decision *d,
+					   struct ise_role_usage *usage, char *err, size_t errlen)
 {
-	cJSON *messages =
-	    ise_simuser_messages(u->prompt, persona, intent, turns, nturns, max_turns);
+	cJSON *messages = fitted(u, persona, intent, turns, nturns, max_turns, fit, err, errlen);
 	cJSON *schema = decision_schema();
 	char *bad_reply = NULL, feedback[1024] = "";
-	unsigned failures = 0, drifts = 0;
-	enum ise_simuser_status status = ISE_SIMUSER_ERROR;
+	unsigned failures = 0, drifts = 0, refits = 0;
+	enum ise_simuser_status status = ISE_SIMUSER_CONTEXT;
 
 	memset(d, 0, sizeof *d);
-	for (unsigned attempt = 0;; attempt++) {
+	for (unsigned attempt = 0; messages; attempt++) {
 		struct ise_llm_reply reply;
 		cJSON *json = NULL;
 		char why[512] = "";
+		size_t chars = 0;
+		status = ISE_SIMUSER_ERROR;
 		cJSON *req =
 		    request(messages, bad_reply, *feedback ? feedback : NULL, seed + attempt);
+		if (fit->context)
+			ise_context_over(fit->context,
+					 cJSON_GetObjectItemCaseSensitive(req, "messages"), 0, 0,
+					 &chars);
 		enum ise_llm_status st = ise_llm_chat_json(u->llm, req, "user_turn", schema, &reply,
 							   &json, why, sizeof why);
 		cJSON_Delete(req);
 		if (reply.content)
 			ise_role_usage_add(usage, &reply);
+		if (st == ISE_LLM_REJECTED && reply.context_exceeded && fit->context) {
+			/* the estimate was short: learn from what the server said, once */
+			int again =
+			    !refits++ && ise_context_refused(fit->context, reply.context_window,
+							     reply.context_prompt, chars);
+			ise_llm_reply_release(&reply);
+			cJSON_Delete(json);
+			attempt--;
+			cJSON_Delete(messages);
+			messages = again ? fitted(u, persona, intent, turns, nturns, max_turns, fit,
+						  err, errlen)
+					 : NULL;
+			if (!again)
+				snprintf(err, errlen, "simulator request failed: %s", why);
+			status = ISE_SIMUSER_CONTEXT;
+			continue;
+		}
+		if (st == ISE_LLM_OK && fit->context && !reply.usage_estimated)
+			ise_context_learn(fit->context, reply.prompt_tokens, chars);
 		if (st == ISE_LLM_FATAL || (st == ISE_LLM_REJECTED && !reply.content)) {
 			/* the request itself failed: asking again will not help */
 			snprintf(err, errlen, "simulator request failed: %s", why);
