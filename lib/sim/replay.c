@@ -112,6 +112,41 @@ static const char *duration_at(const char *p)
 	return NULL;
 }
 
+/* A decimal at p ("0.010"), or NULL. */
+static const char *decimal_at(const char *p)
+{
+	const char *q = digits(p);
+	return q > p && *q == '.' && isdigit((unsigned char)q[1]) ? digits(q + 1) : NULL;
+}
+
+/* The timings of a Python profiler's row at p, or NULL: the four decimals
+ * tottime, percall, cumtime, percall, then "filename:lineno(function)" or
+ * "{built-in method ...}". */
+static const char *profile_at(const char *p)
+{
+	const char *q = p;
+	for (int i = 0; i < 4; i++) {
+		if (!(q = decimal_at(q)) || *q != ' ')
+			return NULL;
+		while (*q == ' ')
+			q++;
+	}
+	if (*q == '{')
+		return q;
+	for (const char *c = q; *c && *c != ' ' && *c != '\n'; c++)
+		if (*c == ':' && isdigit((unsigned char)c[1]) && *digits(c + 1) == '(')
+			return q;
+	return NULL;
+}
+
+/* A speed-up at p, a decimal run into an 'x' ("0.83x", "1.19x"): a ratio
+ * of two timings; or NULL. */
+static const char *speedup_at(const char *p)
+{
+	const char *q = decimal_at(p);
+	return q && *q == 'x' && !isalnum((unsigned char)q[1]) ? q + 1 : NULL;
+}
+
 /* TIMED for what ends at t, with the spaces that pad it into a column
  * counted as one; where the text goes on. */
 static const char *timed(struct ise_strbuf *b, const char *t)
@@ -131,12 +166,14 @@ static const char *timed(struct ise_strbuf *b, const char *t)
  * YYYYMMDD of 19xx or 20xx with a month and day that exist) with the time
  * joined to it, a run of 9 or more digits (epoch seconds, milli-, micro- or
  * nanoseconds), a number with a unit of time ("0.004s", "12 ms",
- * "0m0.004s") and the number after "pid ", "PID ", "pid=" or "proc-"; the
- * spaces that pad a masked number into a column count as one.  Masked as
- * HASHED: hex runs of 7 or more with a digit (hashes, short or long, alone
- * or after git describe's "-g") and git's object directories.  Any other
- * number stays as it is: a total, a price, a version, a range, a count is
- * what the workspace decides, and a replay that changes one has diverged. */
+ * "0m0.004s"), a decimal run into an 'x' (a speed-up, "0.83x"), the four
+ * timings of a Python profiler's row, and the number after "pid ", "PID ",
+ * "pid=" or "proc-"; the spaces that pad a masked number into a column
+ * count as one.  Masked as HASHED: hex runs of 7 or more with a digit
+ * (hashes, short or long, alone or after git describe's "-g") and git's
+ * object directories.  Any other number stays as it is: a total, a price,
+ * a version, a range, a count is what the workspace decides, and a replay
+ * that changes one has diverged. */
 static char *normalise(const char *s)
 {
 	struct ise_strbuf b = {0};
@@ -175,7 +212,7 @@ static char *normalise(const char *s)
 			if (after_pid)
 				t = q;
 			else if (((p == s || p[-1] != ':') && (t = clock_at(p))) ||
-				 (t = duration_at(p)))
+				 (t = duration_at(p)) || (t = profile_at(p)) || (t = speedup_at(p)))
 				;
 			else if (q - p >= 9) /* and its fraction: 1733561596.123 */
 				t = *q == '.' && isdigit((unsigned char)q[1]) ? digits(q + 1) : q;
