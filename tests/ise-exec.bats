@@ -591,9 +591,12 @@ for name in [\"AF_VSOCK\", \"AF_PACKET\", \"AF_BLUETOOTH\", \"AF_CAN\", \"AF_ALG
 		one duration 'echo "Ran 3 tests in 0.004s"; printf "real\t0m0.004s\n"; echo "took 12 ms"' \
 			$'Ran 3 tests in 1.250s\nreal\t1m2.500s\ntook 3 ms\n'
 		one pid 'echo "started pid 4242"' $'started pid 17\n'
+		one speedup 'echo "serial 23.3 ms, speed-up 1.19x"' $'serial 138.5 ms, speed-up 0.83x\n'
+		one profile 'echo "        1    0.010    0.010    0.019    0.019 dedup.py:15(dedup)"' \
+			$'        1    0.000    0.000    0.004    0.004 dedup.py:15(dedup)\n'
 	} >same.jsonl
 	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 same.jsonl
-	jq -e -s 'length == 6 and all(.[].replay; .calls == 1 and .diverged == null and .normalised == [1])' <<<"$output"
+	jq -e -s 'length == 8 and all(.[].replay; .calls == 1 and .diverged == null and .normalised == [1])' <<<"$output"
 	{
 		one total 'echo "total 1234.57"' $'total 1234.56\n'
 		one version 'echo "version 1.2.4"' $'version 1.2.3\n'
