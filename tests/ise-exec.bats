@@ -574,3 +574,40 @@ for name in [\"AF_VSOCK\", \"AF_PACKET\", \"AF_BLUETOOTH\", \"AF_CAN\", \"AF_ALG
 	run -1 --separate-stderr ise-exec --replay --run-dir "$RUN" --uid 61000 <<<'{"id":"x"}'
 	[[ $stderr == *"<stdin>:1: record without a 'messages' array: not a trajectory"* ]]
 }
+
+@test "--replay: only what a clock or the process table decides is normalised; a changed total, version, range or count is a divergence" {
+	# one trajectory of one exec call per case: ID, the command, the result recorded
+	one() {
+		jq -nc --arg id "$1" --arg cmd "$2" --arg was "$3" '{id: $id, messages: [{role: "user", content: "x"},
+			{role: "assistant", content: "", tool_calls: [{id: "c1", type: "function",
+				function: {name: "exec", arguments: ({command: $cmd} | tojson)}}]},
+			{role: "tool", tool_call_id: "c1", content: $was}]}'
+	}
+	{
+		one clock 'echo "built at 09:00:01"' $'built at 17:42:59\n'
+		one iso 'echo "2026-12-07T08:33:16.5Z done"' $'2031-01-02T23:59:59.25Z done\n'
+		one stamp 'echo backup-20261207-1530.tar.gz' $'backup-20251231-0001.tar.gz\n'
+		one epoch 'echo "mtime=1733561596 ns 1733561596123456789"' $'mtime=1765432109 ns 1765432109000000001\n'
+		one duration 'echo "Ran 3 tests in 0.004s"; printf "real\t0m0.004s\n"; echo "took 12 ms"' \
+			$'Ran 3 tests in 1.250s\nreal\t1m2.500s\ntook 3 ms\n'
+		one pid 'echo "started pid 4242"' $'started pid 17\n'
+		one speedup 'echo "serial 23.3 ms, speed-up 1.19x"' $'serial 138.5 ms, speed-up 0.83x\n'
+		one profile 'echo "        1    0.010    0.010    0.019    0.019 dedup.py:15(dedup)"' \
+			$'        1    0.000    0.000    0.004    0.004 dedup.py:15(dedup)\n'
+	} >same.jsonl
+	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 same.jsonl
+	jq -e -s 'length == 8 and all(.[].replay; .calls == 1 and .diverged == null and .normalised == [1])' <<<"$output"
+	{
+		one total 'echo "total 1234.57"' $'total 1234.56\n'
+		one version 'echo "version 1.2.4"' $'version 1.2.3\n'
+		one count 'echo "count 123457"' $'count 123456\n'
+		one range 'echo "lines 1-11"' $'lines 1-10\n'
+		one phone 'echo "call 555-1235"' $'call 555-1234\n'
+		one port 'echo "127.0.0.1:8081"' $'127.0.0.1:8080\n'
+		one line 'echo "a.c:12:16: warning"' $'a.c:12:15: warning\n'
+	} >changed.jsonl
+	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 changed.jsonl
+	jq -e -s 'length == 7 and all(.[].replay; .diverged.call == 1 and .normalised == [])' <<<"$output"
+	assert_equal "$(jq -r -s '.[] | .replay.diverged.recorded' <<<"$output")" \
+		$'total 1234.56\n\nversion 1.2.3\n\ncount 123456\n\nlines 1-10\n\ncall 555-1234\n\n127.0.0.1:8080\n\na.c:12:15: warning'
+}

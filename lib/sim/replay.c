@@ -27,13 +27,153 @@ static int hex(int ch)
 	return isdigit(ch) || (ch >= 'a' && ch <= 'f');
 }
 
-/* The text with what a clock or the process table decides masked: runs of
- * digits next to ':' '-' '.' 'T' (times, dates, durations), runs of 6 or
- * more digits (compact timestamps) and the number after "pid", "PID" or
- * "proc-" become TIMED, with the spaces that pad them into a column
- * counted as one; hex runs of 7 or more with a digit (hashes, short
- * or long, alone or after git describe's "-g") and git's object directories
- * become HASHED. */
+/* The digits from p on (none: p itself). */
+static const char *digits(const char *p)
+{
+	while (isdigit((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/* A date at p, and the time joined to it, or NULL: YYYY-MM-DD, or
+ * YYYYMMDD alone (19xx or 20xx, a month and a day that exist), then
+ * optionally 'T', '_' or '-' and a time ("2026-12-07T08:33:16.5Z",
+ * "backup-20261207-1530.tar.gz"). */
+static const char *date_at(const char *p)
+{
+	const char *q = digits(p), *m;
+	if (q - p == 8)
+		m = p + 4;
+	else if (q - p == 4 && *q == '-' && digits(q + 1) == q + 3 && q[3] == '-' &&
+		 digits(q + 4) == q + 6)
+		m = q + 1;
+	else
+		return NULL;
+	const char *d = m == p + 4 ? m + 2 : m + 3;
+	int month = (m[0] - '0') * 10 + m[1] - '0', day = (d[0] - '0') * 10 + d[1] - '0';
+	if (!((p[0] == '1' && p[1] == '9') || (p[0] == '2' && p[1] == '0')) || month < 1 ||
+	    month > 12 || day < 1 || day > 31)
+		return NULL;
+	q = d + 2;
+	if ((*q == 'T' || *q == '_' || *q == '-') && isdigit((unsigned char)q[1]))
+		for (q++; isdigit((unsigned char)*q) ||
+			  ((*q == ':' || *q == '.') && isdigit((unsigned char)q[1]));)
+			q++;
+	return q;
+}
+
+/* A clock time at p, or NULL: hours of one or two digits, then minutes and
+ * seconds of two, and a fraction ("09:00", "12:34:56.789", "0:00.01"); not
+ * a line and column after a file name ("a.c:12:15:") nor an address and
+ * port ("127.0.0.1:8080"). */
+static const char *clock_at(const char *p)
+{
+	const char *q = digits(p);
+	int parts = 0;
+	if (q - p > 2)
+		return NULL;
+	while (*q == ':' && digits(q + 1) == q + 3) {
+		q += 3;
+		parts++;
+	}
+	if (!parts)
+		return NULL;
+	if ((*q == '.' || *q == ',') && isdigit((unsigned char)q[1]))
+		q = digits(q + 1);
+	return q;
+}
+
+/* A duration at p, or NULL: a number and a unit of time right after it or
+ * after one space ("0.004s", "12 ms", "3 seconds"), the unit not run into a
+ * letter or digit unless another duration follows it ("0m0.004s", "1h30m"). */
+static const char *duration_at(const char *p)
+{
+	static const char *const units[] = {
+	    "ns",     "us",      "\xc2\xb5s", "ms",      "msec",  "msecs",       "s",
+	    "sec",    "secs",    "second",    "seconds", "m",     "min",         "mins",
+	    "minute", "minutes", "h",         "hour",    "hours", "millisecond", "milliseconds"};
+	const char *q = digits(p);
+	if (*q == '.' && isdigit((unsigned char)q[1]))
+		q = digits(q + 1);
+	int spaced = *q == ' ';
+	const char *u = q + spaced;
+	q = u;
+	if (!strncmp(q, "\xc2\xb5", 2))
+		q += 2;
+	while (isalpha((unsigned char)*q))
+		q++;
+	size_t n = (size_t)(q - u);
+	for (size_t i = 0; n && i < sizeof units / sizeof *units; i++)
+		if (strlen(units[i]) == n && !strncmp(u, units[i], n)) {
+			if (!isalnum((unsigned char)*q))
+				return q;
+			return !spaced && isdigit((unsigned char)*q) ? duration_at(q) : NULL;
+		}
+	return NULL;
+}
+
+/* A decimal at p ("0.010"), or NULL. */
+static const char *decimal_at(const char *p)
+{
+	const char *q = digits(p);
+	return q > p && *q == '.' && isdigit((unsigned char)q[1]) ? digits(q + 1) : NULL;
+}
+
+/* The timings of a Python profiler's row at p, or NULL: the four decimals
+ * tottime, percall, cumtime, percall, then "filename:lineno(function)" or
+ * "{built-in method ...}". */
+static const char *profile_at(const char *p)
+{
+	const char *q = p;
+	for (int i = 0; i < 4; i++) {
+		if (!(q = decimal_at(q)) || *q != ' ')
+			return NULL;
+		while (*q == ' ')
+			q++;
+	}
+	if (*q == '{')
+		return q;
+	for (const char *c = q; *c && *c != ' ' && *c != '\n'; c++)
+		if (*c == ':' && isdigit((unsigned char)c[1]) && *digits(c + 1) == '(')
+			return q;
+	return NULL;
+}
+
+/* A speed-up at p, a decimal run into an 'x' ("0.83x", "1.19x"): a ratio
+ * of two timings; or NULL. */
+static const char *speedup_at(const char *p)
+{
+	const char *q = decimal_at(p);
+	return q && *q == 'x' && !isalnum((unsigned char)q[1]) ? q + 1 : NULL;
+}
+
+/* TIMED for what ends at t, with the spaces that pad it into a column
+ * counted as one; where the text goes on. */
+static const char *timed(struct ise_strbuf *b, const char *t)
+{
+	int padded = b->len && b->s[b->len - 1] == ' ';
+	while (b->len && b->s[b->len - 1] == ' ')
+		b->s[--b->len] = '\0';
+	ise_sb_puts(b, padded ? " " TIMED : TIMED);
+	while (*t == ' ' && t[1] == ' ')
+		t++;
+	return t;
+}
+
+/* The text with what a clock or the process table decides masked, so that
+ * a replay compares what the workspace decides.  Masked as TIMED: a clock
+ * time (digits with ':' between them), a date (YYYY-MM-DD, or a compact
+ * YYYYMMDD of 19xx or 20xx with a month and day that exist) with the time
+ * joined to it, a run of 9 or more digits (epoch seconds, milli-, micro- or
+ * nanoseconds), a number with a unit of time ("0.004s", "12 ms",
+ * "0m0.004s"), a decimal run into an 'x' (a speed-up, "0.83x"), the four
+ * timings of a Python profiler's row, and the number after "pid ", "PID ",
+ * "pid=" or "proc-"; the spaces that pad a masked number into a column
+ * count as one.  Masked as HASHED: hex runs of 7 or more with a digit
+ * (hashes, short or long, alone or after git describe's "-g") and git's
+ * object directories.  Any other number stays as it is: a total, a price,
+ * a version, a range, a count is what the workspace decides, and a replay
+ * that changes one has diverged. */
 static char *normalise(const char *s)
 {
 	struct ise_strbuf b = {0};
@@ -43,6 +183,11 @@ static char *normalise(const char *s)
 		    hex((unsigned char)p[1]) && p[2] == '/') { /* git's object directories */
 			ise_sb_puts(&b, HASHED);
 			p += 2;
+			continue;
+		}
+		const char *t = isdigit((unsigned char)*p) ? date_at(p) : NULL;
+		if (t) { /* before the hash rule, which takes a YYYYMMDD */
+			p = timed(&b, t);
 			continue;
 		}
 		int word = p == s || !isalnum((unsigned char)p[-1]) ||
@@ -59,26 +204,20 @@ static char *normalise(const char *s)
 			}
 		}
 		if (isdigit((unsigned char)*p)) {
-			const char *q = p;
-			int timed = 0;
-			while (isdigit((unsigned char)*q) ||
-			       ((*q == ':' || *q == '-' || *q == '.' || *q == 'T') &&
-				isdigit((unsigned char)q[1]))) {
-				timed |= !isdigit((unsigned char)*q);
-				q++;
-			}
+			const char *q = digits(p);
 			int after_pid = (p - s >= 4 && (!strncmp(p - 4, "pid ", 4) ||
 							!strncmp(p - 4, "PID ", 4) ||
 							!strncmp(p - 4, "pid=", 4))) ||
 					(p - s >= 5 && !strncmp(p - 5, "proc-", 5));
-			if (timed || after_pid || q - p >= 6) {
-				/* and the padding that aligns it in a column */
-				int padded = b.len && b.s[b.len - 1] == ' ';
-				while (b.len && b.s[b.len - 1] == ' ')
-					b.s[--b.len] = '\0';
-				ise_sb_puts(&b, padded ? " " TIMED : TIMED);
-				for (p = q; *p == ' ' && p[1] == ' ';)
-					p++;
+			if (after_pid)
+				t = q;
+			else if (((p == s || p[-1] != ':') && (t = clock_at(p))) ||
+				 (t = duration_at(p)) || (t = profile_at(p)) || (t = speedup_at(p)))
+				;
+			else if (q - p >= 9) /* and its fraction: 1733561596.123 */
+				t = *q == '.' && isdigit((unsigned char)q[1]) ? digits(q + 1) : q;
+			if (t) {
+				p = timed(&b, t);
 				continue;
 			}
 			ise_sb_add(&b, p, (size_t)(q - p));
