@@ -185,7 +185,8 @@ static size_t read_all(struct records *rs, struct ise_dedup *d, const struct con
 	unsigned long long n = 0, failed = 0;
 	cJSON *rec;
 
-	ise_reader_init(&in, o->files, o->nfiles, o->max_line, ise_read_flags(o));
+	ise_reader_init(&in, o->files, o->nfiles, o->max_line,
+			ise_read_flags(o) | ISE_READ_NO_ECHO);
 	ise_progress_init(&progress, o->progress, 0);
 	while ((rec = ise_reader_next(&in))) {
 		const cJSON *idv = cJSON_GetObjectItemCaseSensitive(rec, "id");

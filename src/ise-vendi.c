@@ -455,7 +455,8 @@ int main(int argc, char **argv)
 	};
 
 	ise_writer_open(&out, r.o.output, 0);
-	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line, ise_read_flags(&r.o));
+	ise_reader_init(&in, r.o.files, r.o.nfiles, r.o.max_line,
+			ise_read_flags(&r.o) | ISE_READ_NO_ECHO);
 	ise_progress_init(&progress, r.o.progress, 0);
 	while (!r.stop && (rec = ise_reader_next(&in))) {
 		read_record(&r, rec, &in, (size_t)n);

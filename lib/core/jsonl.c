@@ -463,7 +463,7 @@ cJSON *ise_reader_next(struct ise_reader *r)
 			ise_reader_error(r, "expected a JSON object");
 			continue;
 		}
-		ise_json_note_source(json, text, len);
+		ise_json_note_source(json, text, len, !(r->flags & ISE_READ_NO_ECHO));
 		if (r->flags & ISE_READ_IDS)
 			note_id(r, json);
 		if (text != r->rec) /* keep the text without its byte order mark */

@@ -28,6 +28,10 @@ enum ise_read_flags {
 	/* warn when a record's string id repeats an earlier record's (both
 	 * places named): --resume would keep one of them; 24 bytes an id */
 	ISE_READ_IDS = 1 << 1,
+	/* the program never prints the numbers of the records it parsed (it
+	 * writes their lines as read, or a summary): do not note their source
+	 * text, which costs a formatted print of every number */
+	ISE_READ_NO_ECHO = 1 << 2,
 };
 
 struct ise_seen_id; /* jsonl.c */

@@ -36,7 +36,7 @@ static const char *format_number(double d, char *buf, size_t size)
 
 struct walk {
 	const char *p, *end;
-	int ok;
+	int ok, numbers;
 };
 
 /* The next string or number token of the text: *start and *n span it;
@@ -122,7 +122,8 @@ static void note(cJSON *item, struct walk *w)
 		if (cJSON_IsNumber(item)) {
 			if (!expect(w, 'n', &s, &n))
 				return;
-			if (!item->valuestring && needs_text(item->valuedouble, s, n)) {
+			if (w->numbers && !item->valuestring &&
+			    needs_text(item->valuedouble, s, n)) {
 				item->valuestring = ise_xmalloc(n + 1);
 				memcpy(item->valuestring, s, n);
 				item->valuestring[n] = '\0';
@@ -138,9 +139,9 @@ static void note(cJSON *item, struct walk *w)
 	}
 }
 
-void ise_json_note_source(cJSON *root, const char *text, size_t len)
+void ise_json_note_source(cJSON *root, const char *text, size_t len, int numbers)
 {
-	struct walk w = {text, text + len, 1};
+	struct walk w = {text, text + len, 1, numbers};
 
 	if (root && (cJSON_IsArray(root) || cJSON_IsObject(root)))
 		note(root->child, &w);
@@ -153,7 +154,7 @@ cJSON *ise_json_parse(const char *text, size_t len)
 	cJSON *json = cJSON_ParseWithLength(text, len);
 
 	if (json)
-		ise_json_note_source(json, text, len);
+		ise_json_note_source(json, text, len, 1);
 	return json;
 }
 

@@ -45,10 +45,11 @@ static inline int ise_json_plain8(const void *p)
 		 ((b - ones) & ~b & high));
 }
 
-/* Note the source text of root's numbers and the strings that held a NUL;
- * text[0..len) is what root was parsed from.  Nothing is noted past a
- * point where the two do not match up. */
-void ise_json_note_source(cJSON *root, const char *text, size_t len);
+/* Note the strings that held a NUL and, with numbers, the source text of
+ * root's numbers (deciding which need it prints each one: skip it when the
+ * numbers are never printed back); text[0..len) is what root was parsed
+ * from.  Nothing is noted past a point where the two do not match up. */
+void ise_json_note_source(cJSON *root, const char *text, size_t len, int numbers);
 /* cJSON_ParseWithLength and ise_json_note_source; NULL on a syntax error. */
 cJSON *ise_json_parse(const char *text, size_t len);
 /* 1 when a string in item, its siblings after it or below them held a NUL. */

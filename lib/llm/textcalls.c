@@ -78,7 +78,7 @@ static cJSON *json_at(const char *p, const char **end)
 
 	if (!v)
 		return NULL;
-	ise_json_note_source(v, p, (size_t)(stop - p));
+	ise_json_note_source(v, p, (size_t)(stop - p), 1);
 	*end = stop;
 	return v;
 }
