@@ -4,6 +4,7 @@
  */
 #include "app/embed_opts.h"
 
+#include <malloc.h>
 #include <string.h>
 
 #include "core/diag.h"
@@ -73,5 +74,11 @@ struct ise_embedder *ise_embed_start(const struct ise_embed_config *c, const str
 		ise_usage_error("%s", err);
 	if (ise_embedder_open(e, err, sizeof err))
 		ise_fatal("%s", err);
+	/* Vectors come in batches of thousands of rows (25 MB at 768
+	 * dimensions), each freed before the next: keep those pages in the
+	 * heap rather than hand them back and fault them in again (a tenth of
+	 * a second on a 44,000-row .npy file). */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	return e;
 }
