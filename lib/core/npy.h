@@ -11,8 +11,9 @@
  * ('<f8') in C order, maps them read-only and hands out rows as doubles.
  * It believes nothing the file says: every byte of the header is read
  * within bounds, the shape must match the file's size exactly, and every
- * value must be finite.  Errors come back as text for the caller to put
- * after the file's name.
+ * value must be finite, which is checked as each row is handed out (one
+ * pass over the values, not two: the file may be larger than the cache).
+ * Errors come back as text for the caller to put after the file's name.
  *
  * The writer makes '<f8' files with numpy's own header bytes.  Rows go in by
  * number, in any order (a row never put is zeros), into a temporary file
@@ -36,19 +37,27 @@ struct ise_npy {
 	const unsigned char *data; /* rows * cols values, little-endian, row after row */
 	void *map;                 /* the mapping ise_npy_open made, or NULL */
 	size_t map_len;
+	int fd; /* with map: the file, open for ise_npy_rows */
 };
 
 /* Read the header of the file image buf[0..len) and point a at its values;
  * the values are not checked.  0, or -1 with err. */
 int ise_npy_parse(struct ise_npy *a, const void *buf, size_t len, char *err, size_t errlen);
-/* 0 when every value is finite; else -1, and *row and *col say where the
- * first one that is not is (numbered from 0). */
-int ise_npy_check_finite(const struct ise_npy *a, size_t *row, size_t *col);
-/* Map path and check it whole (header, size, finite values).  0, or -1
- * with err (without the path).  ise_npy_close releases it. */
+/* Map path and check its header and size.  0, or -1 with err (without the
+ * path).  ise_npy_close releases it. */
 int ise_npy_open(struct ise_npy *a, const char *path, char *err, size_t errlen);
-/* Row i (below a->rows) as a->cols doubles in out. */
-void ise_npy_row(const struct ise_npy *a, size_t i, double *out);
+/* Row i (below a->rows) as a->cols doubles in out: 0, or -1 when a value
+ * is not finite, *col the first such (numbered from 0). */
+int ise_npy_row(const struct ise_npy *a, size_t i, double *out, size_t *col);
+/* Rows first..first+n as n * a->cols doubles in out, checked, read with
+ * pread where that is faster than the mapping (float64 on a little-endian
+ * host).  0, or -1 with err: a value not finite (at *row, *col, and err as
+ * ise_npy_not_finite says) or a file that came short. */
+int ise_npy_rows(const struct ise_npy *a, size_t first, size_t n, double *out, size_t *row,
+		 size_t *col, char *err, size_t errlen);
+/* Why value (row, col) is not a finite number: "row R, column C is NaN,
+ * not a finite number" (or infinite, -infinite). */
+void ise_npy_not_finite(const struct ise_npy *a, size_t row, size_t col, char *err, size_t errlen);
 void ise_npy_close(struct ise_npy *a);
 
 struct ise_npy_writer {
