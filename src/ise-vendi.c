@@ -372,7 +372,7 @@ static void read_record(struct run *r, cJSON *rec, struct ise_reader *in, size_t
 		free(keys); /* more records than vectors: fatal at the end */
 		return;
 	}
-	if (!ise_embedder_needs_text(r->e)) {
+	if (!ise_embedder_needs_text(r->e) && ise_embedder_batch(r->e) == 1) {
 		const cJSON *one = rec;
 		double *v;
 		unsigned d;
@@ -392,7 +392,7 @@ static void read_record(struct run *r, cJSON *rec, struct ise_reader *in, size_t
 	}
 	ise_xgrow((void **)&r->pending, &r->pending_cap, r->npending + 1, sizeof *r->pending);
 	r->pending[r->npending++] =
-	    (struct item){ise_xstrdup(text), keys, nkeys, in->name, in->line, index};
+	    (struct item){text ? ise_xstrdup(text) : NULL, keys, nkeys, in->name, in->line, index};
 	if (r->npending >= (ise_embedder_batch(r->e) > 1 ? 4 * ise_embedder_batch(r->e) : 4096))
 		flush_pending(r);
 }

@@ -24,6 +24,7 @@ enum source { SOURCE_HASH, SOURCE_FIELD, SOURCE_ENDPOINT, SOURCE_NPY };
 /* Texts per /v1/embeddings request: TEI's default max_client_batch_size is
  * 32, vLLM and OpenAI take more; 32 works everywhere. */
 #define ENDPOINT_BATCH 32
+#define NPY_BATCH      1024 /* .npy rows embedded at once (6 MB at 768 dimensions) */
 
 /* One distinct feature of the text being embedded. */
 struct feature {
@@ -240,7 +241,9 @@ int ise_embedder_needs_record(const struct ise_embedder *e)
 
 size_t ise_embedder_batch(const struct ise_embedder *e)
 {
-	return e->source == SOURCE_ENDPOINT ? ENDPOINT_BATCH : 1;
+	return e->source == SOURCE_ENDPOINT ? ENDPOINT_BATCH
+	       : e->source == SOURCE_NPY    ? NPY_BATCH
+					    : 1;
 }
 
 long ise_embedder_bad_record(const struct ise_embedder *e)

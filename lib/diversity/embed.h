@@ -74,7 +74,8 @@ int ise_embedder_needs_record(const struct ise_embedder *e);
  * an --embeddings file (skip such a record: ise_embedder_check_count then
  * says how many rows and records there were), else 1. */
 int ise_embedder_has_row(const struct ise_embedder *e, size_t index);
-/* Texts worth sending at once (the endpoint's batch); 1 for local sources. */
+/* Records worth embedding at once: the endpoint's batch, a batch of .npy
+ * rows (read in runs); 1 for the other local sources. */
 size_t ise_embedder_batch(const struct ise_embedder *e);
 
 /* Embed n records: texts[i] is the record's text (may be NULL for the field
