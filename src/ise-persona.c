@@ -26,7 +26,9 @@ struct config {
 	unsigned batch;
 	int count_given;
 	const char *pools;
-	struct ise_batch_opts files; /* --emit-requests, --responses */
+	struct ise_batch_opts files; /* --emit-requests, --responses, --batch-api */
+	struct ise_options *o;
+	struct ise_llm *llm;
 };
 
 static const struct option options[] = {
@@ -35,12 +37,15 @@ static const struct option options[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"budget", required_argument, NULL, OPT_BUDGET},
     ISE_BATCH_FILE_OPTIONS,
+    ISE_BATCH_API_OPTIONS_NAMED_API,
     {0},
 };
 
 static const struct ise_cli cli = {
     .synopsis = "[-n N] [--pools FILE] [-s N] [-o FILE [--resume]] [--progress]\n"
 		"       [--batch N] [--budget N] [--emit-requests FILE] [--responses FILE]\n"
+		"       [--batch-api [--batch-cancel] [--batch-poll SECS]\n"
+		"       [--batch-max-requests N] [--batch-max-bytes SIZE]]\n"
 		"   or: ise-persona [--strict] [--max-line SIZE] [-o FILE [--resume]] FILE...",
     .about = "Write N distinct personas (offline engine), or check, complete and\n"
 	     "deduplicate the persona pool in FILE... (\"-\" is standard input).",
@@ -48,7 +53,7 @@ static const struct ise_cli cli = {
 	    "      --pools=FILE    name, role and industry pools (default: built in)\n"
 	    "      --batch=N       with a model: personas asked for per request (default 10)\n"
 	    "      --budget=N      with a model: requests at most (default 3 x N / "
-	    "batch)\n" ISE_BATCH_FILE_HELP,
+	    "batch)\n" ISE_BATCH_FILE_HELP ISE_BATCH_API_HELP_NAMED_API,
     .options = options,
     .shortopts = "n:",
     .common = ISE_OPT_NO_STDIN | ISE_OPT_INPUT | ISE_OPT_OUTPUT | ISE_OPT_SEED | ISE_OPT_JOBS |
@@ -125,11 +130,15 @@ static unsigned long long load_identities(const char *path, struct ise_idset *se
 	return n;
 }
 
-/* With a model: online, or through batch files (--emit-requests writes
- * the requests and no personas; -o then only says, with --resume, how many
- * exist). */
-static int generate_llm(const struct config *cf, struct ise_options *o)
+/* With a model: online, or through batch files (with emit_file, the
+ * requests and no personas; -o then only says, with --resume, how many
+ * exist; *emitted how many were written); the personas from the output
+ * files read, or from the server. */
+static int generate_llm(void *ctx, const char *emit_file, const char **outputs, size_t noutputs,
+			unsigned long long *emitted)
 {
+	const struct config *cf = ctx;
+	struct ise_options *o = cf->o;
 	struct ise_pools pools;
 	struct ise_writer out;
 	struct ise_idset done, seen;
@@ -138,15 +147,15 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 
 	ise_pools_load(&pools, cf->pools); /* steers batches to industries and regions */
 	ise_batch_results_init(&results);
-	for (size_t i = 0; i < cf->files.nresponses; i++)
-		ise_batch_results_load(&results, cf->files.responses[i]);
-	if (cf->files.emit_file)
-		ise_writer_open(&out, cf->files.emit_file, 0), ise_idset_init(&done);
+	for (size_t i = 0; i < noutputs; i++)
+		ise_batch_results_load(&results, outputs[i]);
+	if (emit_file)
+		ise_writer_open(&out, emit_file, 0), ise_idset_init(&done);
 	else
 		ise_output_open(o, &out, ISE_WRITE_UNBUFFERED, &done);
 	ise_idset_init(&seen);
 	struct ise_persona_llm_run run = {
-	    .llm = ise_llm_new(&o->llm),
+	    .llm = cf->llm,
 	    .pools = &pools,
 	    .seed = o->seed,
 	    .want = cf->count,
@@ -158,16 +167,17 @@ static int generate_llm(const struct config *cf, struct ise_options *o)
 	    .seen = &seen,
 	    .model = o->llm.model,
 	};
-	int status = cf->files.emit_file    ? ise_persona_batch_emit(&run, &results, &out)
-		     : cf->files.nresponses ? ise_persona_batch_finish(&run, &results)
-					    : ise_persona_llm(&run);
-	if (!cf->files.emit_file && !cf->files.nresponses) {
+	int status = emit_file  ? ise_persona_batch_emit(&run, &results, &out)
+		     : noutputs ? ise_persona_batch_finish(&run, &results)
+				: ise_persona_llm(&run);
+	if (emit_file && emitted)
+		*emitted = run.requests;
+	if (!emit_file && !cf->files.from_files) {
 		char totals[256];
 		ise_llm_totals(run.llm, totals, sizeof totals);
 		ise_warn("%s", totals);
 	}
 	ise_writer_close(&out);
-	ise_llm_free(run.llm);
 	ise_batch_results_release(&results);
 	ise_idset_release(&seen);
 	ise_idset_release(&done);
@@ -260,9 +270,16 @@ int main(int argc, char **argv)
 	ise_batch_check_options(&cf.files, &o);
 	if (o.nfiles)
 		check(&o);
-	else if (!o.offline)
-		return generate_llm(&cf, &o);
-	else
+	else if (!o.offline) {
+		cf.o = &o;
+		cf.llm = ise_llm_new(&o.llm);
+		int status = cf.files.batch
+				 ? ise_batch_run(&cf.files, &o, cf.llm, generate_llm, &cf)
+				 : generate_llm(&cf, cf.files.emit_file, cf.files.responses,
+						cf.files.nresponses, NULL);
+		ise_llm_free(cf.llm);
+		return status;
+	} else
 		generate(&cf, &o);
 	return ise_status();
 }

@@ -88,18 +88,23 @@ is_batch_input() {
 	assert_equal "$(jq -r --arg b "$bad" 'select(.id == $b) | .render.attempts' out.jsonl)" 2
 }
 
-@test "persona: batches named personas-N, a failed one asked again as it was, the pool as online -j 1" {
-	fake_start
-	# a tape that answers each batch's request by its own words, two new personas each
-	ise-persona -n 12 --batch 2 --model m --emit-requests all.jsonl 2>/dev/null
-	jq -c '{n: (.custom_id | ltrimstr("personas-") | tonumber),
+# persona_tape N B: a tape that answers each of the batches of ise-persona
+# -n N --batch B by its own words, B new personas each
+persona_tape() {
+	ise-persona -n "$1" --batch "$2" --model m --emit-requests all.jsonl 2>/dev/null
+	jq -c --argjson b "$2" '{n: (.custom_id | ltrimstr("personas-") | tonumber),
 		c: (.body.messages[1].content | tojson | .[1:-1])} |
-		{match: {contains: .c}, repeat: -1, reply: {content: ({personas: [range(2) as $k |
+		{match: {contains: .c}, repeat: -1, reply: {content: ({personas: [range($b) as $k |
 		{name: "Name \(.n)-\($k)", role: "Role \(.n)", industry: "Industry", expertise: ["a b", "c d", "e f"],
 		experience_level: "Senior", communication_style: "Direct", work_context: "Works in Lima, Peru.",
 		common_goals: ["ship"], tools_preference: ["Excel", "SAP", "Jira"]}]} | tojson)}}' all.jsonl \
 		>"$FAKE_DIR/tape.jsonl"
 	fake_reset
+}
+
+@test "persona: batches named personas-N, a failed one asked again as it was, the pool as online -j 1" {
+	fake_start
+	persona_tape 12 2
 	run -0 --separate-stderr ise-persona -n 6 --batch 2 --model m --emit-requests req1.jsonl
 	assert_equal "$stderr" "ise-persona: 3 requests written to 'req1.jsonl'"
 	is_batch_input req1.jsonl
@@ -308,6 +313,34 @@ ise-render: batch $(jq -r '.batches[0].id' out.jsonl.batch.json) created for 'ou
 	assert_equal "$(wc -l <out.jsonl.batch-2.requests.jsonl)" "$((40 - done1))"
 	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 40
 	assert_equal "$(wc -l <out.jsonl)" 40
+}
+
+@test "persona --batch-api: one batch, killed while it runs, the rerun reattaches; the pool as online" {
+	fake_start --batch-step-ms 300
+	persona_tape 12 2
+	ise-persona -n 12 --batch 2 --model m --batch-api --batch-poll 0.1 --progress -o out.jsonl 2>err1 &
+	pid=$!
+	wait_for err1 "in_progress, [1-9][0-9]* completed"
+	kill -9 "$pid"
+	wait "$pid" || true
+	[ ! -s out.jsonl ]
+	run -0 batch_state out.jsonl
+	[[ $output == "batch-fake-"*" in_progress false" ]] || fail "$output"
+	run -0 --separate-stderr ise-persona -n 12 --batch 2 --model m --batch-api --batch-poll 0.1 -o out.jsonl
+	[[ $stderr == "ise-persona: batch batch-fake-"*" reattached"* ]] || fail "$stderr"
+	assert_equal "$(creates)" 1
+	assert_equal "$(fake_requests /v1/chat/completions)" 0
+	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 12
+	ise-persona -n 12 --batch 2 --model m -j 1 2>/dev/null >online.jsonl
+	assert_equal "$(jq -r .name out.jsonl | sort)" "$(jq -r .name online.jsonl | sort)"
+	# done is done: a third run sends nothing
+	run -0 ise-persona -n 12 --batch 2 --model m --batch-api --batch-poll 0.1 -o out.jsonl
+	assert_equal "$(creates)" 1
+	assert_equal "$(wc -l <out.jsonl)" 12
+	# --batch-api, not --batch, names the Batch API here: --batch N is per request
+	run -2 --separate-stderr ise-persona -n 12 --model m --batch-api
+	assert_equal "$stderr" "ise-persona: --batch-api needs -o FILE: its state is kept beside it
+Try 'ise-persona --help' for more information."
 }
 
 @test "--batch: usage errors" {

@@ -25,6 +25,10 @@ int ise_batch_option(int opt, const char *arg, struct ise_batch_opts *b)
 	case ISE_BATOPT_BATCH:
 		b->batch = 1;
 		return 1;
+	case ISE_BATOPT_BATCH_API:
+		b->batch = 1;
+		b->flag = "--batch-api";
+		return 1;
 	case ISE_BATOPT_CANCEL:
 		b->batch = b->cancel = 1;
 		return 1;
@@ -43,17 +47,19 @@ int ise_batch_option(int opt, const char *arg, struct ise_batch_opts *b)
 
 void ise_batch_check_options(struct ise_batch_opts *b, struct ise_options *o)
 {
-	const char *what = b->batch ? "--batch" : b->emit_file ? "--emit-requests" : "--responses";
+	const char *api = b->flag ? b->flag : "--batch";
+	const char *what = b->batch ? api : b->emit_file ? "--emit-requests" : "--responses";
 
 	if (!b->emit_file && !b->nresponses && !b->batch)
 		return;
 	if (b->batch && (b->emit_file || b->nresponses))
-		ise_usage_error("--batch writes and reads its own batch files: it does not go with "
-				"--emit-requests or --responses");
+		ise_usage_error("%s writes and reads its own batch files: it does not go with "
+				"--emit-requests or --responses",
+				api);
 	if (b->batch && (!o->output || !strcmp(o->output, "-")))
-		ise_usage_error("--batch needs -o FILE: its state is kept beside it");
+		ise_usage_error("%s needs -o FILE: its state is kept beside it", api);
 	if (b->batch && !o->llm.base_url)
-		ise_usage_error("--batch needs an endpoint (OPENAI_BASE_URL or --base-url)");
+		ise_usage_error("%s needs an endpoint (OPENAI_BASE_URL or --base-url)", api);
 	if (o->offline == ISE_OFFLINE_ASKED)
 		ise_usage_error("--offline sends no requests: it does not go with %s", what);
 	if (!o->llm.model)

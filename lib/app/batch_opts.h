@@ -6,8 +6,10 @@
  *
  * Put ISE_BATCH_FILE_OPTIONS (--emit-requests, --responses) and, where the
  * Batch API is offered, ISE_BATCH_API_OPTIONS (--batch, --batch-cancel,
- * --batch-poll, --batch-max-requests, --batch-max-bytes) in the program's
- * option table, the matching _HELP in its help, pass every option to
+ * --batch-poll, --batch-max-requests, --batch-max-bytes; or
+ * ISE_BATCH_API_OPTIONS_NAMED_API, --batch-api for --batch, in a program
+ * whose --batch means something else) in the program's option table, the
+ * matching _HELP in its help, pass every option to
  * ise_batch_option first (1: it was one of these) and call
  * ise_batch_check_options once they are read.
  */
@@ -27,6 +29,7 @@ enum {
 	ISE_BATOPT_POLL,
 	ISE_BATOPT_MAX_REQUESTS,
 	ISE_BATOPT_MAX_BYTES,
+	ISE_BATOPT_BATCH_API, /* --batch-api: --batch where --batch means another thing */
 };
 
 #define ISE_BATCH_MAX_RESPONSES 64
@@ -35,7 +38,8 @@ struct ise_batch_opts {
 	const char *emit_file;                          /* --emit-requests */
 	const char *responses[ISE_BATCH_MAX_RESPONSES]; /* --responses, each */
 	size_t nresponses;
-	int batch, cancel; /* --batch, --batch-cancel */
+	int batch, cancel; /* --batch (or --batch-api), --batch-cancel */
+	const char *flag;  /* which of the two; NULL: --batch */
 	double poll;       /* 0: the default */
 	unsigned long long max_requests;
 	size_t max_bytes;
@@ -47,9 +51,12 @@ struct ise_batch_opts {
 	{                                                                                          \
 		"responses", required_argument, NULL, ISE_BATOPT_RESPONSES                         \
 	}
-#define ISE_BATCH_API_OPTIONS                                                                      \
-	{"batch", no_argument, NULL, ISE_BATOPT_BATCH},                                            \
-	    {"batch-cancel", no_argument, NULL, ISE_BATOPT_CANCEL},                                \
+#define ISE_BATCH_API_OPTIONS {"batch", no_argument, NULL, ISE_BATOPT_BATCH}, ISE_BATCH_API_MORE
+/* ise-persona, whose --batch N is the personas a request asks for */
+#define ISE_BATCH_API_OPTIONS_NAMED_API                                                            \
+	{"batch-api", no_argument, NULL, ISE_BATOPT_BATCH_API}, ISE_BATCH_API_MORE
+#define ISE_BATCH_API_MORE                                                                         \
+	{"batch-cancel", no_argument, NULL, ISE_BATOPT_CANCEL},                                    \
 	    {"batch-poll", required_argument, NULL, ISE_BATOPT_POLL},                              \
 	    {"batch-max-requests", required_argument, NULL, ISE_BATOPT_MAX_REQUESTS},              \
 	{                                                                                          \
@@ -62,7 +69,11 @@ struct ise_batch_opts {
 	"                      --emit-requests, request only what they leave missing\n"
 #define ISE_BATCH_API_HELP                                                                         \
 	"      --batch         send the requests through the Batch API (needs -o FILE;\n"          \
-	"                      its state is kept in FILE.batch.json)\n"                            \
+	"                      its state is kept in FILE.batch.json)\n" ISE_BATCH_API_MORE_HELP
+#define ISE_BATCH_API_HELP_NAMED_API                                                               \
+	"      --batch-api     send the requests through the Batch API (needs -o FILE;\n"          \
+	"                      its state is kept in FILE.batch.json)\n" ISE_BATCH_API_MORE_HELP
+#define ISE_BATCH_API_MORE_HELP                                                                    \
 	"      --batch-cancel  cancel the batch in progress, finish what it did\n"                 \
 	"      --batch-poll=SECS  seconds between looks at a batch (default 30)\n"                 \
 	"      --batch-max-requests=N  requests per batch at most (default 50000)\n"               \

@@ -318,6 +318,7 @@ int ise_persona_batch_emit(struct ise_persona_llm_run *run, struct ise_batch_res
 	gsl_rng_free(r);
 	cJSON_Delete(sh.schema);
 	pthread_mutex_destroy(&sh.lock);
+	run->requests = sent;
 	ise_warn("%llu requests written to '%s'", sent, requests->name);
 	if (b >= run->budget && need && b < end + (need + run->batch - 1) / run->batch) {
 		ise_warn("the budget of %llu requests is spent (raise --budget)", run->budget);

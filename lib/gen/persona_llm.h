@@ -50,8 +50,8 @@ int ise_persona_llm(struct ise_persona_llm_run *run);
  * ise_persona_llm's; a failed or refused batch is reported with its
  * custom_id).  ise_persona_batch_emit writes to requests the batches res
  * leaves failed or missing below its highest, as they were, then new ones
- * until want - have personas are asked for, within the budget; it returns
- * 1 when the budget runs out first.
+ * until want - have personas are asked for, within the budget (requests
+ * says how many it wrote); it returns 1 when the budget runs out first.
  */
 int ise_persona_batch_finish(struct ise_persona_llm_run *run, struct ise_batch_results *res);
 int ise_persona_batch_emit(struct ise_persona_llm_run *run, struct ise_batch_results *res,
