@@ -163,13 +163,21 @@ wait_for() {
 	return 1
 }
 
-@test "--batch: 1,000 tuples, the run killed while the batch runs, the rerun reattaches: one batch, as online" {
-	fake_start --echo --batch-step-ms 3
-	ise-render --model m --words 1-5 --batch --batch-poll 0.1 --progress -o out.jsonl "$T1000" 2>err1 &
+# killed_mid_batch COMMAND...: run COMMAND (a --batch run with --progress)
+# with its stderr in err1, and kill -9 it once its batch has run part of
+# its requests
+killed_mid_batch() {
+	local pid
+	"$@" 2>err1 &
 	pid=$!
 	wait_for err1 "in_progress, [1-9][0-9]* completed"
 	kill -9 "$pid"
 	wait "$pid" || true
+}
+
+@test "--batch: 1,000 tuples, the run killed while the batch runs, the rerun reattaches: one batch, as online" {
+	fake_start --echo --batch-step-ms 3
+	killed_mid_batch ise-render --model m --words 1-5 --batch --batch-poll 0.1 --progress -o out.jsonl "$T1000"
 	[ ! -s out.jsonl ]
 	run -0 batch_state out.jsonl
 	[[ $output == "batch-fake-"*" in_progress false" ]] || fail "$output"
@@ -297,11 +305,7 @@ ise-render: batch $(jq -r '.batches[0].id' out.jsonl.batch.json) created for 'ou
 
 @test "--batch-cancel: the batch is cancelled, what it did is kept, a rerun sends the rest" {
 	fake_start --echo --batch-step-ms 100
-	ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress -o out.jsonl "$T40" 2>err1 &
-	pid=$!
-	wait_for err1 "in_progress, [1-9][0-9]* completed"
-	kill -9 "$pid"
-	wait "$pid" || true
+	killed_mid_batch ise-render --model m --words 1-5 --batch --batch-poll 0.05 --progress -o out.jsonl "$T40"
 	run -1 --separate-stderr ise-render --model m --words 1-5 --batch-cancel --batch-poll 0.05 --progress -o out.jsonl "$T40"
 	[[ $stderr == *"cancel asked"* ]] || fail "$stderr"
 	[[ $stderr == *": cancelled, "* ]] || fail "$stderr"
@@ -318,11 +322,7 @@ ise-render: batch $(jq -r '.batches[0].id' out.jsonl.batch.json) created for 'ou
 @test "persona --batch-api: one batch, killed while it runs, the rerun reattaches; the pool as online" {
 	fake_start --batch-step-ms 300
 	persona_tape 12 2
-	ise-persona -n 12 --batch 2 --model m --batch-api --batch-poll 0.1 --progress -o out.jsonl 2>err1 &
-	pid=$!
-	wait_for err1 "in_progress, [1-9][0-9]* completed"
-	kill -9 "$pid"
-	wait "$pid" || true
+	killed_mid_batch ise-persona -n 12 --batch 2 --model m --batch-api --batch-poll 0.1 --progress -o out.jsonl
 	[ ! -s out.jsonl ]
 	run -0 batch_state out.jsonl
 	[[ $output == "batch-fake-"*" in_progress false" ]] || fail "$output"

@@ -46,9 +46,10 @@ static inline int ise_json_plain8(const void *p)
 }
 
 /* Note the strings that held a NUL and, with numbers, the source text of
- * root's numbers (deciding which need it prints each one: skip it when the
- * numbers are never printed back); text[0..len) is what root was parsed
- * from.  Nothing is noted past a point where the two do not match up. */
+ * root's numbers that would not print back as they came (finding those
+ * costs a formatted print of every number: pass 0 when the numbers are
+ * never printed back); text[0..len) is what root was parsed from.  Nothing
+ * is noted past a point where the two do not match up. */
 void ise_json_note_source(cJSON *root, const char *text, size_t len, int numbers);
 /* cJSON_ParseWithLength and ise_json_note_source; NULL on a syntax error. */
 cJSON *ise_json_parse(const char *text, size_t len);

@@ -654,29 +654,31 @@ static int npy_vectors(struct ise_embedder *e, const size_t *index, size_t n, do
 /* ---- every source ---- */
 
 /* The raw rows v[0..n) checked, saved as they are, then scaled to length
- * 1, a row at a time while it is in the cache: 0, -1 (a zero vector,
- * e->bad; nothing saved) or -2 (the save file). */
+ * 1: 0, -1 (a zero vector, e->bad) or -2 (the save file). */
 static int finish_rows(struct ise_embedder *e, double *v, const size_t *index, size_t n, char *err,
 		       size_t errlen)
 {
 	size_t d = e->dim;
+	double *scale = ise_xmalloc((n ? n : 1) * sizeof *scale);
 	char why[512];
 
 	for (size_t i = 0; i < n; i++)
-		if (!unit_scale(v + i * d, d)) {
+		if (!(scale[i] = unit_scale(v + i * d, d))) {
 			e->bad = (long)i;
 			zero_vector(e, i, index, err, errlen);
+			free(scale);
 			return -1;
 		}
-	for (size_t i = 0; i < n; i++) {
-		double *row = v + i * d, scale = unit_scale(row, d);
-		if (e->saving && ise_npy_put(&e->save, index[i], row, d, why, sizeof why)) {
+	for (size_t i = 0; e->saving && i < n; i++)
+		if (ise_npy_put(&e->save, index[i], v + i * d, d, why, sizeof why)) {
 			ise_errf(err, errlen, "%s: %s", e->save_path, why);
+			free(scale);
 			return -2;
 		}
+	for (size_t i = 0; i < n; i++)
 		for (size_t k = 0; k < d; k++)
-			row[k] *= scale;
-	}
+			v[i * d + k] *= scale[i];
+	free(scale);
 	return 0;
 }
 
