@@ -94,11 +94,8 @@ void ise_inflight_busy(struct ise_inflight *g, const struct ise_inflight_ticket 
 			    g->patience * 2 < PATIENCE_MAX ? g->patience * 2 : PATIENCE_MAX;
 		else
 			g->patience = 1;
-		/* a probe of the mark refused: the level below held for a run of
-		 * successes, so back to it; any other refusal halves */
-		int probe = g->mark && g->limit == g->mark && g->limit > 1;
 		g->mark = g->limit;
-		g->limit = probe ? g->mark - 1 : g->mark / 2 ? g->mark / 2 : 1;
+		g->limit = g->mark / 2 ? g->mark / 2 : 1;
 		g->run = 0;
 		g->epoch++;
 	} else if (t->epoch + 1 == g->epoch && t->position < g->mark) {

@@ -15,8 +15,6 @@
  *    the limit it had as too many; a refusal of a request sent before
  *    that halving (the same overload) only lowers the mark to the number
  *    of requests in flight it went with, and the limit to half of that;
- *    a refused probe of the mark (below) goes back to the level under
- *    it, which held for the run that led to the probe, not to half;
  *  - below the mark the limit climbs by one a reply (that level worked);
  *    to reach the mark, or to pass it, it needs a run of successes as long
  *    as the limit, a run that doubles (up to 16 limits) each time the mark
