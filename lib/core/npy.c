@@ -447,24 +447,16 @@ int ise_npy_rows(const struct ise_npy *a, size_t first, size_t n, double *out, s
 		 size_t *col, char *err, size_t errlen)
 {
 	size_t cols = a->cols;
+	int by_pread = a->elem == 8 && HOST_LITTLE && a->map && a->fd >= 0 && n;
 
-	if (a->elem == 8 && HOST_LITTLE && a->map && a->fd >= 0 && n) {
-		if (pread_rows(a, first, n, out)) {
-			ise_errf(err, errlen, "cannot read rows %zu to %zu: %s", first,
-				 first + n - 1,
-				 errno ? strerror(errno) : "the file is shorter now");
-			return -1;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (!finite_row(out + i * cols, cols, col)) {
-				*row = first + i;
-				ise_npy_not_finite(a, *row, *col, err, errlen);
-				return -1;
-			}
-		return 0;
+	if (by_pread && pread_rows(a, first, n, out)) {
+		ise_errf(err, errlen, "cannot read rows %zu to %zu: %s", first, first + n - 1,
+			 errno ? strerror(errno) : "the file is shorter now");
+		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		if (ise_npy_row(a, first + i, out + i * cols, col)) {
+		if (by_pread ? !finite_row(out + i * cols, cols, col)
+			     : ise_npy_row(a, first + i, out + i * cols, col) != 0) {
 			*row = first + i;
 			ise_npy_not_finite(a, *row, *col, err, errlen);
 			return -1;
