@@ -541,6 +541,75 @@ $(agent_says "Slept.")"
 		.output == "looping\n\n(the check ran past its time limit)"' <<<"$output"
 }
 
+@test "offline: checks share a Python worker but not its state; two tasks' checks run side by side; each is timed" {
+	# the agent's module poisons json for whoever imports it
+	setup='printf "import json\njson.loads = lambda *a, **k: {\"poisoned\": True}\n" >agentmod.py'
+	py() { printf "python3 - <<'EOF'\n%s\nEOF" "$1"; }
+	# each task's first check waits for the other's: only side by side do both pass
+	meet() { echo "touch .rv-$1; i=0; while [ ! -e .rv-$2 ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done; [ -e .rv-$2 ]"; }
+	jq --arg setup "$setup" --arg meet_a "$(meet a b)" --arg meet_b "$(meet b a)" \
+		--arg moves "$(py 'import os, sys
+os.chdir("/tmp")
+os.environ["LEAK"] = "1"
+sys.path.insert(0, "/nowhere")
+sys.argv.append("more")')" \
+		--arg intact "$(py 'import json, os, sys
+assert os.getcwd() == "/workspace", os.getcwd()
+assert "LEAK" not in os.environ and "/nowhere" not in sys.path and sys.argv == ["-"]
+assert json.loads("[1]") == [1], "json is poisoned"
+assert "agentmod" not in sys.modules')" \
+		--arg hidden "$(py 'import json
+getattr(__builtins__, "__imp" + "ort__")("agentmod")
+print(json.loads("[1]"))')" \
+		--arg plain "$(py 'import json
+import agentmod
+print(json.loads("[1]"))')" \
+		--arg ends "$(py 'import os
+print("leaving", flush=True)
+os._exit(5)')" \
+		--arg closes "$(py 'import sys
+sys.stdout.close()')" \
+		'(.tasks[] | select(.id == "create-new-document")) |= (.setup = $setup |
+			.checks = [{what: "meet", command: $meet_a}, {what: "moves", command: $moves},
+				{what: "intact 1", command: $intact}, {what: "hidden import", command: $hidden},
+				{what: "intact 2", command: $intact}, {what: "plain import", command: $plain},
+				{what: "intact 3", command: $intact}, {what: "ends", command: $ends},
+				{what: "intact 4", command: $intact}, {what: "closes", command: $closes},
+				{what: "intact 5", command: $intact}]) |
+		(.tasks[] | select(.id == "draft-social-media-post")) |= (.checks = [{what: "meet", command: $meet_b}])' \
+		"$ROOT/share/ise/catalog.json" >cat.json
+	head -n 1 "$SINGLE" | jq -c '.tasks = [(.tasks[0] | .id = "create-new-document"),
+		(.tasks[0] | .id = "draft-social-media-post")] | del(.task_params)' >in.jsonl
+	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record in.jsonl
+	local v
+	v=$(jq -c '.verification' <<<"$output")
+	jq -e '.checks | map(.ok) == [true, true, true, true, true, true, true, false, true, true, true, true]' <<<"$v" || fail "$v"
+	# the poisoned json reached the checks that imported the agent's module, and no other
+	jq -e '.checks[3].output == "{'"'"'poisoned'"'"': True}\n" and .checks[5].output == "{'"'"'poisoned'"'"': True}\n"' <<<"$v"
+	jq -e '.checks[7] | .exit_code == 5 and .output == "leaving\n"' <<<"$v"
+	jq -e 'all(.checks[]; .duration_ms >= 0) and .checks[0].duration_ms < 5000' <<<"$v"
+	jq -e '.timings | .checks_ms > 0 and .total_ms >= .tools_ms + .checks_ms' <<<"$output"
+	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record --no-timings in.jsonl
+	jq -e '.timings == null and all(.verification.checks[]; has("duration_ms") | not)' <<<"$output"
+}
+
+@test "the checks' script: with a python3 the driver times them; without one each runs in sh, Python checks failing as not found" {
+	local probe=$ISE_TESTPROGS/checkrun_probe
+	jq -n '[{command: "echo shell; exit 3"},
+		{command: "python3 - <<'"'"'EOF'"'"'\nimport sys\nprint(\"py\")\nsys.exit(4)\nEOF", task: 1},
+		{command: "echo started; sleep 20", timeout: 1, task: 2}]' | "$probe" script >checks.sh
+	mkdir bin
+	for p in sh mktemp timeout tail rm sleep; do ln -s "$(command -v "$p")" "bin/$p"; done
+	run -0 sh checks.sh
+	"$probe" read 3 <<<"$output" >with.jsonl
+	run -0 env PATH="$PWD/bin" sh checks.sh
+	"$probe" read 3 <<<"$output" >without.jsonl
+	jq -s -e 'map([.exit_code, .output]) == [[3, "shell\n"], [4, "py\n"], [124, "started\n\n(the check ran past its time limit)"]]
+		and all(.[]; .duration_ms >= 0) and .[2].duration_ms >= 1000' with.jsonl
+	jq -s -e 'map([.exit_code, .output, .duration_ms]) == [[3, "shell\n", null], [127, "sh: 1: python3: not found\n", null],
+		[124, "started\n\n(the check ran past its time limit)", null]]' without.jsonl
+}
+
 @test "offline: a Python check imports the standard json and email, not the agent's json.py, and still the agent's own modules" {
 	setup='echo "raise SystemExit(9)" >json.py; cp json.py email.py; echo "X = 7" >mine.py'
 	py() { printf "python3 - <<'EOF'\n%s\nEOF" "$1"; }

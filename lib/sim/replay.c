@@ -342,7 +342,7 @@ cJSON *ise_replay(const struct ise_replay_config *c, const cJSON *trajectory, ch
 			ise_tool_result_free(&r);
 		}
 	}
-	cJSON *v = env ? ise_env_verify(ws, c->tools, env, given_only, messages) : NULL;
+	cJSON *v = env ? ise_env_verify(ws, c->tools, env, given_only, messages, c->timings) : NULL;
 	ise_ws_close(ws);
 	ise_script_free(env);
 	ise_json_add(report, "calls", cJSON_CreateNumber(calls));

@@ -25,6 +25,7 @@ struct ise_replay_config {
 	const struct ise_tools_config *tools;
 	const struct ise_catalog *catalog;
 	uint64_t seed; /* the seed the trajectory was made with (offline slot draws) */
+	int timings;   /* each check's duration_ms */
 };
 
 /* {calls, diverged: null | {call, name, recorded, replayed}, normalised:

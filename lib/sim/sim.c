@@ -62,7 +62,7 @@ struct traj {
 	struct ise_context context, user_context;
 	struct ise_simuser_fit user_fit;
 	unsigned long calls, agent_requests;
-	double start, deadline, t_user, t_agent, t_tools;
+	double start, deadline, t_user, t_agent, t_tools, t_checks;
 	const char *failure;
 	char error[512];
 	int fatal, is_success;
@@ -527,6 +527,8 @@ static cJSON *record_fields(struct traj *t)
 		ise_json_add(tm, "user_ms", cJSON_CreateNumber(ms(t->t_user)));
 		ise_json_add(tm, "agent_ms", cJSON_CreateNumber(ms(t->t_agent)));
 		ise_json_add(tm, "tools_ms", cJSON_CreateNumber(ms(t->t_tools)));
+		if (c->verify != ISE_VERIFY_OFF)
+			ise_json_add(tm, "checks_ms", cJSON_CreateNumber(ms(t->t_checks)));
 		ise_json_add(a, "timings", tm);
 	}
 	return a;
@@ -538,8 +540,9 @@ static void verify(struct traj *t, int given_only)
 {
 	double t0 = ise_now();
 	t->verification =
-	    ise_env_verify(t->ws, t->c->tools_config, t->env, given_only, t->messages);
-	t->t_tools += ise_now() - t0;
+	    ise_env_verify(t->ws, t->c->tools_config, t->env, given_only, t->messages,
+			   t->c->timings);
+	t->t_checks += ise_now() - t0;
 	if (!t->verification || t->failure || t->c->verify != ISE_VERIFY_REQUIRE ||
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->verification, "verified")))
 		return;

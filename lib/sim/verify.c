@@ -161,7 +161,8 @@ static void write_replies(struct ise_ws *ws, const struct ise_tools_config *tc,
 }
 
 cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
-		      const struct ise_script *s, int given_only, const cJSON *messages)
+		      const struct ise_script *s, int given_only, const cJSON *messages,
+		      int timings)
 {
 	size_t n = 0;
 	double limit;
@@ -186,6 +187,7 @@ cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 		cJSON_ArrayForEach(check, s->tasks[i].checks) {
 			const cJSON *to = cJSON_GetObjectItemCaseSensitive(check, "timeout");
 			cmds[k].command = ise_json_string_or(check, "command", "false");
+			cmds[k].task = i;
 			cmds[k++].timeout =
 			    cJSON_IsNumber(to) ? to->valuedouble : ISE_CHECK_TIMEOUT;
 		}
@@ -208,7 +210,9 @@ cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 			continue;
 		cJSON_ArrayForEach(check, t->checks) {
 			int rc = -1;
-			char *out = ise_checkrun_output(r.content ? r.content : "", mark, k++, &rc);
+			double took = -1;
+			char *out =
+			    ise_checkrun_output(r.content ? r.content : "", mark, k++, &rc, &took);
 			int ok = out && rc == 0;
 			cJSON *c = ise_json_checked(cJSON_CreateObject());
 			ise_json_add(c, "task", cJSON_CreateString(t->id));
@@ -221,6 +225,8 @@ cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
 				     cJSON_CreateString(out ? out
 							    : "the check did not run: the "
 							      "checks ran out of time"));
+			if (timings && took >= 0)
+				ise_json_add(c, "duration_ms", cJSON_CreateNumber(took));
 			ise_json_add(checks, NULL, c);
 			free(out);
 			passed += ok;

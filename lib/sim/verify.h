@@ -39,9 +39,10 @@ int ise_env_setup(struct ise_ws *ws, const struct ise_script *s, int given_only,
 
 /* Run every check of the tasks that take part in ws, the replies in the
  * conversation's messages written first; {verified, passed, total,
- * checks: [{task, what, ok, exit_code, output}]}, or NULL when no task has
- * a check. */
+ * checks: [{task, what, ok, exit_code, output}]} (and each check's
+ * duration_ms with timings), or NULL when no task has a check. */
 cJSON *ise_env_verify(struct ise_ws *ws, const struct ise_tools_config *tc,
-		      const struct ise_script *s, int given_only, const cJSON *messages);
+		      const struct ise_script *s, int given_only, const cJSON *messages,
+		      int timings);
 
 #endif
