@@ -202,11 +202,11 @@ creates() {
 	jq -s '[.[] | select(.method == "POST" and .path == "/v1/batches")] | length' "$FAKE_LOG"
 }
 
-# new_batch FILE_ID [METADATA]: a batch created by hand, its id
+# new_batch FILE_ID [METADATA [curl options...]]: a batch created by hand, its id
 new_batch() {
 	jq -cn --arg f "$1" --argjson m "${2:-null}" '{input_file_id: $f, endpoint: "/v1/chat/completions",
 		completion_window: "24h"} + if $m then {metadata: $m} else {} end' |
-		fake_curl -H 'Content-Type: application/json' --data-binary @- "$OPENAI_BASE_URL/batches" | jq -r .id
+		fake_curl -H 'Content-Type: application/json' --data-binary @- "${@:3}" "$OPENAI_BASE_URL/batches" | jq -r .id
 }
 
 @test "--batch: killed after the server made the batch, before its id was saved: the rerun finds it by its key" {
@@ -234,6 +234,36 @@ new_batch() {
 	assert_equal "$(jq -r 'select(.method == "GET" and .path == "/v1/batches") | .path' "$FAKE_LOG" | wc -l)" 2
 	assert_equal "$(wc -l <out.jsonl)" 40
 	assert_equal "$(jq -r .id out.jsonl | sort -u | wc -l)" 40
+}
+
+@test "--batch: a key the server never got is looked for only down to the batches older than its file" {
+	fake_start --echo --batch-create-hang 1 --batch-list-page 2
+	# ten batches of another file, made before this run's upload (the
+	# first one's create hangs, and is made all the same)
+	printf '%s\n' '{"custom_id": "x", "method": "POST", "url": "/v1/chat/completions", "body": {}}' >old.jsonl
+	old=$(fake_curl -F purpose=batch -F file=@old.jsonl "$OPENAI_BASE_URL/files" | jq -r .id)
+	for i in $(seq 10); do
+		new_batch "$old" '{"ise_key": "an older run"}' --max-time "$((i == 1 ? 1 : 10))" >/dev/null || true
+	done
+	sleep 1.1 # created_at is in seconds
+	fake_reset # this run's create hangs
+	ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40" 2>err1 &
+	pid=$!
+	wait_for "$FAKE_LOG" '"POST", "path": "/v1/batches"'
+	kill -9 "$pid"
+	wait "$pid" || true
+	# as if the create had never reached the server: its key is not the state's
+	jq '.batches[0].key = "0123456789abcdef0123456789abcdef"' out.jsonl.batch.json >state.json
+	mv state.json out.jsonl.batch.json
+	file=$(jq -r '.batches[0].input_file_id' out.jsonl.batch.json)
+	: >"$FAKE_LOG"
+	run -0 --separate-stderr ise-render --model m --words 1-5 --batch --batch-poll 0.05 -o out.jsonl "$T40"
+	[[ $stderr == *"ise-render: batch batch-fake-"*" created for 'out.jsonl.batch-1.requests.jsonl'"* ]] || fail "$stderr"
+	# the first page (the hung batch, then the newest older one) is the last read
+	assert_equal "$(jq -r 'select(.method == "GET") | .path' "$FAKE_LOG" |
+		grep -e '^/v1/batches$' -e "^/v1/files/$file\$" | tr '\n' ' ')" "/v1/files/$file /v1/batches "
+	assert_equal "$(creates)" 1
+	assert_equal "$(wc -l <out.jsonl)" 40
 }
 
 @test "--batch: a create that times out is looked for before it is sent again; one batch" {

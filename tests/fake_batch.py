@@ -1,6 +1,7 @@
 """The Files and Batches endpoints of the fake OpenAI server (fake_openai.py).
 
     POST /v1/files                 multipart: purpose=batch, file=@requests.jsonl
+    GET  /v1/files/{id}            the file object: bytes, created_at, filename
     GET  /v1/files/{id}/content    the file's bytes
     POST /v1/batches               {input_file_id, endpoint, completion_window,
                                    metadata (optional: up to 16 string pairs)}
@@ -31,10 +32,16 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 host = None  # the fake_openai module, set by it: json_reply, Reply, Handler, STOP, CHAT
-FILES = {}
+FILES = {}  # id: the file object
+DATA = {}  # id: the file's bytes
 BATCHES = {}
 _ids = [0]
 _hung = [0]  # creates left unanswered so far (--batch-create-hang)
+
+
+def reset_counters():
+    """Zero the creates left unanswered, for __fake/reset (files and batches stay)."""
+    _hung[0] = 0
 
 
 def _next_id(prefix):
@@ -82,8 +89,9 @@ def _batch_view(b):
 
 def _store(lines):
     fid = _next_id("file")
-    FILES[fid] = {"id": fid, "object": "file", "purpose": "batch_output",
-                  "data": "".join(json.dumps(x) + "\n" for x in lines).encode("utf-8")}
+    DATA[fid] = "".join(json.dumps(x) + "\n" for x in lines).encode("utf-8")
+    FILES[fid] = {"id": fid, "object": "file", "bytes": len(DATA[fid]), "created_at": int(time.time()),
+                  "filename": fid + ".jsonl", "purpose": "batch_output"}
     return fid
 
 
@@ -163,15 +171,19 @@ def route(handler, st, path, raw, body):
             if not form or "file" not in form or form.get("purpose", (None, b""))[1] != b"batch":
                 return _error(400, "fake: a file upload needs purpose=batch and file")
             fid = _next_id("file")
-            FILES[fid] = {"id": fid, "object": "file", "purpose": "batch", "filename": form["file"][0],
-                          "data": form["file"][1]}
-            return _reply(200, {"id": fid, "object": "file", "bytes": len(form["file"][1]),
-                                "created_at": int(time.time()), "filename": form["file"][0], "purpose": "batch"})
-        if method == "GET" and len(parts) == 4 and parts[3] == "content":
+            FILES[fid] = {"id": fid, "object": "file", "bytes": len(form["file"][1]),
+                          "created_at": int(time.time()), "filename": form["file"][0], "purpose": "batch"}
+            DATA[fid] = form["file"][1]
+            return _reply(200, FILES[fid])
+        if method == "GET" and len(parts) == 3:
             f = FILES.get(parts[2])
             if not f:
                 return _error(404, "No such File object: %s" % parts[2])
-            return host.Reply(200, f["data"], "application/octet-stream")
+            return _reply(200, f)
+        if method == "GET" and len(parts) == 4 and parts[3] == "content":
+            if parts[2] not in FILES:
+                return _error(404, "No such File object: %s" % parts[2])
+            return host.Reply(200, DATA[parts[2]], "application/octet-stream")
         return _error(404, "fake: no route %s %s" % (method, path))
     if method == "POST" and len(parts) == 2:
         if not isinstance(body, dict) or body.get("endpoint") != "/v1/chat/completions" or \
@@ -179,7 +191,7 @@ def route(handler, st, path, raw, body):
             return _error(400, "fake: a batch needs input_file_id (an uploaded file), endpoint "
                           "/v1/chat/completions and completion_window 24h")
         try:
-            requests = [json.loads(x) for x in FILES[body["input_file_id"]]["data"].decode("utf-8").splitlines()
+            requests = [json.loads(x) for x in DATA[body["input_file_id"]].decode("utf-8").splitlines()
                         if x.strip()]
         except ValueError:
             return _error(400, "fake: the input file is not JSON Lines")

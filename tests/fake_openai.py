@@ -17,7 +17,8 @@ GET /health, and the Files and Batches endpoints of fake_batch.py
 --batch-list-page N).  Control
 (never logged, never counted, never limited):
 POST /__fake/tape (body: JSONL tape, or a JSON array of entries; replaces the
-tape), POST /__fake/reset (empties the log, zeroes counters and stats,
+tape), POST /__fake/reset (empties the log, zeroes counters and stats
+(--batch-create-hang's too),
 reseeds --fail-seed, refills --rpm, reloads --tape, forgets the shape),
 GET /__fake/stats, POST /__fake/shape (see SHAPES).
 
@@ -353,6 +354,7 @@ class State:
         self.tokens = float(self.args.rpm or 0)
         self.refilled = time.monotonic()
         self.shape = Shape()
+        fake_batch.reset_counters()
 
     def reset(self):
         tape = self.load_tape_file()

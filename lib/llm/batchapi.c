@@ -185,10 +185,50 @@ static cJSON *match(cJSON *list, const char *input_file_id, const char *key)
 	return NULL;
 }
 
+/* When the server made input_file_id (its created_at), or 0 when it does
+ * not say: a batch of the file is no older. */
+static double file_made(struct ise_llm *llm, const char *input_file_id)
+{
+	char path[512], err[64];
+	cJSON *file;
+
+	snprintf(path, sizeof path, "/files/%.400s", input_file_id);
+	if (call_json(llm, "GET", path, NULL, NULL, -1, &file, err, sizeof err) < 0)
+		return 0;
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(file, "created_at");
+	double made = cJSON_IsNumber(t) ? t->valuedouble : 0;
+	cJSON_Delete(file);
+	return made;
+}
+
+/* Whether list, a page of batches newest first as every page before it
+ * (*newest, the created_at of the oldest seen so far), reaches a batch
+ * older than made: the pages after it hold none of that file's. */
+static int reaches_older(const cJSON *list, double made, double *newest)
+{
+	const cJSON *batch;
+	int older = 0;
+
+	cJSON_ArrayForEach(batch, cJSON_GetObjectItemCaseSensitive(list, "data")) {
+		const cJSON *t = cJSON_GetObjectItemCaseSensitive(batch, "created_at");
+		if (!cJSON_IsNumber(t) || t->valuedouble > *newest) {
+			*newest = -1; /* not in that order: no page can be skipped */
+			return 0;
+		}
+		*newest = t->valuedouble;
+		older |= t->valuedouble < made;
+	}
+	return older;
+}
+
 int ise_batchapi_find(struct ise_llm *llm, const char *input_file_id, const char *key,
 		      cJSON **batch, char *err, size_t errlen)
 {
 	char path[512], after[400] = "";
+	/* OpenAI lists newest first: a batch made before the file was cannot
+	 * be the one looked for, nor any after it (with no file time, or a
+	 * list in another order, every page is read) */
+	double made = file_made(llm, input_file_id), newest = 1e300;
 
 	*batch = NULL;
 	for (;;) {
@@ -201,6 +241,10 @@ int ise_batchapi_find(struct ise_llm *llm, const char *input_file_id, const char
 		if (found) {
 			*batch = cJSON_DetachItemViaPointer(
 			    cJSON_GetObjectItemCaseSensitive(list, "data"), found);
+			cJSON_Delete(list);
+			return 0;
+		}
+		if (made > 0 && newest >= 0 && reaches_older(list, made, &newest)) {
 			cJSON_Delete(list);
 			return 0;
 		}

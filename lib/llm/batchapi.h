@@ -35,8 +35,10 @@ int ise_batchapi_upload(struct ise_llm *llm, const char *path, char *id, size_t 
 int ise_batchapi_create(struct ise_llm *llm, const char *input_file_id, const char *key,
 			cJSON **batch, char *err, size_t errlen);
 /* The batch that ise_batchapi_create made with key for input_file_id, looked
- * for in every page of GET /batches: *batch is it (the caller's), or NULL
- * when the server has none. */
+ * for in the pages of GET /batches, newest first, down to the first batch
+ * older than the file (GET /files/ID's created_at; every page when the
+ * server does not say, or lists in another order): *batch is it (the
+ * caller's), or NULL when the server has none. */
 int ise_batchapi_find(struct ise_llm *llm, const char *input_file_id, const char *key,
 		      cJSON **batch, char *err, size_t errlen);
 /* The batch object now (status, request_counts, output_file_id, ...). */
