@@ -87,13 +87,18 @@ void ise_inflight_busy(struct ise_inflight *g, const struct ise_inflight_ticket 
 	pthread_mutex_lock(&g->lock);
 	if (gate_off(g)) {
 		/* nothing to lower */
+	} else if (t->epoch == g->epoch && g->mark && g->limit == g->mark) {
+		/* a probe of the level refused before, after a long run one
+		 * below it: that level is still too many and the one below
+		 * still enough; back to it, and probe less often */
+		g->patience = g->patience * 2 < PATIENCE_MAX ? g->patience * 2 : PATIENCE_MAX;
+		g->limit = g->mark - 1 ? g->mark - 1 : 1;
+		g->run = 0;
+		g->epoch++;
 	} else if (t->epoch == g->epoch) {
-		/* the level refused again (or a lower one): try it less often */
-		if (g->mark && g->limit <= g->mark)
-			g->patience =
-			    g->patience * 2 < PATIENCE_MAX ? g->patience * 2 : PATIENCE_MAX;
-		else
-			g->patience = 1;
+		/* the first refusal, or one below the mark (the server takes
+		 * fewer than it did): halve */
+		g->patience = 1;
 		g->mark = g->limit;
 		g->limit = g->mark / 2 ? g->mark / 2 : 1;
 		g->run = 0;

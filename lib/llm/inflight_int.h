@@ -17,9 +17,12 @@
  *    of requests in flight it went with, and the limit to half of that;
  *  - below the mark the limit climbs by one a reply (that level worked);
  *    to reach the mark, or to pass it, it needs a run of successes as long
- *    as the limit, a run that doubles (up to 16 limits) each time the mark
- *    is refused again, so a server of fixed capacity is probed less and
- *    less often; past the mark, the next level up is the mark;
+ *    as the limit; past the mark, the next level up is the mark;
+ *  - a refused probe of the mark takes the limit back one level, to where
+ *    that run succeeded, not by half, and doubles the run asked for (up
+ *    to 16 limits), so a server of fixed capacity is probed less and less
+ *    often, at the cost of one refusal a probe; a refusal below the mark
+ *    (the server takes fewer than it did) halves the limit again;
  *  - it climbs only on replies that came while at least half the limit
  *    was in flight: a limit the jobs do not reach (they are busy with
  *    other work, as ise-sim's running tools) proves nothing.
