@@ -6,7 +6,7 @@
 /* The limit to start with (or max when lower), and the run of successes
  * asked for at the mark grows to this many limits. */
 #define START        8
-#define PATIENCE_MAX 16
+#define PATIENCE_MAX 64
 
 static int gate_off(const struct ise_inflight *g)
 {
@@ -41,6 +41,7 @@ void ise_inflight_enter(struct ise_inflight *g, struct ise_inflight_ticket *t)
 	}
 	t->position = ++g->count;
 	t->epoch = g->epoch;
+	t->limit = g->limit;
 	pthread_mutex_unlock(&g->lock);
 }
 

@@ -20,12 +20,15 @@
  *    as the limit; past the mark, the next level up is the mark;
  *  - a refused probe of the mark takes the limit back one level, to where
  *    that run succeeded, not by half, and doubles the run asked for (up
- *    to 16 limits), so a server of fixed capacity is probed less and less
+ *    to 64 limits), so a server of fixed capacity is probed less and less
  *    often, at the cost of one refusal a probe; a refusal below the mark
  *    (the server takes fewer than it did) halves the limit again;
  *  - it climbs only on replies that came while at least half the limit
  *    was in flight: a limit the jobs do not reach (they are busy with
  *    other work, as ise-sim's running tools) proves nothing.
+ *
+ * A request refused under a limit since lowered (its ticket's limit above
+ * the gate's) goes again with no backoff: the lower limit holds it.
  *
  * max 0 (no -j given to the client) or fixed (--fixed-jobs) turns the gate
  * off: every request goes at once, as the jobs send them.  What counts as
@@ -48,15 +51,16 @@ struct ise_inflight {
 	unsigned waiting;         /* jobs waiting for room */
 	unsigned mark;            /* a level found too many; 0: none known yet */
 	unsigned run;             /* successes since the limit last moved */
-	unsigned patience;        /* the run asked for at the mark, in limits (1-16) */
+	unsigned patience;        /* the run asked for at the mark, in limits (1-64) */
 	unsigned long long epoch; /* halvings so far */
 };
 
-/* What a request holds while in flight: when it went, and how many were
- * in flight with it (itself included). */
+/* What a request holds while in flight: when it went, how many were in
+ * flight with it (itself included), and the limit it went under. */
 struct ise_inflight_ticket {
 	unsigned long long epoch;
 	unsigned position;
+	unsigned limit;
 };
 
 void ise_inflight_init(struct ise_inflight *g, unsigned max, int fixed);

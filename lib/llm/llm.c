@@ -642,7 +642,18 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		 * else, as each reply that comes meanwhile lets another one go */
 		if (transient && cls.kind == ISE_LLM_ERR_BUSY)
 			ise_inflight_busy(llm->gate, &ticket);
-		if (waitable && llm->cfg.wait > 0) {
+		/* refused for load, sent under a limit the gate has since
+		 * lowered: the gate holds the retry until there is room at the
+		 * lower level, and a backoff besides would hold up the jobs that
+		 * wait for this record to keep the output in order (a refusal at
+		 * the lowest level, or a Retry-After, still waits) */
+		unsigned max, limit = ise_inflight_limit(llm->gate, &max);
+		int gate_holds = transient && cls.kind == ISE_LLM_ERR_BUSY &&
+				 ise_inflight_adapts(llm->gate) && limit < ticket.limit &&
+				 !*resp.retry_after_ms && !*resp.retry_after;
+		if (gate_holds && retry < llm->cfg.retries) {
+			delay = 0;
+		} else if (waitable && llm->cfg.wait > 0) {
 			/* starting or busy: wait for it, retries or not, up to --wait */
 			if (!wait_since)
 				wait_since = ise_now();
