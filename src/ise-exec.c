@@ -290,7 +290,8 @@ int main(int argc, char **argv)
 	struct ise_catalog catalog;
 	if (cf.replay) {
 		ise_catalog_load(&catalog, cf.catalog_file);
-		cf.rc = (struct ise_replay_config){cf.sb, &cf.tools, &catalog, o.seed, !cf.no_timings};
+		cf.rc =
+		    (struct ise_replay_config){cf.sb, &cf.tools, &catalog, o.seed, !cf.no_timings};
 	}
 	struct ise_pool_io io = {.in = &in,
 				 .out = &out,

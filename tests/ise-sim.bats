@@ -569,13 +569,17 @@ print("leaving", flush=True)
 os._exit(5)')" \
 		--arg closes "$(py 'import sys
 sys.stdout.close()')" \
+		--arg lingers "$(py 'import os, time
+if os.fork() == 0:
+    time.sleep(60)
+    os._exit(0)')" \
 		'(.tasks[] | select(.id == "create-new-document")) |= (.setup = $setup |
 			.checks = [{what: "meet", command: $meet_a}, {what: "moves", command: $moves},
 				{what: "intact 1", command: $intact}, {what: "hidden import", command: $hidden},
 				{what: "intact 2", command: $intact}, {what: "plain import", command: $plain},
 				{what: "intact 3", command: $intact}, {what: "ends", command: $ends},
 				{what: "intact 4", command: $intact}, {what: "closes", command: $closes},
-				{what: "intact 5", command: $intact}]) |
+				{what: "intact 5", command: $intact}, {what: "lingers", command: $lingers}]) |
 		(.tasks[] | select(.id == "draft-social-media-post")) |= (.checks = [{what: "meet", command: $meet_b}])' \
 		"$ROOT/share/ise/catalog.json" >cat.json
 	head -n 1 "$SINGLE" | jq -c '.tasks = [(.tasks[0] | .id = "create-new-document"),
@@ -583,12 +587,13 @@ sys.stdout.close()')" \
 	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record in.jsonl
 	local v
 	v=$(jq -c '.verification' <<<"$output")
-	jq -e '.checks | map(.ok) == [true, true, true, true, true, true, true, false, true, true, true, true]' <<<"$v" || fail "$v"
+	jq -e '.checks | map(.ok) == [true, true, true, true, true, true, true, false, true, true, true, true, true]' <<<"$v" || fail "$v"
 	# the poisoned json reached the checks that imported the agent's module, and no other
 	jq -e '.checks[3].output == "{'"'"'poisoned'"'"': True}\n" and .checks[5].output == "{'"'"'poisoned'"'"': True}\n"' <<<"$v"
 	jq -e '.checks[7] | .exit_code == 5 and .output == "leaving\n"' <<<"$v"
 	jq -e 'all(.checks[]; .duration_ms >= 0) and .checks[0].duration_ms < 5000' <<<"$v"
-	jq -e '.timings | .checks_ms > 0 and .total_ms >= .tools_ms + .checks_ms' <<<"$output"
+	# what a check left running (a child sleeping 60 s) is killed with its worker
+	jq -e '.timings | .checks_ms > 0 and .checks_ms < 30000 and .total_ms >= .tools_ms + .checks_ms' <<<"$output"
 	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record --no-timings in.jsonl
 	jq -e '.timings == null and all(.verification.checks[]; has("duration_ms") | not)' <<<"$output"
 }

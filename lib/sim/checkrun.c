@@ -36,7 +36,9 @@
  *   a program stops, and the next check gets a new one;
  * - a check past its time limit is killed with its worker's process group
  *   (124), and one that ends its worker (os._exit, a signal) has that
- *   status; what a worker's checks left running is killed when it ends.
+ *   status; what a worker's checks left running is killed when it ends,
+ *   which it says (x) rather than leave the driver waiting for the end of
+ *   a pipe that a process it forked may hold.
  * The tasks' checks run side by side, as their tasks' states are apart;
  * a task's own run in order.  gc.freeze() keeps the collector from
  * copying the driver's pages into every worker.  (In parts, as a C string
@@ -50,14 +52,16 @@ static const char *const driver[] = {
     "mark, kept, width = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])\n"
     "checks = json.load(sys.stdin)\n"
     "std = frozenset(getattr(sys, 'stdlib_module_names', ()))\n"
-    "loaders = {'builtins', 'code', 'codeop', 'ctypes', 'importlib', 'marshal', 'multiprocessing',\n"
+    "loaders = {'builtins', 'code', 'codeop', 'ctypes', 'importlib', 'marshal', "
+    "'multiprocessing',\n"
     "           'pickle', 'pkgutil', 'runpy', 'shelve', 'signal', 'threading', 'zipimport'}\n"
     "names, alone = set(), set()\n"
     "for i, _, _, shell, code in checks:\n"
     "    if shell:\n"
     "        continue\n"
     "    mine = set()\n"
-    "    for m in re.finditer(r'^[ \\t]*(?:from[ \\t]+([\\w.]+)[ \\t]+import\\b|import[ \\t]+([\\w. \\t,]+))',\n"
+    "    for m in re.finditer(r'^[ \\t]*(?:from[ \\t]+([\\w.]+)[ \\t]+import\\b|import[ "
+    "\\t]+([\\w. \\t,]+))',\n"
     "                         code, re.M):\n"
     "        mine.update(n.split()[0] for n in (m[1] or m[2]).split(',') if n.split())\n"
     "    tops = {n.split('.')[0] for n in mine}\n"
@@ -87,7 +91,8 @@ static const char *const driver[] = {
     "    os.dup2(out.fileno(), 2)\n"
     "    sys.argv = ['-']\n"
     "    try:\n"
-    "        exec(compile(code, '<stdin>', 'exec'), {'__name__': '__main__', '__builtins__': __builtins__})\n"
+    "        exec(compile(code, '<stdin>', 'exec'), {'__name__': '__main__', '__builtins__': "
+    "__builtins__})\n"
     "        rc = 0\n"
     "    except SystemExit as e:\n"
     "        if e.code is None or isinstance(e.code, int):\n"
@@ -126,7 +131,8 @@ static const char *const driver[] = {
     "        os.write(w, b's %d\\n' % i)\n"
     "        try:\n"
     "            if shell:\n"
-    "                rc = subprocess.call(['sh', '-c', code], stdout=outs[i], stderr=subprocess.STDOUT)\n"
+    "                rc = subprocess.call(['sh', '-c', code], stdout=outs[i], "
+    "stderr=subprocess.STDOUT)\n"
     "                rc, clean = rc if rc >= 0 else 128 - rc, True\n"
     "            else:\n"
     "                rc, clean = program(code, outs[i])\n"
@@ -135,6 +141,7 @@ static const char *const driver[] = {
     "        os.write(w, b'd %d %d\\n' % (i, rc & 255))\n"
     "        if not clean:\n"
     "            break\n"
+    "    os.write(w, b'x\\n')\n"
     "    os._exit(0)\n"
     "\n"
     "\n",
@@ -143,14 +150,16 @@ static const char *const driver[] = {
     "    out = outs.pop(i)\n"
     "    out.seek(max(0, os.fstat(out.fileno()).st_size - kept))\n"
     "    ms = (time.monotonic() - began) * 1000\n"
-    "    sys.stdout.buffer.write(b'\\n%s %d %d %.0f\\n' % (mark.encode(), i, rc, ms) + out.read())\n"
+    "    sys.stdout.buffer.write(b'\\n%s %d %d %.0f\\n' % (mark.encode(), i, rc, ms) + "
+    "out.read())\n"
     "    sys.stdout.flush()\n"
     "    out.close()\n"
     "\n"
     "\n"
     "def start(group):\n"
     "    batch = group[:1]\n"
-    "    while batch[-1][0] not in alone and len(batch) < len(group) and group[len(batch)][0] not in alone:\n"
+    "    while batch[-1][0] not in alone and len(batch) < len(group) and group[len(batch)][0] "
+    "not in alone:\n"
     "        batch.append(group[len(batch)])\n"
     "    r, w = os.pipe()\n"
     "    sys.stdout.flush()\n"
@@ -194,13 +203,11 @@ static const char *const driver[] = {
     "    while groups and len(running) < width:\n"
     "        start(groups.pop(0))\n"
     "    ends = [j['end'] for j in running.values() if j['end'] is not None]\n"
-    "    ready = select.select(list(running), [], [], max(0, min(ends) - time.monotonic()) if ends else None)[0]\n"
+    "    ready = select.select(list(running), [], [], max(0, min(ends) - time.monotonic()) if "
+    "ends else None)[0]\n"
     "    for r in ready:\n"
     "        job = running[r]\n"
     "        data = os.read(r, 512)\n"
-    "        if not data:\n"
-    "            stop(r, None)\n"
-    "            continue\n"
     "        job['buf'] += data\n"
     "        while b'\\n' in job['buf']:\n"
     "            line, job['buf'] = job['buf'].split(b'\\n', 1)\n"
@@ -209,10 +216,15 @@ static const char *const driver[] = {
     "                job['now'] = int(f[1])\n"
     "                job['began'] = time.monotonic()\n"
     "                job['end'] = job['began'] + limits[job['now']]\n"
-    "            else:\n"
+    "            elif f[0] == b'd':\n"
     "                report(int(f[1]), int(f[2]), job['began'])\n"
     "                job['now'] = job['end'] = None\n"
-    "    for r in [r for r, j in running.items() if j['end'] is not None and j['end'] <= time.monotonic()]:\n"
+    "            else:\n"
+    "                data = b''\n"
+    "        if not data:\n"
+    "            stop(r, None)\n"
+    "    for r in [r for r, j in running.items() if j['end'] is not None and j['end'] <= "
+    "time.monotonic()]:\n"
     "        stop(r, 124)\n"};
 
 /* The program of a check that is python3 - <<'WORD' ... WORD and nothing

@@ -539,9 +539,8 @@ static cJSON *record_fields(struct traj *t)
 static void verify(struct traj *t, int given_only)
 {
 	double t0 = ise_now();
-	t->verification =
-	    ise_env_verify(t->ws, t->c->tools_config, t->env, given_only, t->messages,
-			   t->c->timings);
+	t->verification = ise_env_verify(t->ws, t->c->tools_config, t->env, given_only, t->messages,
+					 t->c->timings);
 	t->t_checks += ise_now() - t0;
 	if (!t->verification || t->failure || t->c->verify != ISE_VERIFY_REQUIRE ||
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t->verification, "verified")))
