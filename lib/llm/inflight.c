@@ -17,10 +17,11 @@ void ise_inflight_init(struct ise_inflight *g, unsigned max, int fixed)
 {
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->room, NULL);
+	pthread_cond_init(&g->retry_room, NULL);
 	g->max = max;
 	g->fixed = fixed;
 	g->limit = gate_off(g) || max < START ? max : START;
-	g->count = g->waiting = g->mark = g->run = 0;
+	g->count = g->waiting = g->retrying = g->mark = g->run = 0;
 	g->patience = 1;
 	g->epoch = 0;
 }
@@ -29,19 +30,46 @@ void ise_inflight_destroy(struct ise_inflight *g)
 {
 	pthread_mutex_destroy(&g->lock);
 	pthread_cond_destroy(&g->room);
+	pthread_cond_destroy(&g->retry_room);
 }
 
-void ise_inflight_enter(struct ise_inflight *g, struct ise_inflight_ticket *t)
+/* Wake as many waiting jobs as may go, retries first; new requests only
+ * once no retry waits.  Not every job that waits: at -j 64 that would be
+ * 60 threads a reply woken for nothing.  Under the lock. */
+static void wake(struct ise_inflight *g)
+{
+	unsigned room = g->count < g->limit ? g->limit - g->count : 0;
+	unsigned n = room < g->retrying ? room : g->retrying;
+	for (unsigned i = 0; i < n; i++)
+		pthread_cond_signal(&g->retry_room);
+	if (g->retrying)
+		return; /* the retries go in first, then wake the rest */
+	for (n = room < g->waiting ? room : g->waiting; n; n--)
+		pthread_cond_signal(&g->room);
+}
+
+void ise_inflight_enter(struct ise_inflight *g, struct ise_inflight_ticket *t, int retry)
 {
 	pthread_mutex_lock(&g->lock);
-	while (!gate_off(g) && g->count >= g->limit) {
-		g->waiting++;
-		pthread_cond_wait(&g->room, &g->lock);
-		g->waiting--;
+	if (retry) {
+		while (!gate_off(g) && g->count >= g->limit) {
+			g->retrying++;
+			pthread_cond_wait(&g->retry_room, &g->lock);
+			g->retrying--;
+		}
+	} else {
+		while (!gate_off(g) && (g->count >= g->limit || g->retrying)) {
+			g->waiting++;
+			pthread_cond_wait(&g->room, &g->lock);
+			g->waiting--;
+		}
 	}
 	t->position = ++g->count;
 	t->epoch = g->epoch;
 	t->limit = g->limit;
+	/* the new requests held back for this retry may go, room allowing */
+	if (retry)
+		wake(g);
 	pthread_mutex_unlock(&g->lock);
 }
 
@@ -75,17 +103,14 @@ void ise_inflight_leave(struct ise_inflight *g, const struct ise_inflight_ticket
 	if (success && !gate_off(g) && 2 * g->count >= g->limit)
 		climb(g);
 	g->count--;
-	/* wake as many as may go (one, or two when the limit rose), not every
-	 * job that waits: at -j 64 that is 60 threads a reply for nothing */
-	unsigned room = g->count < g->limit ? g->limit - g->count : 0;
-	for (unsigned n = room < g->waiting ? room : g->waiting; n; n--)
-		pthread_cond_signal(&g->room);
+	wake(g);
 	pthread_mutex_unlock(&g->lock);
 }
 
-void ise_inflight_busy(struct ise_inflight *g, const struct ise_inflight_ticket *t)
+int ise_inflight_busy(struct ise_inflight *g, const struct ise_inflight_ticket *t)
 {
 	pthread_mutex_lock(&g->lock);
+	unsigned met = g->limit > t->limit ? g->limit : t->limit;
 	if (gate_off(g)) {
 		/* nothing to lower */
 	} else if (t->epoch == g->epoch && g->mark && g->limit == g->mark) {
@@ -111,7 +136,9 @@ void ise_inflight_busy(struct ise_inflight *g, const struct ise_inflight_ticket 
 		if (g->limit > g->mark / 2)
 			g->limit = g->mark / 2 ? g->mark / 2 : 1;
 	}
+	int lower = !gate_off(g) && g->limit < met;
 	pthread_mutex_unlock(&g->lock);
+	return lower;
 }
 
 int ise_inflight_adapts(const struct ise_inflight *g)

@@ -27,8 +27,10 @@
  *    was in flight: a limit the jobs do not reach (they are busy with
  *    other work, as ise-sim's running tools) proves nothing.
  *
- * A request refused under a limit since lowered (its ticket's limit above
- * the gate's) goes again with no backoff: the lower limit holds it.
+ * A request refused while the limit was higher than it is after the
+ * refusal goes again with no backoff: the lower limit holds it.
+ * Every retry takes the next place free ahead of the new requests, so
+ * that a refused record does not wait behind the dozens sent after it.
  *
  * max 0 (no -j given to the client) or fixed (--fixed-jobs) turns the gate
  * off: every request goes at once, as the jobs send them.  What counts as
@@ -43,16 +45,18 @@
 
 struct ise_inflight {
 	pthread_mutex_t lock;
-	pthread_cond_t room;
-	unsigned max;             /* -j: never more; 0: the gate is off */
-	int fixed;                /* --fixed-jobs: the gate is off */
-	unsigned limit;           /* requests allowed in flight now */
-	unsigned count;           /* requests in flight now */
-	unsigned waiting;         /* jobs waiting for room */
-	unsigned mark;            /* a level found too many; 0: none known yet */
-	unsigned run;             /* successes since the limit last moved */
-	unsigned patience;        /* the run asked for at the mark, in limits (1-64) */
-	unsigned long long epoch; /* halvings so far */
+	pthread_cond_t room;       /* new requests wait here */
+	pthread_cond_t retry_room; /* retries wait here, and go first */
+	unsigned max;              /* -j: never more; 0: the gate is off */
+	int fixed;                 /* --fixed-jobs: the gate is off */
+	unsigned limit;            /* requests allowed in flight now */
+	unsigned count;            /* requests in flight now */
+	unsigned waiting;          /* new requests waiting for room */
+	unsigned retrying;         /* retries waiting for room */
+	unsigned mark;             /* a level found too many; 0: none known yet */
+	unsigned run;              /* successes since the limit last moved */
+	unsigned patience;         /* the run asked for at the mark, in limits (1-64) */
+	unsigned long long epoch;  /* halvings so far */
 };
 
 /* What a request holds while in flight: when it went, how many were in
@@ -66,14 +70,18 @@ struct ise_inflight_ticket {
 void ise_inflight_init(struct ise_inflight *g, unsigned max, int fixed);
 void ise_inflight_destroy(struct ise_inflight *g);
 
-/* Wait until one more request may go, and count it in flight. */
-void ise_inflight_enter(struct ise_inflight *g, struct ise_inflight_ticket *t);
+/* Wait until one more request may go, and count it in flight.  retry: the
+ * request went before and failed; it goes ahead of the new requests that
+ * wait (it is the oldest, and the output in order may wait for it). */
+void ise_inflight_enter(struct ise_inflight *g, struct ise_inflight_ticket *t, int retry);
 /* The request is over; success: the server answered it (200), which counts
  * towards a higher limit.  Once per enter. */
 void ise_inflight_leave(struct ise_inflight *g, const struct ise_inflight_ticket *t, int success);
 /* The server refused the request as busy (after leave): lower the limit,
- * once for all the requests that went before the last lowering. */
-void ise_inflight_busy(struct ise_inflight *g, const struct ise_inflight_ticket *t);
+ * once for all the requests that went before the last lowering.  1 when
+ * the limit is now below the higher of the one the request went under and
+ * the one in force when the refusal came: the gate holds its retry. */
+int ise_inflight_busy(struct ise_inflight *g, const struct ise_inflight_ticket *t);
 
 /* 1 when the gate moves its limit (max given, not fixed). */
 int ise_inflight_adapts(const struct ise_inflight *g);

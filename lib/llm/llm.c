@@ -539,7 +539,7 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		CURL *h = ise_llm_handle(llm);
 		/* a place among the requests in flight first, then a start
 		 * time: a start reserved while waiting for a place is wasted */
-		ise_inflight_enter(llm->gate, &ticket);
+		ise_inflight_enter(llm->gate, &ticket, retry > 0);
 		wait_for_turn(llm, reserve_estimate(llm, len));
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
@@ -640,17 +640,14 @@ enum ise_llm_status ise_llm_post(struct ise_llm *llm, const char *path, cJSON *b
 		int waited_out = 0, too_long = 0;
 		/* refused for load: fewer at once from now on, before anything
 		 * else, as each reply that comes meanwhile lets another one go */
-		if (transient && cls.kind == ISE_LLM_ERR_BUSY)
-			ise_inflight_busy(llm->gate, &ticket);
-		/* refused for load, sent under a limit the gate has since
-		 * lowered: the gate holds the retry until there is room at the
+		int lowered = transient && cls.kind == ISE_LLM_ERR_BUSY &&
+			      ise_inflight_busy(llm->gate, &ticket);
+		/* refused for load while the gate let more through than it does
+		 * now: the gate holds the retry until there is room at the
 		 * lower level, and a backoff besides would hold up the jobs that
 		 * wait for this record to keep the output in order (a refusal at
 		 * the lowest level, or a Retry-After, still waits) */
-		unsigned max, limit = ise_inflight_limit(llm->gate, &max);
-		int gate_holds = transient && cls.kind == ISE_LLM_ERR_BUSY &&
-				 ise_inflight_adapts(llm->gate) && limit < ticket.limit &&
-				 !*resp.retry_after_ms && !*resp.retry_after;
+		int gate_holds = lowered && !*resp.retry_after_ms && !*resp.retry_after;
 		if (gate_holds && retry < llm->cfg.retries) {
 			delay = 0;
 		} else if (waitable && llm->cfg.wait > 0) {
