@@ -38,7 +38,12 @@
  *   (124), and one that ends its worker (os._exit, a signal) has that
  *   status; what a worker's checks left running is killed when it ends,
  *   which it says (x) rather than leave the driver waiting for the end of
- *   a pipe that a process it forked may hold.
+ *   a pipe that a process it forked may hold;
+ * - code the agent wrote may run in a worker, so the driver trusts nothing
+ *   a worker says but "started the next check of its batch" and "it ended
+ *   with this status": it knows which check that is, and a line out of
+ *   turn ends the worker, the check it ran failing; a worker keeps open
+ *   the output files of its own batch only.
  * The tasks' checks run side by side, as their tasks' states are apart;
  * a task's own run in order.  gc.freeze() keeps the collector from
  * copying the driver's pages into every worker.  (In parts, as a C string
@@ -125,10 +130,13 @@ static const char *const driver[] = {
     "\n"
     "def worker(batch, w):\n"
     "    os.setpgid(0, 0)\n"
-    "    null = os.open(os.devnull, os.O_RDONLY)\n"
-    "    os.dup2(null, 0)\n"
+    "    null = os.open(os.devnull, os.O_RDWR)\n"
+    "    for fd in 0, 1, 2:  # the driver's output is the driver's alone\n"
+    "        os.dup2(null, fd)\n"
+    "    for i in [i for i in outs if i not in {c[0] for c in batch}]:\n"
+    "        outs.pop(i).close()\n"
     "    for i, _, _, shell, code in batch:\n"
-    "        os.write(w, b's %d\\n' % i)\n"
+    "        os.write(w, b's\\n')\n"
     "        try:\n"
     "            if shell:\n"
     "                rc = subprocess.call(['sh', '-c', code], stdout=outs[i], "
@@ -138,7 +146,7 @@ static const char *const driver[] = {
     "                rc, clean = program(code, outs[i])\n"
     "        except BaseException:\n"
     "            os._exit(1)\n"
-    "        os.write(w, b'd %d %d\\n' % (i, rc & 255))\n"
+    "        os.write(w, b'd %d\\n' % (rc & 255))\n"
     "        if not clean:\n"
     "            break\n"
     "    os.write(w, b'x\\n')\n"
@@ -173,7 +181,8 @@ static const char *const driver[] = {
     "        os.setpgid(pid, pid)\n"
     "    except OSError:\n"
     "        pass\n"
-    "    running[r] = {'pid': pid, 'group': group, 'now': None, 'end': None, 'buf': b''}\n"
+    "    running[r] = {'pid': pid, 'group': group, 'todo': [c[0] for c in batch], 'now': None,\n"
+    "                  'end': None, 'buf': b''}\n"
     "\n"
     "\n"
     "def stop(r, rc):\n"
@@ -206,23 +215,24 @@ static const char *const driver[] = {
     "    ready = select.select(list(running), [], [], max(0, min(ends) - time.monotonic()) if "
     "ends else None)[0]\n"
     "    for r in ready:\n"
-    "        job = running[r]\n"
+    "        job, bad = running[r], None\n"
     "        data = os.read(r, 512)\n"
     "        job['buf'] += data\n"
     "        while b'\\n' in job['buf']:\n"
     "            line, job['buf'] = job['buf'].split(b'\\n', 1)\n"
     "            f = line.split()\n"
-    "            if f[0] == b's':\n"
-    "                job['now'] = int(f[1])\n"
+    "            if f == [b's'] and job['now'] is None and job['todo']:\n"
+    "                job['now'] = job['todo'].pop(0)\n"
     "                job['began'] = time.monotonic()\n"
     "                job['end'] = job['began'] + limits[job['now']]\n"
-    "            elif f[0] == b'd':\n"
-    "                report(int(f[1]), int(f[2]), job['began'])\n"
+    "            elif len(f) == 2 and f[0] == b'd' and f[1].isdigit() and job['now'] is not None:\n"
+    "                report(job['now'], int(f[1]), job['began'])\n"
     "                job['now'] = job['end'] = None\n"
-    "            else:\n"
-    "                data = b''\n"
+    "            else:  # done (x), or a line out of turn: the check fails\n"
+    "                data, bad = b'', None if f == [b'x'] and job['now'] is None else 1\n"
+    "                break\n"
     "        if not data:\n"
-    "            stop(r, None)\n"
+    "            stop(r, bad)\n"
     "    for r in [r for r, j in running.items() if j['end'] is not None and j['end'] <= "
     "time.monotonic()]:\n"
     "        stop(r, 124)\n"};
