@@ -46,6 +46,7 @@ LIBSRC  = $(wildcard $(LIBDIRS:%=%/*.c))
 LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o) $(OUT)/embedded.o
 EMBED   = share/ise/catalog.json share/ise/personas.json share/ise/role-drift.txt \
           share/ise/prompts/render.txt share/ise/prompts/user.txt share/ise/prompts/agent.txt
+EMBED_CODE = lib/sim/checkdriver.py
 BINS    = $(PROGS:%=bin/%)
 MAN1    = $(PROGS:%=man/man1/%.1)
 MAN7    = man/man7/ise.7
@@ -70,9 +71,9 @@ $(OUT)/%.o: %.c $(OUT)/flags
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 # Data built into the binaries as defaults (a file given with an option overrides).
-$(OUT)/embedded.c: $(EMBED) build-aux/embed.sh
+$(OUT)/embedded.c: $(EMBED) $(EMBED_CODE) build-aux/embed.sh
 	@mkdir -p $(@D)
-	$(Q)sh build-aux/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
+	$(Q)sh build-aux/embed.sh $(EMBED) $(EMBED_CODE) > $@.tmp && mv $@.tmp $@
 $(OUT)/embedded.o: $(OUT)/embedded.c
 	$(Q)$(CC) -std=c11 -c -o $@ $<
 

@@ -542,8 +542,10 @@ $(agent_says "Slept.")"
 }
 
 @test "offline: checks share a Python worker but not its state; two tasks' checks run side by side; each is timed" {
-	# the agent's module poisons json for whoever imports it
-	setup='printf "import json\njson.loads = lambda *a, **k: {\"poisoned\": True}\n" >agentmod.py'
+	# the agent's module poisons json for whoever imports it; the second
+	# one takes itself out of sys.modules once used, to go unseen
+	setup='printf "import json\njson.loads = lambda *a, **k: {\"poisoned\": True}\n" >agentmod.py
+printf "import json, sys\ndef loads(*a, **k):\n    sys.modules.pop(\"hidden\", None)\n    return {\"poisoned\": True}\njson.loads = loads\n" >hidden.py'
 	py() { printf "python3 - <<'EOF'\n%s\nEOF" "$1"; }
 	# each task's first check waits for the other's: only side by side do both pass
 	meet() { echo "touch .rv-$1; i=0; while [ ! -e .rv-$2 ] && [ \$i -lt 50 ]; do sleep 0.1; i=\$((i + 1)); done; [ -e .rv-$2 ]"; }
@@ -564,6 +566,8 @@ print(json.loads("[1]"))')" \
 		--arg plain "$(py 'import json
 import agentmod
 print(json.loads("[1]"))')" \
+		--arg semicolon "$(py 'import json; import hidden
+print(json.loads("[1]"))')" \
 		--arg ends "$(py 'import os
 print("leaving", flush=True)
 os._exit(5)')" \
@@ -579,7 +583,8 @@ if os.fork() == 0:
 				{what: "intact 2", command: $intact}, {what: "plain import", command: $plain},
 				{what: "intact 3", command: $intact}, {what: "ends", command: $ends},
 				{what: "intact 4", command: $intact}, {what: "closes", command: $closes},
-				{what: "intact 5", command: $intact}, {what: "lingers", command: $lingers}]) |
+				{what: "intact 5", command: $intact}, {what: "lingers", command: $lingers},
+				{what: "semicolon import", command: $semicolon}, {what: "intact 6", command: $intact}]) |
 		(.tasks[] | select(.id == "draft-social-media-post")) |= (.checks = [{what: "meet", command: $meet_b}])' \
 		"$ROOT/share/ise/catalog.json" >cat.json
 	head -n 1 "$SINGLE" | jq -c '.tasks = [(.tasks[0] | .id = "create-new-document"),
@@ -587,9 +592,9 @@ if os.fork() == 0:
 	run -0 --separate-stderr ise-sim --offline --catalog cat.json --verify=record in.jsonl
 	local v
 	v=$(jq -c '.verification' <<<"$output")
-	jq -e '.checks | map(.ok) == [true, true, true, true, true, true, true, false, true, true, true, true, true]' <<<"$v" || fail "$v"
+	jq -e '.checks | map(.ok) == [true, true, true, true, true, true, true, false, true, true, true, true, true, true, true]' <<<"$v" || fail "$v"
 	# the poisoned json reached the checks that imported the agent's module, and no other
-	jq -e '.checks[3].output == "{'"'"'poisoned'"'"': True}\n" and .checks[5].output == "{'"'"'poisoned'"'"': True}\n"' <<<"$v"
+	jq -e '[.checks[3, 5, 12].output] == ["{'"'"'poisoned'"'"': True}\n", "{'"'"'poisoned'"'"': True}\n", "{'"'"'poisoned'"'"': True}\n"]' <<<"$v"
 	jq -e '.checks[7] | .exit_code == 5 and .output == "leaving\n"' <<<"$v"
 	jq -e 'all(.checks[]; .duration_ms >= 0) and .checks[0].duration_ms < 5000' <<<"$v"
 	# what a check left running (a child sleeping 60 s) is killed with its worker
@@ -598,21 +603,33 @@ if os.fork() == 0:
 	jq -e '.timings == null and all(.verification.checks[]; has("duration_ms") | not)' <<<"$output"
 }
 
-@test "the checks' script: with a python3 the driver times them; without one each runs in sh, Python checks failing as not found" {
+@test "the checks' script: with a python3 the driver times them; without one, or with one too old, each runs in sh" {
 	local probe=$ISE_TESTPROGS/checkrun_probe
+	# the fourth: a shell check's pipe ends as in a shell (SIGPIPE, which
+	# Python ignores, at its default), not with "yes: Broken pipe"; the
+	# last holds a line that is the mark, which must not end the input
 	jq -n '[{command: "echo shell; exit 3"},
 		{command: "python3 - <<'"'"'EOF'"'"'\nimport sys\nprint(\"py\")\nsys.exit(4)\nEOF", task: 1},
-		{command: "echo started; sleep 20", timeout: 1, task: 2}]' | "$probe" script >checks.sh
-	mkdir bin
-	for p in sh mktemp timeout tail rm sleep; do ln -s "$(command -v "$p")" "bin/$p"; done
+		{command: "echo started; sleep 20", timeout: 1, task: 2}, {command: "yes | head -n 1", task: 3},
+		{command: "cat <<'"'"'E'"'"' | wc -l\nise-check-0123456789abcdef\nE", task: 3}]' |
+		"$probe" script >checks.sh
+	mkdir bin old
+	for p in sh mktemp timeout tail rm sleep yes head cat wc; do ln -s "$(command -v "$p")" "bin/$p"; done
+	# a python3 before 3.9, as the driver sees it: exit 3 with nothing run
+	printf '#!/bin/sh\nexit 3\n' >old/python3
+	chmod +x old/python3
 	run -0 sh checks.sh
-	"$probe" read 3 <<<"$output" >with.jsonl
+	"$probe" read 5 <<<"$output" >with.jsonl
 	run -0 env PATH="$PWD/bin" sh checks.sh
-	"$probe" read 3 <<<"$output" >without.jsonl
-	jq -s -e 'map([.exit_code, .output]) == [[3, "shell\n"], [4, "py\n"], [124, "started\n\n(the check ran past its time limit)"]]
-		and all(.[]; .duration_ms >= 0) and .[2].duration_ms >= 1000' with.jsonl
+	"$probe" read 5 <<<"$output" >without.jsonl
+	run -0 env PATH="$PWD/old:$PWD/bin" sh checks.sh
+	"$probe" read 5 <<<"$output" >old.jsonl
+	jq -s -e 'map([.exit_code, .output]) == [[3, "shell\n"], [4, "py\n"], [124, "started\n\n(the check ran past its time limit)"],
+		[0, "y\n"], [0, "1\n"]] and all(.[]; .duration_ms >= 0) and .[2].duration_ms >= 1000' with.jsonl || fail "$(cat with.jsonl)"
 	jq -s -e 'map([.exit_code, .output, .duration_ms]) == [[3, "shell\n", null], [127, "sh: 1: python3: not found\n", null],
-		[124, "started\n\n(the check ran past its time limit)", null]]' without.jsonl
+		[124, "started\n\n(the check ran past its time limit)", null], [0, "y\n", null], [0, "1\n", null]]' without.jsonl
+	jq -s -e 'map([.exit_code, .output, .duration_ms]) == [[3, "shell\n", null], [3, "", null],
+		[124, "started\n\n(the check ran past its time limit)", null], [0, "y\n", null], [0, "1\n", null]]' old.jsonl
 }
 
 @test "the checks' script: the agent's code in a check cannot speak for another check, nor write its output" {
@@ -634,10 +651,11 @@ if os.fork() == 0:
 	jq -n '[{command: "python3 - <<'"'"'EOF'"'"'\nimport forger\nprint(\"imported\")\nEOF"},
 		{command: "sleep 0.5; echo honest; exit 3", task: 1}, {command: "exit 4", task: 1}]' |
 		"$probe" script >checks.sh
-	run -0 sh checks.sh 3>&-
+	run -0 sh checks.sh
 	"$probe" read 3 <<<"$output" >got.jsonl
-	# the first check fails for the line out of turn; the others are theirs
-	jq -s -e '(.[0] | .exit_code == 1 and (.output | test("^(forged\n)+$")))
+	# the first check fails for the line out of turn (killed before or after
+	# it printed); the others are theirs
+	jq -s -e '(.[0] | .exit_code == 1 and (.output | test("^(forged\n)+(imported\n)?$")))
 		and (.[1:] | map([.exit_code, .output]) == [[3, "honest\n"], [4, ""]])' got.jsonl ||
 		fail "$(cat got.jsonl)"
 }
