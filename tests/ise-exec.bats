@@ -549,12 +549,15 @@ for name in [\"AF_VSOCK\", \"AF_PACKET\", \"AF_BLUETOOTH\", \"AF_CAN\", \"AF_ALG
 		ise-render --offline - 2>/dev/null >ci.jsonl
 	ise-sim --offline --no-timings --run-dir "$RUN" --uid 61000 ci.jsonl 2>/dev/null >t.jsonl
 	assert_equal "$(wc -l <t.jsonl)" 2
+	# a commit made in the same second as the recorded one has its hash:
+	# the replay's commits come a second later
+	sleep 1
 	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 t.jsonl
 	assert_equal "$(jq -r .id <<<"$output")" "$(jq -r .id t.jsonl)"
 	# the commit hashes of 'git log' (call 4) and a test's run time (call 1)
 	# differ: normalised, and named
 	jq -e -s 'all(.[].replay; .calls == 6 and .diverged == null and (.normalised | index(4)) and
-		(.normalised - [1, 4]) == [] and .verification.verified)' <<<"$output"
+		(.normalised - [1, 4]) == [] and .verification.verified)' <<<"$output" || fail "$output"
 	# a recorded result that the workspace does not give back is a divergence
 	jq -c '(.messages[] | select(.role == "tool" and .tool_call_id == "call_1_2") | .content) |= "VAT_RATE = 0.99\n"' t.jsonl >bad.jsonl
 	run -0 ise-exec --replay --run-dir "$RUN" --uid 61000 bad.jsonl
