@@ -236,7 +236,7 @@ def start(group):
         os.setpgid(pid, pid)
     except OSError:
         pass
-    running[r] = {'pid': pid, 'group': group, 'todo': [c[0] for c in batch], 'now': None,
+    running[r] = {'pid': pid, 'group': group, 'left': [c[0] for c in batch], 'now': None,
                   'end': None, 'buf': b''}
 
 
@@ -278,8 +278,8 @@ while groups or running:
         while b'\n' in job['buf']:
             line, job['buf'] = job['buf'].split(b'\n', 1)
             f = line.split()
-            if f == [b's'] and job['now'] is None and job['todo']:
-                job['now'] = job['todo'].pop(0)
+            if f == [b's'] and job['now'] is None and job['left']:
+                job['now'] = job['left'].pop(0)
                 job['began'] = time.monotonic()
                 job['end'] = job['began'] + limits[job['now']]
             elif len(f) == 2 and f[0] == b'd' and f[1].isdigit() and job['now'] is not None:
