@@ -51,18 +51,12 @@ static void wake(struct ise_inflight *g)
 void ise_inflight_enter(struct ise_inflight *g, struct ise_inflight_ticket *t, int retry)
 {
 	pthread_mutex_lock(&g->lock);
-	if (retry) {
-		while (!gate_off(g) && g->count >= g->limit) {
-			g->retrying++;
-			pthread_cond_wait(&g->retry_room, &g->lock);
-			g->retrying--;
-		}
-	} else {
-		while (!gate_off(g) && (g->count >= g->limit || g->retrying)) {
-			g->waiting++;
-			pthread_cond_wait(&g->room, &g->lock);
-			g->waiting--;
-		}
+	/* a new request also waits while a retry does */
+	unsigned *queue = retry ? &g->retrying : &g->waiting;
+	while (!gate_off(g) && (g->count >= g->limit || (!retry && g->retrying))) {
+		++*queue;
+		pthread_cond_wait(retry ? &g->retry_room : &g->room, &g->lock);
+		--*queue;
 	}
 	t->position = ++g->count;
 	t->epoch = g->epoch;

@@ -175,19 +175,25 @@ def program(code, out):
     return rc, clean
 
 
+def exit_status(pid):
+    """Wait for PID: its exit status, or 128 + the signal that ended it."""
+    rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    return rc if rc >= 0 else 128 - rc
+
+
 def shell(code, out):
     """Run the command CODE in sh -c with its output to OUT."""
     pid = os.posix_spawnp('sh', ['sh', '-c', code], os.environ, setsigdef=sigdef,
                           file_actions=[(os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, out, 2)])
-    rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    return rc if rc >= 0 else 128 - rc, True
+    return exit_status(pid), True
 
 
 def worker(batch, w):
     os.setpgid(0, 0)
     for fd in 0, 1, 2:
         os.dup2(null, fd)
-    for i in [i for i in outs if i not in {c[0] for c in batch}]:
+    mine = {c[0] for c in batch}
+    for i in [i for i in outs if i not in mine]:
         os.close(outs.pop(i))
     for i, _, _, sh, code in batch:
         os.write(w, b's\n')
@@ -205,15 +211,8 @@ def worker(batch, w):
 def report(i, rc, began):
     ms = (time.monotonic() - began) * 1000
     out = outs.pop(i)
-    size = os.lseek(out, 0, os.SEEK_END)
-    want = min(size, kept)
-    os.lseek(out, size - want, os.SEEK_SET)
-    text = b''
-    while len(text) < want:
-        part = os.read(out, want - len(text))
-        if not part:
-            break
-        text += part
+    size = os.fstat(out).st_size
+    text = os.pread(out, min(size, kept), max(0, size - kept))
     os.close(out)
     sys.stdout.buffer.write(b'\n%s %d %d %.0f\n' % (mark, i, rc, ms) + text)
     sys.stdout.flush()
@@ -250,12 +249,9 @@ def stop(r, rc):
         os.killpg(job['pid'], 9)
     except OSError:
         pass
-    status = os.waitpid(job['pid'], 0)[1]
+    status = exit_status(job['pid'])
     if job['now'] is not None:
-        if rc is None:
-            rc = os.waitstatus_to_exitcode(status)
-            rc = rc if rc >= 0 else 128 - rc
-        report(job['now'], rc, job['began'])
+        report(job['now'], status if rc is None else rc, job['began'])
     rest = [c for c in job['group'] if c[0] in outs]
     if rest:
         groups.insert(0, rest)
