@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/npy.h"
+#include "core/sumsq.h"
 #include "harness.h"
 
 #define MAX_REWRITE 4096 /* values */
@@ -74,17 +75,18 @@ static double *all_rows(const struct ise_npy *a, int *finite)
 }
 
 /* ise_npy_rows, in runs of 1 to 3 rows, gives the rows ise_npy_row gave
- * (v), bit for bit, and stops at the same first value that is not finite. */
+ * (v), bit for bit, and their sums of squares as ise_sum_squares does, and
+ * stops at the same first value that is not finite. */
 static void same_in_runs(const struct ise_npy *a, const double *v)
 {
-	double *w = malloc((3 * a->cols + 1) * sizeof *w);
+	double *w = malloc((3 * a->cols + 1) * sizeof *w), sumsq[3];
 	char why[300];
 
 	if (!w)
 		fuzz_fail("fuzz_npy: out of memory");
 	for (size_t i = 0, run = 1; i < a->rows; i += run, run = run % 3 + 1) {
 		size_t n = a->rows - i < run ? a->rows - i : run, row = 0, col = 0;
-		int bad = ise_npy_rows(a, i, n, w, &row, &col, why, sizeof why) != 0;
+		int bad = ise_npy_rows(a, i, n, w, sumsq, &row, &col, why, sizeof why) != 0;
 		size_t k = 0, end = n * a->cols;
 		while (k < end && isfinite(v[i * a->cols + k]))
 			k++;
@@ -95,6 +97,12 @@ static void same_in_runs(const struct ise_npy *a, const double *v)
 			break;
 		if (memcmp(w, v + i * a->cols, end * sizeof *w))
 			fuzz_fail("fuzz_npy: rows %zu..%zu read in a run differ", i, i + n - 1);
+		for (size_t j = 0; j < n; j++) {
+			double s = ise_sum_squares(w + j * a->cols, a->cols);
+			if (memcmp(&s, &sumsq[j], sizeof s))
+				fuzz_fail("fuzz_npy: row %zu: sum of squares %g, not %g", i + j,
+					  sumsq[j], s);
+		}
 	}
 	free(w);
 }

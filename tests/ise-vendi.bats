@@ -591,6 +591,21 @@ ise-vendi: v.jsonl:5: 'v' is the zero vector
 ise-vendi: v.jsonl:6: 'v' is not a non-empty array of numbers"
 }
 
+@test "vectors of huge or tiny values, whose squares overflow or vanish, are directions like others" {
+	printf '%s\n' '{"v":[1e200,0]}' '{"v":[0,3e-200]}' '{"v":[5e-324,0]}' \
+		'{"v":[1.5e308,1.5e308]}' '{"v":[-1e-170,1e-170]}' >big.jsonl
+	printf '%s\n' '{"v":[1,0]}' '{"v":[0,1]}' '{"v":[1,0]}' '{"v":[1,1]}' '{"v":[-1,1]}' >plain.jsonl
+	run -0 ise-vendi --embedding-field v --q 0,0.5,1,2,inf plain.jsonl
+	want=$output
+	assert_equal "$(jq .n <<<"$want")" 5
+	run -0 --separate-stderr ise-vendi --embedding-field v --q 0,0.5,1,2,inf big.jsonl
+	assert_equal "$output" "$want"
+	# and from a .npy file of the same doubles
+	python3 "$ROOT/tests/npy_craft.py" from-jsonl v '<f8' big.npy <big.jsonl
+	run -0 --separate-stderr ise-vendi --embeddings big.npy --q 0,0.5,1,2,inf big.jsonl
+	assert_equal "$(jq -c 'del(.embedder)' <<<"$output")" "$(jq -c 'del(.embedder)' <<<"$want")"
+}
+
 @test "no records: n is 0 and there is no score" {
 	run -0 ise-vendi </dev/null
 	assert_equal "$(jq -c '[.n, .vendi]' <<<"$output")" '[0,null]'

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/diag.h"
+#include "core/sumsq.h"
 #include "core/xalloc.h"
 
 static const unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -343,26 +344,26 @@ void ise_npy_not_finite(const struct ise_npy *a, size_t row, size_t col, char *e
 }
 
 /* Whether the doubles v[0..n) are all finite; else *col is the first that
- * is not.  Run on a row just copied, while it is in the cache; no branch
- * in the first loop, so that it vectorises (a float32 infinity or NaN
- * stays one as a double). */
-static int finite_row(const double *v, size_t n, size_t *col)
+ * is not.  Run on a row just copied, while it is in the cache.  The sum of
+ * squares is finite when every value is (see core/sumsq.h), so the check
+ * costs nothing to a caller that wants the sum (*sumsq, when not NULL):
+ * only a sum that is not finite has its values looked at one by one (a
+ * float32 infinity or NaN stays one as a double). */
+static int finite_row(const double *v, size_t n, double *sumsq, size_t *col)
 {
-	int bad = 0;
+	double s = ise_sum_squares(v, n);
 
-	for (size_t j = 0; j < n; j++) {
-		uint64_t bits;
-		memcpy(&bits, &v[j], sizeof bits);
-		bad |= (bits >> 52 & 0x7ff) == 0x7ff;
-	}
-	if (!bad)
+	if (sumsq)
+		*sumsq = s;
+	if (isfinite(s))
 		return 1;
 	for (*col = 0; *col < n && isfinite(v[*col]); ++*col)
 		;
-	return 0;
+	return *col == n; /* squares too large for a double, every value finite */
 }
 
-int ise_npy_row(const struct ise_npy *a, size_t i, double *out, size_t *col)
+/* Row i of the mapping as doubles in out, unchecked. */
+static void copy_row(const struct ise_npy *a, size_t i, double *out)
 {
 	const unsigned char *p = a->data + i * a->cols * a->elem;
 	size_t cols = a->cols;
@@ -381,7 +382,12 @@ int ise_npy_row(const struct ise_npy *a, size_t i, double *out, size_t *col)
 			memcpy(&f, &bits, sizeof f);
 			out[j] = f;
 		}
-	return finite_row(out, cols, col) ? 0 : -1;
+}
+
+int ise_npy_row(const struct ise_npy *a, size_t i, double *out, size_t *col)
+{
+	copy_row(a, i, out);
+	return finite_row(out, a->cols, NULL, col) ? 0 : -1;
 }
 
 int ise_npy_open(struct ise_npy *a, const char *path, char *err, size_t errlen)
@@ -443,8 +449,8 @@ static int pread_rows(const struct ise_npy *a, size_t first, size_t n, double *o
 	return 0;
 }
 
-int ise_npy_rows(const struct ise_npy *a, size_t first, size_t n, double *out, size_t *row,
-		 size_t *col, char *err, size_t errlen)
+int ise_npy_rows(const struct ise_npy *a, size_t first, size_t n, double *out, double *sumsq,
+		 size_t *row, size_t *col, char *err, size_t errlen)
 {
 	size_t cols = a->cols;
 	int by_pread = a->elem == 8 && HOST_LITTLE && a->map && a->fd >= 0 && n;
@@ -454,13 +460,15 @@ int ise_npy_rows(const struct ise_npy *a, size_t first, size_t n, double *out, s
 			 errno ? strerror(errno) : "the file is shorter now");
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (by_pread ? !finite_row(out + i * cols, cols, col)
-			     : ise_npy_row(a, first + i, out + i * cols, col) != 0) {
+	for (size_t i = 0; i < n; i++) {
+		if (!by_pread)
+			copy_row(a, first + i, out + i * cols);
+		if (!finite_row(out + i * cols, cols, sumsq ? sumsq + i : NULL, col)) {
 			*row = first + i;
 			ise_npy_not_finite(a, *row, *col, err, errlen);
 			return -1;
 		}
+	}
 	return 0;
 }
 

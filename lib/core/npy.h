@@ -51,10 +51,12 @@ int ise_npy_open(struct ise_npy *a, const char *path, char *err, size_t errlen);
 int ise_npy_row(const struct ise_npy *a, size_t i, double *out, size_t *col);
 /* Rows first..first+n as n * a->cols doubles in out, checked, read with
  * pread where that is faster than the mapping (float64 on a little-endian
- * host).  0, or -1 with err: a value not finite (at *row, *col, and err as
+ * host); with sumsq (else NULL), each row's sum of squares in sumsq[0..n),
+ * as ise_sum_squares computes it, from the pass that checks the row.  0,
+ * or -1 with err: a value not finite (at *row, *col, and err as
  * ise_npy_not_finite says) or a file that came short. */
-int ise_npy_rows(const struct ise_npy *a, size_t first, size_t n, double *out, size_t *row,
-		 size_t *col, char *err, size_t errlen);
+int ise_npy_rows(const struct ise_npy *a, size_t first, size_t n, double *out, double *sumsq,
+		 size_t *row, size_t *col, char *err, size_t errlen);
 /* Why value (row, col) is not a finite number: "row R, column C is NaN,
  * not a finite number" (or infinite, -infinite). */
 void ise_npy_not_finite(const struct ise_npy *a, size_t row, size_t col, char *err, size_t errlen);

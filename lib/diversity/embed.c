@@ -1,5 +1,6 @@
 #include "diversity/embed.h"
 
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include "llm/embeddings.h"
 #include "llm/llm.h"
 #include "core/rng.h"
+#include "core/sumsq.h"
 #include "core/xalloc.h"
 
 enum source { SOURCE_HASH, SOURCE_FIELD, SOURCE_ENDPOINT, SOURCE_NPY };
@@ -251,24 +253,42 @@ long ise_embedder_bad_record(const struct ise_embedder *e)
 	return e->bad;
 }
 
-/* What v must be multiplied by to have length 1; 0 when it is all zero. */
-static double unit_scale(const double *v, size_t d)
+/* Whether v is all zeros: the test of a vector whose sum of squares is 0,
+ * which small enough values also give. */
+static int all_zero(const double *v, size_t d)
 {
-	double s = 0;
-
 	for (size_t k = 0; k < d; k++)
-		s += v[k] * v[k];
-	return s > 0 ? 1 / sqrt(s) : 0;
+		if (v[k] != 0)
+			return 0;
+	return 1;
+}
+
+/* Scale v, whose sum of squares is s, to length 1; 0 when it is all zero
+ * (left as is).  Where the squares overflowed, or fell out of the normal
+ * doubles, v is first divided by its largest magnitude, then measured
+ * again: a vector of 1e200s or of 1e-200s is a direction all the same. */
+static int to_unit(double *v, size_t d, double s)
+{
+	if (!(s >= DBL_MIN && s <= DBL_MAX)) {
+		double m = 0;
+		for (size_t k = 0; k < d; k++)
+			m = fmax(m, fabs(v[k]));
+		if (m == 0)
+			return 0;
+		for (size_t k = 0; k < d; k++)
+			v[k] /= m;
+		s = ise_sum_squares(v, d);
+	}
+	double scale = 1 / sqrt(s);
+	for (size_t k = 0; k < d; k++)
+		v[k] *= scale;
+	return 1;
 }
 
 /* L2-normalise v in place; 0 when it is all zero (left as is). */
 static int normalise(double *v, size_t d)
 {
-	double s = unit_scale(v, d);
-
-	for (size_t k = 0; s > 0 && k < d; k++)
-		v[k] *= s;
-	return s > 0;
+	return to_unit(v, d, ise_sum_squares(v, d));
 }
 
 /* ---- the hashed embedder ---- */
@@ -618,6 +638,7 @@ static int npy_vectors(struct ise_embedder *e, const size_t *index, size_t n, do
 		       int *scaled, char *err, size_t errlen)
 {
 	size_t d = e->dim, run;
+	double sumsq[NPY_RUN];
 
 	*scaled = !e->saving;
 	for (size_t i = 0; i < n; i += run) {
@@ -632,21 +653,17 @@ static int npy_vectors(struct ise_embedder *e, const size_t *index, size_t n, do
 					 i + run, e->npy_path, index[i + run], e->npy.rows);
 				return -1;
 			}
-		if (ise_npy_rows(&e->npy, index[i], run, out + i * d, &row, &col, why,
+		if (ise_npy_rows(&e->npy, index[i], run, out + i * d, sumsq, &row, &col, why,
 				 sizeof why)) {
 			ise_errf(err, errlen, "%s: %s", e->npy_path, why);
 			return -2;
 		}
-		for (size_t k = i; *scaled && k < i + run; k++) {
-			double *v = out + k * d, scale = unit_scale(v, d);
-			if (!scale) {
+		for (size_t k = i; *scaled && k < i + run; k++)
+			if (!to_unit(out + k * d, d, sumsq[k - i])) {
 				e->bad = (long)k;
 				zero_vector(e, k, index, err, errlen);
 				return -1;
 			}
-			for (size_t j = 0; j < d; j++)
-				v[j] *= scale;
-		}
 	}
 	return 0;
 }
@@ -659,26 +676,25 @@ static int finish_rows(struct ise_embedder *e, double *v, const size_t *index, s
 		       size_t errlen)
 {
 	size_t d = e->dim;
-	double *scale = ise_xmalloc((n ? n : 1) * sizeof *scale);
+	double *sumsq = ise_xmalloc((n ? n : 1) * sizeof *sumsq);
 	char why[512];
 
 	for (size_t i = 0; i < n; i++)
-		if (!(scale[i] = unit_scale(v + i * d, d))) {
+		if (!(sumsq[i] = ise_sum_squares(v + i * d, d)) && all_zero(v + i * d, d)) {
 			e->bad = (long)i;
 			zero_vector(e, i, index, err, errlen);
-			free(scale);
+			free(sumsq);
 			return -1;
 		}
 	for (size_t i = 0; e->saving && i < n; i++)
 		if (ise_npy_put(&e->save, index[i], v + i * d, d, why, sizeof why)) {
 			ise_errf(err, errlen, "%s: %s", e->save_path, why);
-			free(scale);
+			free(sumsq);
 			return -2;
 		}
 	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < d; k++)
-			v[i * d + k] *= scale[i];
-	free(scale);
+		to_unit(v + i * d, d, sumsq[i]);
+	free(sumsq);
 	return 0;
 }
 
