@@ -280,6 +280,24 @@ static void item_release(struct item *it)
 	free(it->keys);
 }
 
+/* Add n vectors v of d numbers to the pool, those of items[0..n). */
+static void pool_rows(struct run *r, const double *v, size_t n, unsigned d,
+		      const struct item *items)
+{
+	const char **texts = ise_xmalloc(n * sizeof *texts), **keys = ise_xmalloc(n * sizeof *keys);
+	size_t *nkeys = ise_xmalloc(n * sizeof *nkeys);
+
+	for (size_t i = 0; i < n; i++) {
+		texts[i] = r->cf.lexical ? items[i].text : NULL;
+		keys[i] = items[i].keys;
+		nkeys[i] = items[i].nkeys;
+	}
+	ise_vendi_pool_add(&r->pool, v, n, d, texts, keys, nkeys);
+	free(texts);
+	free(keys);
+	free(nkeys);
+}
+
 /* Embed the pending records.  A record the embedder rejects is reported
  * and left out; an endpoint that is down for good is fatal. */
 static void flush_pending(struct run *r)
@@ -302,12 +320,7 @@ static void flush_pending(struct run *r)
 		if (rc == -2)
 			ise_fatal("embedding: %s", err);
 		if (!rc) {
-			for (size_t i = 0; i < n; i++) {
-				struct item *it = &r->pending[first + i];
-				ise_vendi_pool_add(&r->pool, v + i * d, d,
-						   r->cf.lexical ? it->text : NULL, it->keys,
-						   it->nkeys);
-			}
+			pool_rows(r, v, n, d, r->pending + first);
 			free(v);
 			first += n;
 			continue;
@@ -383,8 +396,9 @@ static void read_record(struct run *r, cJSON *rec, struct ise_reader *in, size_t
 			const char *colon = strchr(err, ':');
 			ise_reader_error(in, "%s", colon ? colon + 2 : err);
 		} else {
-			ise_vendi_pool_add(&r->pool, v, d, r->cf.lexical ? text : NULL, keys,
-					   nkeys);
+			const char *k = keys;
+			ise_vendi_pool_add(&r->pool, v, 1, d, r->cf.lexical ? &text : NULL, &k,
+					   &nkeys);
 			free(v);
 		}
 		free(keys);

@@ -109,7 +109,8 @@ splitmix_check() {
 }
 
 @test "a pool streamed through the Gram matrix in several blocks agrees too" {
-	# 5000 rows: blocks of 4096 and 904; and the same with every row kept
+	# 5000 rows: four blocks of 1024 and one of 904; and the same with every
+	# row kept
 	ise-vendi --embedding-field emb --q 1,2,inf,0.5,0.1,0 -o a.json "$(pool 5000 0.62)"
 	check_orders a.json 58.7403837939346 13.663102257641265 4.46105491107438 \
 		248.10321173617493 638.9782716986839 768

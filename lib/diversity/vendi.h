@@ -102,10 +102,12 @@ struct ise_vendi_pool {
 };
 
 void ise_vendi_pool_init(struct ise_vendi_pool *p, int keep, int sliced);
-/* Add a unit row of d numbers, its text (NULL: none) and the names of its
- * slices, nkeys of them one after another in keys ("a\0b\0"). */
-void ise_vendi_pool_add(struct ise_vendi_pool *p, const double *row, unsigned d, const char *text,
-			const char *keys, size_t nkeys);
+/* Add n unit rows of d numbers, row after row in rows, and for each row i
+ * its text texts[i] and the names of its slices, nkeys[i] of them one
+ * after another in keys[i] ("a\0b\0").  texts, keys and nkeys may be NULL
+ * (no texts, no slices), and so may texts[i] and keys[i]. */
+void ise_vendi_pool_add(struct ise_vendi_pool *p, const double *rows, size_t n, unsigned d,
+			const char *const *texts, const char *const *keys, const size_t *nkeys);
 /* Put the slices in byte order of their names. */
 void ise_vendi_pool_sort(struct ise_vendi_pool *p);
 void ise_vendi_pool_release(struct ise_vendi_pool *p);
