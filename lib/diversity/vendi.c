@@ -16,9 +16,12 @@
 #include "diversity/textstats.h"
 #include "core/xalloc.h"
 
-/* Rows gathered per syrk call: big enough for BLAS to run at speed, small
- * enough to stay in cache-friendly memory. */
-#define BLOCK_ROWS 2048
+/* Rows a syrk call: big enough for BLAS to run at speed (as fast a row as
+ * 4,096 on two cores), small enough that rows gathered for it stay in the
+ * cache.  Every Gram matrix is summed in blocks of this many rows from the
+ * first row given, so the same rows give the same sums to the last bit,
+ * added at once or streamed in whole blocks. */
+#define BLOCK_ROWS 1024
 
 static int descending(const void *a, const void *b)
 {
@@ -131,19 +134,17 @@ void ise_gram_add(struct ise_gram *g, const double *x, const size_t *rows, size_
 {
 	size_t d = g->d;
 
-	if (!rows) {
-		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)n, 1.0, x, (int)d,
-			    1.0, g->g, (int)d);
-		g->n += n;
-		return;
-	}
-	if (!g->buf)
+	if (rows && !g->buf)
 		g->buf = ise_xmalloc(BLOCK_ROWS * d * sizeof *g->buf);
 	for (size_t first = 0; first < n; first += BLOCK_ROWS) {
 		size_t k = n - first < BLOCK_ROWS ? n - first : BLOCK_ROWS;
-		gather(g->buf, x, d, rows + first, k);
-		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)k, 1.0, g->buf,
-			    (int)d, 1.0, g->g, (int)d);
+		const double *a = x + first * d;
+		if (rows) {
+			gather(g->buf, x, d, rows + first, k);
+			a = g->buf;
+		}
+		cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)d, (int)k, 1.0, a, (int)d,
+			    1.0, g->g, (int)d);
 	}
 	g->n += n;
 }
@@ -364,24 +365,21 @@ static void label_row(struct ise_vendi_pool *p, const char *text, const char *ke
 	}
 }
 
-/* Rows not kept go into the Gram matrix in blocks of POOL_BLOCK rows, in
+/* Rows not kept go into the Gram matrix in whole blocks (BLOCK_ROWS), in
  * the order they came, however they came (one by one, or a thousand at a
- * time), so the sums are the same to the last bit for the same rows: a
- * block is copied into the buffer, or, when a caller hands over a whole
- * block with the buffer empty, taken where it is, without a copy.  Until
- * the pool has more than d rows the buffer keeps growing instead, since a
- * pool of d or fewer is scored from its n x n matrix.  (A syrk of 1,024
- * rows runs as fast a row as one of 4,096.) */
-#define POOL_BLOCK 1024
-
+ * time): copied into the buffer until it holds a block, or, when a caller
+ * hands over whole blocks with the buffer empty, taken where they are.
+ * Until the pool has more than d rows the buffer keeps growing instead,
+ * since a pool of d or fewer is scored from its n x n matrix. */
 static void stream_rows(struct ise_vendi_pool *p, const double *rows, size_t n)
 {
 	size_t d = p->d, seen = p->n; /* rows streamed before these */
 
 	while (n) {
-		size_t k = POOL_BLOCK - p->buffered % POOL_BLOCK;
-		if (!p->buffered && p->have_gram && n >= POOL_BLOCK) {
-			ise_gram_add(&p->gram, rows, NULL, POOL_BLOCK);
+		size_t k = BLOCK_ROWS - p->buffered % BLOCK_ROWS;
+		if (!p->buffered && p->have_gram && n >= BLOCK_ROWS) {
+			k = n - n % BLOCK_ROWS;
+			ise_gram_add(&p->gram, rows, NULL, k);
 		} else {
 			k = k < n ? k : n;
 			ise_xgrow((void **)&p->x, &p->cap, (p->buffered + k) * d, sizeof *p->x);
@@ -391,11 +389,10 @@ static void stream_rows(struct ise_vendi_pool *p, const double *rows, size_t n)
 		rows += k * d;
 		n -= k;
 		seen += k;
-		if (p->buffered && p->buffered % POOL_BLOCK == 0 && seen > d) {
+		if (p->buffered && p->buffered % BLOCK_ROWS == 0 && seen > d) {
 			if (!p->have_gram)
 				ise_gram_init(&p->gram, d), p->have_gram = 1;
-			for (size_t at = 0; at < p->buffered; at += POOL_BLOCK)
-				ise_gram_add(&p->gram, p->x + at * d, NULL, POOL_BLOCK);
+			ise_gram_add(&p->gram, p->x, NULL, p->buffered);
 			p->buffered = 0;
 		}
 	}
