@@ -224,8 +224,12 @@ personas_reply() {
 	# the same two personas every time: the budget, 30 requests, is spent
 	personas_reply '[["Ada Obi","Nurse","Healthcare"],["Bo Ek","Clerk","Retail"]]' | jq -c '.repeat = -1' >tape.jsonl
 	fake_tape tape.jsonl
-	run -1 --separate-stderr ise-persona -n 4 --batch 2 --budget 30 -j 16
+	run -1 --separate-stderr ise-persona -n 4 --batch 2 --budget 30 -j 16 --progress
 	[[ $stderr == *"only 2 of 4 distinct personas after 30 requests"* ]] || fail "$stderr"
+	# the progress line: 2 of the 4 made, and the limit the server imposed
+	[[ ${stderr_lines[0]} =~ ^ise-persona:\ 2\ done\ \(50%\),\ [0-9.]+/s,\ 0\ failed,\ jobs\ limited\ to\ ([0-9]+)\ of\ 16$ ]] ||
+		fail "$stderr"
+	[ "${BASH_REMATCH[1]}" -le 8 ]
 	refused=$(fake_stats | jq .rejected_inflight)
 	echo "refused: $refused"
 	assert_equal "$(fake_requests /v1/chat/completions)" $((30 + refused))

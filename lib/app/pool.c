@@ -108,11 +108,6 @@ static void drain(struct pool *p)
 	pthread_cond_broadcast(&p->work_done);
 }
 
-static void jobs_note(void *llm, char *buf, size_t size)
-{
-	ise_llm_jobs_note(llm, NULL, buf, size);
-}
-
 static void *worker(void *arg)
 {
 	struct pool *p = arg;
@@ -161,7 +156,7 @@ int ise_pool_run(struct ise_pool_io *io, ise_work_fn work, void *ctx)
 			ise_fatal("cannot start a worker thread");
 	ise_progress_init(&progress, o->progress, 0);
 	if (io->llm) {
-		progress.note = jobs_note;
+		progress.note = ise_llm_progress_note;
 		progress.note_ctx = io->llm;
 	}
 

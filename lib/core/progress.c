@@ -56,5 +56,5 @@ void ise_progress_update(struct ise_progress *p, unsigned long long done, unsign
 void ise_progress_end(struct ise_progress *p, unsigned long long done, unsigned long long failed)
 {
 	if (p->enabled)
-		show(p, done, failed, p->total ? 1.0 : -1, 1);
+		show(p, done, failed, p->total ? (double)done / (double)p->total : -1, 1);
 }

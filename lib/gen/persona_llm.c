@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/diag.h"
+#include "core/progress.h"
 #include "core/rng.h"
 #include "core/xalloc.h"
 #include "llm/batchfile.h"
@@ -99,7 +100,8 @@ static int string_list(const cJSON *a)
 struct shared {
 	struct ise_persona_llm_run *run;
 	pthread_mutex_t lock;
-	unsigned long long next_batch, accepted;
+	unsigned long long next_batch, accepted, failed; /* failed: requests */
+	struct ise_progress progress;
 	struct ise_perm ids;
 	cJSON *schema;
 };
@@ -170,6 +172,8 @@ static void *worker(void *arg)
 			run->fatal = 1, ise_warn("%s", err);
 		else if (st == ISE_LLM_REJECTED)
 			ise_warn("batch %llu: %s", b + 1, err);
+		sh->failed += st != ISE_LLM_OK;
+		ise_progress_update(&sh->progress, sh->accepted, sh->failed, -1);
 		pthread_mutex_unlock(&sh->lock);
 		cJSON_Delete(json);
 		ise_llm_reply_release(&reply);
@@ -214,12 +218,17 @@ int ise_persona_llm(struct ise_persona_llm_run *run)
 	pthread_t *threads = ise_xcalloc(jobs, sizeof *threads);
 
 	shared_init(&sh, run);
+	ise_progress_init(&sh.progress, run->progress,
+			  run->want > run->have ? run->want - run->have : 0);
+	sh.progress.note = ise_llm_progress_note;
+	sh.progress.note_ctx = run->llm;
 	for (unsigned i = 0; i < jobs; i++)
 		if (pthread_create(&threads[i], NULL, worker, &sh))
 			ise_fatal("cannot start a worker thread");
 	for (unsigned i = 0; i < jobs; i++)
 		pthread_join(threads[i], NULL);
 	free(threads);
+	ise_progress_end(&sh.progress, sh.accepted, sh.failed);
 	return shared_end(&sh, "raise --budget");
 }
 

@@ -26,6 +26,7 @@ struct ise_persona_llm_run {
 	unsigned batch;            /* personas asked for per request */
 	unsigned long long budget; /* requests at most */
 	unsigned jobs;
+	int progress; /* a progress line even when stderr is not a terminal */
 	struct ise_writer *out;
 	struct ise_idset *seen; /* identities already written */
 	const char *model;      /* as asked (may be NULL); a record names the model the

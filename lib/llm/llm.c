@@ -1021,6 +1021,11 @@ void ise_llm_jobs_note(struct ise_llm *llm, const char *who, char *buf, size_t s
 		buf[0] = '\0';
 }
 
+void ise_llm_progress_note(void *llm, char *buf, size_t size)
+{
+	ise_llm_jobs_note(llm, NULL, buf, size);
+}
+
 void ise_llm_totals(struct ise_llm *llm, char *buf, size_t size)
 {
 	pthread_mutex_lock(&llm->lock);

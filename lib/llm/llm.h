@@ -155,6 +155,9 @@ void ise_llm_share_jobs(struct ise_llm *llm, struct ise_llm *with);
  * who) while the client sends fewer than -j requests at once, as it does
  * to a busy server, else "". */
 void ise_llm_jobs_note(struct ise_llm *llm, const char *who, char *buf, size_t size);
+/* The same, without who, as a progress line's note (struct ise_progress:
+ * note = ise_llm_progress_note, note_ctx = the client). */
+void ise_llm_progress_note(void *llm, char *buf, size_t size);
 
 /* The first JSON object in text: after <think>...</think>, inside ``` fences
  * or surrounded by prose, never inside reasoning (an unclosed <think> runs
