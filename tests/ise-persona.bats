@@ -233,9 +233,11 @@ personas_reply() {
 	refused=$(fake_stats | jq .rejected_inflight)
 	echo "refused: $refused"
 	assert_equal "$(fake_requests /v1/chat/completions)" $((30 + refused))
-	# fewer than the first 16 of a fixed -j 16 alone would have refused
-	# (with --fixed-jobs each 429 pauses every job too: that run gives up,
-	# exit 3, after a minute)
-	[ "$refused" -le 14 ]
+	# the first 8 sent (the limit to start with) cost 6, and each probe of
+	# the server's level one more: 9 to 13 on a quiet machine, 15 seen under
+	# a loaded one; a fixed -j 16 has 14 refused in each round of 16, over
+	# a hundred for 30 requests (with --fixed-jobs each 429 pauses every
+	# job too: that run gives up, exit 3, after a minute)
+	[ "$refused" -le 20 ]
 	fake_stop
 }
