@@ -344,11 +344,11 @@ void ise_npy_not_finite(const struct ise_npy *a, size_t row, size_t col, char *e
 }
 
 /* Whether the doubles v[0..n) are all finite; else *col is the first that
- * is not.  Run on a row just copied, while it is in the cache.  The sum of
- * squares is finite when every value is (see core/sumsq.h), so the check
- * costs nothing to a caller that wants the sum (*sumsq, when not NULL):
- * only a sum that is not finite has its values looked at one by one (a
- * float32 infinity or NaN stays one as a double). */
+ * is not.  Run on a row just copied, while it is in the cache.  A value
+ * that is not finite makes the sum of squares not finite (see
+ * core/sumsq.h), so the check costs nothing to a caller that wants the sum
+ * (*sumsq, when not NULL): only a sum that is not finite has its values
+ * looked at one by one (a float32 infinity or NaN stays one as a double). */
 static int finite_row(const double *v, size_t n, double *sumsq, size_t *col)
 {
 	double s = ise_sum_squares(v, n);

@@ -4,13 +4,13 @@
  * it came from a record, an endpoint or a .npy file.
  *
  * Eight partial sums, not one: the additions of one long chain wait on
- * each other, eight chains run side by side (three times faster at 768
- * dimensions, without letting the compiler reorder floating point).
+ * each other, eight chains run side by side (two and a half times faster
+ * at 768 dimensions, without letting the compiler reorder floating point).
  *
- * The sum of squares is finite exactly when every value is finite and no
- * square overflows: a NaN or an infinity anywhere makes it NaN or infinite,
- * and squares are never negative, so nothing cancels.  Readers use that to
- * check a row's values in the same pass.
+ * The sum of squares is finite exactly when every value is finite and
+ * neither a square nor the sum overflows: a NaN or an infinity anywhere
+ * makes it NaN or infinite, and squares are never negative, so nothing
+ * cancels.  Readers use that to check a row's values in the same pass.
  */
 #ifndef ISE_SUMSQ_H
 #define ISE_SUMSQ_H
