@@ -408,15 +408,23 @@ chat() {
 	run -0 curl -sS --noproxy '*' -f "$OPENAI_BASE_URL/models"
 }
 
-@test "--max-inflight 1: a second concurrent request is 503 Ollama-style; peak_inflight counts it" {
-	fake_start --echo --max-inflight 1 --latency-ms 700
+# over_inflight STATUS: with a fake that takes one request at a time and
+# answers in 700 ms, chat a goes first, in the background (its pid in
+# $first, its status to a.code), and chat b, sent meanwhile, is refused
+# with STATUS
+over_inflight() {
 	chat a >a.code &
-	local pid=$!
+	first=$!
 	sleep 0.25
 	run -0 chat b
-	assert_output 503
+	assert_output "$1"
+}
+
+@test "--max-inflight 1: a second concurrent request is 503 Ollama-style; peak_inflight counts it" {
+	fake_start --echo --max-inflight 1 --latency-ms 700
+	over_inflight 503
 	run -0 jq -e '. == {error: "server busy, please try again. maximum pending requests exceeded"}' body
-	wait "$pid"
+	wait "$first"
 	assert_equal "$(cat a.code)" 200
 	run -0 jq -e '.peak_inflight == 2 and .rejected_inflight == 1 and .requests == 2' <<<"$(fake_stats)"
 	run -0 chat c
@@ -425,17 +433,13 @@ chat() {
 
 @test "--over-inflight-status 429: the refusal is OpenAI's rate limit, with the Retry-After asked for; GETs pass" {
 	fake_start --echo --max-inflight 1 --over-inflight-status 429 --over-inflight-retry-after 0.5 --latency-ms 700
-	chat a >a.code &
-	local pid=$!
-	sleep 0.25
-	run -0 chat b
-	assert_output 429
+	over_inflight 429
 	run -0 jq -e '.error.code == "rate_limit_exceeded" and .error.type == "requests"' body
 	run -0 grep -i '^retry-after: 0.5' headers
 	# a busy server still answers these
 	run -0 curl -sS --noproxy '*' -f "$FAKE_URL/health"
 	run -0 curl -sS --noproxy '*' -f "$OPENAI_BASE_URL/models"
-	wait "$pid"
+	wait "$first"
 	assert_equal "$(cat a.code)" 200
 	run -0 jq -e '.rejected_inflight == 1 and .peak_served == 1 and .requests == 4' <<<"$(fake_stats)"
 	assert_equal "$(jq -s -c 'map(select(.path == "/v1/chat/completions")) | map([.status, .fault])' "$FAKE_LOG")" '[[200,null],[429,"inflight"]]'
