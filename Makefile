@@ -130,7 +130,7 @@ check: all layers headers $(TESTPROGS) $(FUZZ_REPLAY)
 # Every task environment of the catalog, three slot draws each, in real
 # workspaces (minutes: make check runs one task of each domain).
 check-catalog: all
-	@python3 tests/envcheck.py --draws 3 -j 3
+	@python3 tests/envcheck.py --draws 3 -j 3 --pairs
 
 demo: all
 	@sh examples/demo.sh

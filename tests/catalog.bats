@@ -101,6 +101,21 @@ setup() {
 	assert_line "2 tasks, 1 draws each, 5 problems"
 }
 
+@test "tasks that name the same file share a workspace: both pass together, and a clash is reported" {
+	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
+	# two scheduling tasks both add to the simulated crontab, .ise/cron.json
+	run -0 python3 "$ROOT/tests/envcheck.py" --catalog "$CAT" --draws 1 --pairs \
+		--task schedule-nightly-backup --task automate-weekly-kpi-report
+	assert_line "2 tasks, 1 draws each, 2 pairs, 0 problems"
+	# analyze-sales-variance as it was, on build-sales-dashboard's sales.csv
+	jq '.tasks |= [.[] | select(.id == "analyze-sales-variance" or .id == "build-sales-dashboard")] |
+		(.tasks[] | select(.id == "analyze-sales-variance")) |= walk(if type == "string" then gsub("regional_sales"; "sales") else . end)' \
+		"$CAT" >clash.json
+	run -1 python3 "$ROOT/tests/envcheck.py" --catalog clash.json --draws 1 --pairs
+	assert_line --partial "build-sales-dashboard then analyze-sales-variance in one workspace: a check of analyze-sales-variance fails"
+	assert_line --regexp '^2 tasks, 1 draws each, 2 pairs, [1-9][0-9]* problems$'
+}
+
 @test "the plan runner reports a failing step and a missing edit target" {
 	jq '.tasks |= [.[0], .[1]] | del(.tasks[].setup) | .tasks[0].plan += [{"tool": "exec", "args": {"command": "exit 7"}}] |
 		.tasks[1].plan += [{"tool": "edit", "args": {"path": "nowhere.txt", "oldText": "a", "newText": "b"}}]' \

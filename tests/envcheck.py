@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""envcheck.py [--catalog FILE] [--draws N] [--task ID]... [--exec PATH] [-v]
+"""envcheck.py [--catalog FILE] [--draws N] [--task ID]... [--pairs] [--exec PATH] [-v]
 
 Check every task environment of the catalog the way ise-sim uses it, in
 real sandboxed workspaces of ise-exec: for each task and each of N slot
@@ -13,9 +13,16 @@ draws (the first with every slot's first value, then seeded random ones),
          checked against the true values: the checks must not all pass.
 
 A setup or plan step that fails is reported too, but a web tool's, which
-fails offline as it does in ise-sim's offline engine.  Exit 1 when any task
-fails, with one line per problem."""
-import argparse, importlib.util, json, os, random, subprocess, sys
+fails offline as it does in ise-sim's offline engine.
+
+With --pairs, also the tasks that share a workspace badly: a trajectory's
+tasks all work in one, so two tasks whose setups, states, plans or checks
+name the same file or folder are run together, in both orders, as ise-sim
+runs them (both setups, then both plans, then every check): each check
+must still pass.
+
+Exit 1 when any task fails, with one line per problem."""
+import argparse, importlib.util, itertools, json, os, random, re, subprocess, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 spec = importlib.util.spec_from_file_location("run_plans", os.path.join(HERE, "run-plans.py"))
@@ -88,6 +95,73 @@ def requests(task, values, wrong, ws):
     return reqs
 
 
+# a file name in a command or a text: a word with a file's extension
+# (sales.csv, .ise/cron.json); folders count where a state or a tool call
+# names them as a path
+NAMED = re.compile(r"(?<![\w./-])((?:[\w.{}-]+/)*[\w{}-]+\.(?:c|cfg|conf|csv|db|diff|env|go|h|html|ini|"
+                   r"ipynb|js|json|jsonl|lock|log|md|out|patch|pid|py|rs|sh|sql|toml|ts|tsv|txt|xml|"
+                   r"xyz|yaml|yml))(?![\w])")
+
+
+def named_paths(task):
+    """The files and folders a task's setup, state, plan and checks name."""
+    names = set()
+
+    def walk(x):
+        if isinstance(x, str):
+            names.update(NAMED.findall(x))
+        elif isinstance(x, dict):
+            names.update(v for k, v in x.items() if k == "path" and isinstance(v, str))
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk([task.get(k) for k in ("setup", "state", "plan", "checks")])
+    return names
+
+
+def sharing_pairs(tasks):
+    """Every ordered pair of tasks with checks that name a path in common."""
+    named = {t["id"]: named_paths(t) for t in tasks if t.get("checks")}
+    for a, b in itertools.combinations([t for t in tasks if t["id"] in named], 2):
+        if named[a["id"]] & named[b["id"]]:
+            yield a, b
+            yield b, a
+
+
+def pair_requests(a, b, ws):
+    """Tasks a and b in one workspace, with their first draws' values:
+    both setups, a's plan, b's, the replies, then every check."""
+    parts = []
+    for task in (a, b):
+        values = draw_values(task, 0)
+        rs = requests(task, values, values, ws)[:-1]
+        parts.append({k: [r for r in rs if r["id"].split("|")[1] in k]
+                      for k in (("setup",), ("step", "bgstep"), ("replies",), ("check",))})
+    seq = []
+    for kinds in (("setup",), ("step", "bgstep"), ("replies",), ("check",)):
+        for task, part in zip((a, b), parts):
+            seq += [(task["id"], r) for r in part[kinds]][:1 if kinds == ("replies",) else None]
+    reqs = []
+    for n, (owner, r) in enumerate(seq):
+        reqs.append(dict(r, id="%s|%s|%d|%s" % (ws, r["id"].split("|")[1], n, owner)))
+    return reqs + [{"id": "%s|close" % ws, "op": "close", "workspace": ws}]
+
+
+def pair_problems(a, b, rs):
+    """What went wrong in the workspace a and b shared, as lines."""
+    lines = []
+    for r in rs:
+        kind, owner = r["id"].split("|")[1], r["id"].split("|")[-1]
+        ok = r["ok"] and r.get("exit_code") in ((0,) if kind in ("setup", "check") else (0, None))
+        if not ok and not (kind in ("step", "bgstep") and r["name"] in NETWORK):
+            lines.append("%s then %s in one workspace: a %s of %s fails: %s" %
+                         (a, b, "check" if kind == "check" else "step", owner, r["content"][-300:]))
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--catalog", default=os.path.join(HERE, "..", "share", "ise", "catalog.json"))
@@ -96,6 +170,7 @@ def main():
     ap.add_argument("--exec", default=os.path.join(HERE, "..", "bin", "ise-exec"))
     ap.add_argument("-j", type=int, default=2)
     ap.add_argument("-v", action="store_true")
+    ap.add_argument("--pairs", action="store_true")
     a = ap.parse_args()
     catalog = json.load(open(a.catalog))
     tasks = [t for t in catalog["tasks"] if not a.task or t["id"] in a.task]
@@ -113,6 +188,11 @@ def main():
                 ws = "%s.%d.%s" % (task["id"], draw, kind)
                 meta[ws] = (task["id"], draw, kind, values, plan_values)
                 reqs += requests(task, values, plan_values, ws)
+    pairs = {}
+    for ta, tb in sharing_pairs(tasks) if a.pairs else ():
+        ws = "pair.%s.%s" % (ta["id"], tb["id"])
+        pairs[ws] = (ta["id"], tb["id"])
+        reqs += pair_requests(ta, tb, ws)
     proc = subprocess.run([a.exec, "--no-timings", "-j", str(a.j), "-"], input="".join(json.dumps(r) + "\n" for r in reqs),
                           capture_output=True, text=True)
     results = {}
@@ -120,6 +200,10 @@ def main():
         r = json.loads(line)
         results.setdefault(r["id"].split("|")[0], []).append(r)
     problems = 0
+    for ws, (ta, tb) in pairs.items():
+        for line in pair_problems(ta, tb, [r for r in results.get(ws, []) if r["id"].count("|") == 3]):
+            problems += 1
+            print(line)
     for ws, (tid, draw, kind, values, plan_values) in meta.items():
         rs = results.get(ws, [])
         kinds = [r["id"].split("|")[1] for r in rs]
@@ -147,7 +231,7 @@ def main():
     if proc.returncode not in (0, 1):
         print("ise-exec exit %d: %s" % (proc.returncode, proc.stderr[-500:]))
         problems += 1
-    print("%d tasks, %d draws each, %d problems" % (len(tasks), a.draws, problems))
+    print("%d tasks, %d draws each%s, %d problems" % (len(tasks), a.draws, ", %d pairs" % len(pairs) if a.pairs else "", problems))
     sys.exit(1 if problems else 0)
 
 

@@ -24,8 +24,8 @@ static const struct brief {
      "project the {{industry}} market {{years}} years out from {{start_size}} billion USD in 2025 "
      "at {{growth}}% a year into industry/{{industry}}-projection.csv"},
     {"analyze-sales-variance",
-     "rank {{months}} months of {{region}} sales from sales.csv ({{base}} EUR in January, "
-     "{{growth}}% monthly) by gap to a flat {{target}} EUR: variance.csv"},
+     "rank {{months}} months of {{region}} sales from regional_sales.csv ({{base}} EUR in "
+     "January, {{growth}}% monthly) by gap to a flat {{target}} EUR: variance.csv"},
     {"announce-release-in-channel",
      "announce in #{{channel}} that version {{version}} ships on {{date}} with {{n}} new features, "
      "linking the notes (see release-notes/{{version}}.md)"},
@@ -159,8 +159,8 @@ static const struct brief {
     {"find-store-locations",
      "rank {{chain}} branches near ZIP {{zip}} by distance in locations/{{chain}}-{{zip}}.md (Main "
      "St {{d1}}, Oak Ave {{d2}}, Harbor Rd {{d3}} mi)"},
-    {"fix-shell-script-bug", "fix rotate.sh, which deletes nothing when report names hold spaces, "
-			     "and run it to keep the newest {{keep}} of {{files}} logs"},
+    {"fix-shell-script-bug", "fix prune_reports.sh, which deletes nothing when report names hold "
+			     "spaces, and run it to keep the newest {{keep}} of {{files}} logs"},
     {"forecast-inventory-demand",
      "forecast {{sku}} from history.csv (~{{base}}/week, 4-week moving average), safety stock and "
      "reorder point at {{lead}}-week lead, {{service}}% service: forecast.json"},
