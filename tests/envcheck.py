@@ -133,20 +133,18 @@ def sharing_pairs(tasks):
 
 def pair_requests(a, b, ws):
     """Tasks a and b in one workspace, with their first draws' values:
-    both setups, a's plan, b's, the replies, then every check."""
-    parts = []
+    both setups, a's plan, b's, the replies file, then every check."""
+    own = []
     for task in (a, b):
         values = draw_values(task, 0)
-        rs = requests(task, values, values, ws)[:-1]
-        parts.append({k: [r for r in rs if r["id"].split("|")[1] in k]
-                      for k in (("setup",), ("step", "bgstep"), ("replies",), ("check",))})
-    seq = []
-    for kinds in (("setup",), ("step", "bgstep"), ("replies",), ("check",)):
-        for task, part in zip((a, b), parts):
-            seq += [(task["id"], r) for r in part[kinds]][:1 if kinds == ("replies",) else None]
-    reqs = []
-    for n, (owner, r) in enumerate(seq):
-        reqs.append(dict(r, id="%s|%s|%d|%s" % (ws, r["id"].split("|")[1], n, owner)))
+        own.append([(task["id"], r) for r in requests(task, values, values, ws)[:-1]])
+
+    def phase(kinds, parts):
+        return [(tid, r) for part in parts for tid, r in part if r["id"].split("|")[1] in kinds]
+
+    seq = (phase(("setup",), own) + phase(("step", "bgstep"), own) + phase(("replies",), own[:1]) +
+           phase(("check",), own))
+    reqs = [dict(r, id="%s|%s|%d|%s" % (ws, r["id"].split("|")[1], n, tid)) for n, (tid, r) in enumerate(seq)]
     return reqs + [{"id": "%s|close" % ws, "op": "close", "workspace": ws}]
 
 
@@ -158,7 +156,7 @@ def pair_problems(a, b, rs):
         ok = r["ok"] and r.get("exit_code") in ((0,) if kind in ("setup", "check") else (0, None))
         if not ok and not (kind in ("step", "bgstep") and r["name"] in NETWORK):
             lines.append("%s then %s in one workspace: a %s of %s fails: %s" %
-                         (a, b, "check" if kind == "check" else "step", owner, r["content"][-300:]))
+                         (a, b, kind if kind in ("setup", "check") else "step", owner, r["content"][-300:]))
     return lines
 
 
