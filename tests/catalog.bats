@@ -7,6 +7,11 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
+# the task environments run in the namespace sandbox, which needs root
+needs_root() {
+	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
+}
+
 @test "the 10 domains of the paper, each with a description and tasks" {
 	assert_equal "$(jq -r '[.domains[].name] | join(",")' "$CAT")" \
 		"Intelligence-Core,Code-Runtime,File-IO,Source-Chain,Automation-Flow,Web-Extraction,Comms-Social,Multimedia,Agent-Memory,System-Infrastructure"
@@ -59,7 +64,7 @@ setup() {
 }
 
 @test "every task has checks, and one task of each domain's environment holds: bare fails, plan passes, wrong values fail" {
-	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
+	needs_root
 	assert_equal "$(jq '[.tasks[] | select((.checks | length) == 0)] | length' "$CAT")" 0
 	# all 131 tasks, three draws each, take minutes: make check-catalog
 	run -0 python3 "$ROOT/tests/envcheck.py" --catalog "$CAT" --draws 1 -j 3 \
@@ -84,7 +89,7 @@ setup() {
 }
 
 @test "the environment checker reports a check that passes without the work, and a plan that fails" {
-	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
+	needs_root
 	jq '.tasks |= [.[] | select(.id == "debug-failing-ci-checks" or .id == "update-config-value")] |
 		(.tasks[] | select(.id == "debug-failing-ci-checks") | .checks) += [{"what": "always", "command": "true"}] |
 		(.tasks[] | select(.id == "debug-failing-ci-checks") | .checks) |= [.[-1]] |
@@ -102,7 +107,7 @@ setup() {
 }
 
 @test "tasks that name the same file share a workspace: both pass together, and a clash is reported" {
-	[ "$(id -u)" = 0 ] || skip "the environments run in the namespace sandbox, as root"
+	needs_root
 	# two scheduling tasks both add to the simulated crontab, .ise/cron.json
 	run -0 python3 "$ROOT/tests/envcheck.py" --catalog "$CAT" --draws 1 --pairs \
 		--task schedule-nightly-backup --task automate-weekly-kpi-report
